@@ -1,0 +1,64 @@
+"""Build the Bolt ``App``: nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.models import ProcessedEvent
+from bot.deps import Deps
+from handlers import register_listeners
+
+log = logging.getLogger(__name__)
+DEPS_KEY = "crisisbot"
+
+
+def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | None = None) -> App:
+    """A Bolt app wired to our listeners; ``deps`` reach them through the context."""
+    settings = deps.settings
+    app = App(
+        token=settings.slack_bot_token.get_secret_value() or None,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        client=client,
+        # Listeners run on worker threads after ack(); Bolt's default of 5 is too few for a
+        # mass outage where every declare waits on Slack.
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    def inject_deps(context: BoltContext, next: Any) -> Any:
+        context[DEPS_KEY] = deps
+        return next()
+
+    @app.middleware
+    def drop_duplicate_events(body: dict[str, Any], next: Any) -> Any:
+        """Slack redelivers events it thinks we missed; handle each ``event_id`` once."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return next()
+        with deps.session_factory() as session:
+            session.add(ProcessedEvent(event_id=str(event_id)[:64], at=deps.now()))
+            try:
+                session.commit()
+            except IntegrityError:
+                log.info("event %s already handled; ignoring the redelivery", event_id)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    register_listeners(app)
+    return app
+
+
+def deps_of(context: BoltContext) -> Deps:
+    """The dependencies a listener was given."""
+    deps = context[DEPS_KEY]
+    assert isinstance(deps, Deps)
+    return deps

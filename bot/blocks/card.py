@@ -1,0 +1,105 @@
+"""The crisis card, the pinned commitment and the nag DM."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import messages
+from bot.blocks.kit import Block, actions, button, context, fields, header, section
+from bot.db.models import Crisis
+from bot.domain import KIND_LABELS, MAX_FIELD, SEVERITIES, SEVERITY_EMOJI
+from bot.text import date_token, mention, mentions, plain, safe
+
+ACK = "crisis_ack"
+OPEN_UPDATE = "crisis_open_update"
+OPEN_CLOSE = "crisis_open_close"
+SNOOZE = "nag_snooze"
+OPEN_HAND_OVER = "nag_open_hand_over"
+
+
+def card_text(crisis: Crisis) -> str:
+    """Notification fallback for the card."""
+    return f"Crisis: {crisis.customer} · {crisis.severity.upper()} · owner <@{crisis.owner_id}>"
+
+
+def status_line(crisis: Crisis, now: datetime) -> str:
+    if crisis.status == "closed" and crisis.closed_at:
+        return f":white_check_mark: Resolved {date_token(crisis.closed_at)}"
+    due = crisis.next_update_due_at
+    if due is None:
+        return "Setting up…"
+    if now >= due:
+        snooze = ""
+        if crisis.snoozed_until and crisis.snoozed_until > now:
+            snooze = f" (reminders snoozed until {date_token(crisis.snoozed_until)})"
+        return f":rotating_light: *Update overdue* since {date_token(due)}{snooze}"
+    return f":hourglass_flowing_sand: Next update by {date_token(due)}"
+
+
+def ack_context(crisis: Crisis, ack_emoji: str) -> str:
+    if not crisis.acknowledgements:
+        return f"Not acknowledged yet: react with :{ack_emoji}: or press *Acknowledge*."
+    lines = [
+        messages.ack_line(a.user_id, int((a.at - crisis.declared_at).total_seconds()))
+        for a in crisis.acknowledgements
+    ]
+    return "Acknowledged by " + ", ".join(lines)
+
+
+def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]:
+    """The card posted first in the crisis channel, edited in place as things happen."""
+    emoji = SEVERITY_EMOJI.get(crisis.severity, "")
+    blocks: list[Block] = [
+        header(f"{plain(crisis.customer, 100)} · {KIND_LABELS.get(crisis.kind, crisis.kind)}"),
+        fields(
+            ("Customer", safe(crisis.customer, 200)),
+            ("Severity", f"{emoji} {SEVERITIES[crisis.severity]}"),
+            ("Kind", KIND_LABELS.get(crisis.kind, crisis.kind)),
+            ("Owner", mention(crisis.owner_id)),
+            ("Responders", mentions(crisis.responders[:20])),
+            ("Status", status_line(crisis, now)),
+        ),
+    ]
+    if crisis.experienced:
+        blocks.append(
+            section(f"*What the customer experienced*\n{safe(crisis.experienced, MAX_FIELD)}")
+        )
+    if crisis.expected:
+        blocks.append(section(f"*What they expected*\n{safe(crisis.expected, MAX_FIELD)}"))
+    blocks.append(context(ack_context(crisis, ack_emoji)))
+    value = str(crisis.id)
+    if crisis.status == "closed":
+        blocks.append(context("Closed. `/crisis reopen` reopens it."))
+    else:
+        blocks.append(
+            actions(
+                button("Acknowledge", ACK, value, style="primary"),
+                button("Post update", OPEN_UPDATE, value),
+                button("Close", OPEN_CLOSE, value, style="danger"),
+                block_id=f"card_{crisis.id}",
+            )
+        )
+    return blocks
+
+
+def commitment_blocks(crisis: Crisis) -> tuple[str, list[Block]]:
+    """The pinned commitment: when the customer hears next, or that it is resolved."""
+    if crisis.status == "closed" and crisis.closed_at:
+        text = messages.commitment_resolved(crisis.customer, crisis.closed_at)
+    else:
+        assert crisis.next_update_due_at is not None
+        text = messages.commitment(crisis.customer, crisis.next_update_due_at)
+    return text, [section(text, block_id="commitment")]
+
+
+def nag_blocks(crisis: Crisis, text: str, snooze_label: str) -> list[Block]:
+    """A reminder DM with the three ways out: post, snooze, hand over."""
+    value = str(crisis.id)
+    return [
+        section(text),
+        actions(
+            button("Post update", OPEN_UPDATE, value, style="primary"),
+            button(snooze_label, SNOOZE, value),
+            button("Hand over", OPEN_HAND_OVER, value),
+        ),
+    ]

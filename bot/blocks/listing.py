@@ -1,0 +1,72 @@
+"""``/crisis list`` and ``/crisis status``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import messages
+from bot.blocks.card import crisis_card, status_line
+from bot.blocks.kit import Block, context, divider, section
+from bot.db.models import Crisis, TimelineEvent
+from bot.domain import SEVERITY_EMOJI
+from bot.text import date_token, mention, safe
+
+MAX_LISTED = 40
+MAX_TIMELINE = 30
+
+_EVENT_LABELS = {
+    "declared": "declared the crisis",
+    "acknowledged": "acknowledged",
+    "update": "posted an update",
+    "snoozed": "snoozed reminders",
+    "heads_up_sent": "heads-up sent",
+    "nag_sent": "overdue reminder sent",
+    "escalated": "escalated",
+    "owner_changed": "handed over",
+    "cadence_changed": "changed the cadence",
+    "closed": "closed the crisis",
+    "reopened": "reopened the crisis",
+    "follow_up_sent": "follow-up reminder sent",
+}
+
+
+def list_blocks(crises: list[Crisis], *, now: datetime) -> list[Block]:
+    """Open crises with owner, severity and next update due, overdue first."""
+    if not crises:
+        return [section(messages.no_open_crises())]
+    blocks: list[Block] = [section(messages.list_header(len(crises)))]
+    for crisis in crises[:MAX_LISTED]:
+        where = f"<#{crisis.channel_id}>" if crisis.channel_id else "_channel being set up_"
+        blocks.append(
+            section(
+                f"{SEVERITY_EMOJI.get(crisis.severity, '')} *{safe(crisis.customer, 80)}*"
+                f" · {crisis.severity.upper()} · {where} · owner {mention(crisis.owner_id)}"
+                f"\n{status_line(crisis, now)}"
+            )
+        )
+    if len(crises) > MAX_LISTED:
+        blocks.append(context(f"…and {len(crises) - MAX_LISTED} more."))
+    return blocks
+
+
+def timeline_line(event: TimelineEvent) -> str:
+    who = f"{mention(event.actor_id)} " if event.actor_id else ""
+    label = _EVENT_LABELS.get(event.kind, event.kind)
+    detail = ""
+    if event.kind in ("update", "closed") and event.detail:
+        detail = f": {safe(event.detail, 140)}"
+    return f"{date_token(event.at)} · {who}{label}{detail}"
+
+
+def status_blocks(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]:
+    """The card without buttons, then the timeline, newest last."""
+    card = [b for b in crisis_card(crisis, now=now, ack_emoji=ack_emoji) if b["type"] != "actions"]
+    events = crisis.timeline[-MAX_TIMELINE:]
+    lines = [timeline_line(e) for e in events]
+    blocks = [*card, divider(), section("*Timeline*")]
+    # A context block holds at most 10 elements; group lines to stay within limits.
+    for start in range(0, len(lines), 10):
+        blocks.append(context("\n".join(lines[start : start + 10])))
+    if len(crisis.timeline) > MAX_TIMELINE:
+        blocks.append(context(f"Showing the last {MAX_TIMELINE} of {len(crisis.timeline)} events."))
+    return blocks

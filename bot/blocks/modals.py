@@ -1,0 +1,230 @@
+"""Modals: declare (listening first), post update, close, hand over."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks.kit import Block, context, plain
+from bot.domain import DEFAULT_SEVERITY, KINDS, NOT_A_CRISIS, SEVERITIES
+from bot.text import clip
+
+DECLARE = "declare_crisis"
+UPDATE = "post_update"
+CLOSE = "close_crisis"
+HAND_OVER = "hand_over"
+
+NEXT_UPDATE_CHOICES = [
+    ("15m", "15 minutes"),
+    ("30m", "30 minutes"),
+    ("1h", "1 hour"),
+    ("2h", "2 hours"),
+    ("4h", "4 hours"),
+    ("1d", "1 day"),
+]
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": plain(label, 75), "value": value}
+
+
+def _input(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _text(
+    action_id: str,
+    *,
+    multiline: bool = False,
+    max_length: int = 3000,
+    placeholder: str | None = None,
+    initial: str | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    if initial:
+        element["initial_value"] = clip(initial, max_length)
+    return element
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps(metadata)[:3000],
+        "blocks": blocks,
+    }
+
+
+def declare_modal(
+    *,
+    user_id: str,
+    origin_channel_id: str | None,
+    customer: str = "",
+    experienced: str = "",
+    severity: str = DEFAULT_SEVERITY,
+) -> dict[str, Any]:
+    """Triage: who, what they experienced, what they expected, kind, severity, people."""
+    kinds = [_option(value, label) for value, label in KINDS.items()]
+    severities = [_option(value, label) for value, label in SEVERITIES.items()]
+    blocks: list[Block] = [
+        context(
+            "Listen first: write what the customer experienced in their words, and what"
+            " they expected instead."
+        ),
+        _input(
+            "customer",
+            "Customer",
+            _text("value", max_length=200, initial=customer, placeholder="Acme Corp"),
+        ),
+        _input(
+            "experienced",
+            "What the customer experienced",
+            _text(
+                "value",
+                multiline=True,
+                initial=experienced,
+                placeholder="Dashboards have shown no data since 09:10",
+            ),
+        ),
+        _input(
+            "expected",
+            "What they expected",
+            _text(
+                "value", multiline=True, placeholder="Live data for their morning trading review"
+            ),
+            optional=True,
+        ),
+        _input(
+            "kind",
+            "Kind of crisis",
+            {
+                "type": "static_select",
+                "action_id": "value",
+                "options": kinds,
+                "placeholder": plain("Choose a kind"),
+            },
+            hint=f'Pick "{KINDS[NOT_A_CRISIS]}" and I\'ll point them to self-service instead.',
+        ),
+        _input(
+            "severity",
+            "Severity",
+            {
+                "type": "static_select",
+                "action_id": "value",
+                "options": severities,
+                "initial_option": _option(severity, SEVERITIES[severity]),
+            },
+        ),
+        _input(
+            "owner",
+            "Owner",
+            {"type": "users_select", "action_id": "value", "initial_user": user_id},
+            hint="The person who promises the customer their next update.",
+        ),
+        _input(
+            "responders",
+            "Responders",
+            {"type": "multi_users_select", "action_id": "value", "max_selected_items": 50},
+            optional=True,
+        ),
+    ]
+    return _modal(
+        DECLARE, "Declare a crisis", "Declare", blocks, {"origin_channel_id": origin_channel_id}
+    )
+
+
+def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, Any]:
+    """A status update shaped as the seeds advise: what happened, what we do, next steps."""
+    choices = [_option(v, label) for v, label in NEXT_UPDATE_CHOICES]
+    if cadence not in dict(NEXT_UPDATE_CHOICES):
+        choices.insert(0, _option(cadence, cadence))
+    initial = next(c for c in choices if c["value"] == cadence)
+    blocks: list[Block] = [
+        context(
+            f"Update for *{clip(customer, 100)}*. Even without an answer yet, say that you"
+            " are investigating and when they will hear next."
+        ),
+        _input("what_happened", "What happened", _text("value", multiline=True, max_length=900)),
+        _input("doing", "What we are doing", _text("value", multiline=True, max_length=900)),
+        _input(
+            "next_steps",
+            "Next steps",
+            _text("value", multiline=True, max_length=900),
+            optional=True,
+        ),
+        _input(
+            "next_in",
+            "Next update in",
+            {
+                "type": "static_select",
+                "action_id": "value",
+                "options": choices,
+                "initial_option": initial,
+            },
+        ),
+    ]
+    return _modal(UPDATE, "Post update", "Post", blocks, {"crisis_id": crisis_id})
+
+
+def close_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
+    """Closure: what resolved it, what is left, and whether the customer agrees."""
+    blocks: list[Block] = [
+        context(f"Closing the crisis for *{clip(customer, 100)}*. Close every loose end."),
+        _input("resolution", "Resolution", _text("value", multiline=True, max_length=1500)),
+        _input(
+            "follow_ups",
+            "Follow-ups",
+            _text("value", multiline=True, max_length=1000),
+            optional=True,
+        ),
+        _input(
+            "confirmed",
+            "Has the customer confirmed?",
+            {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": [_option("yes", "Yes, they confirmed"), _option("no", "Not yet")],
+            },
+        ),
+    ]
+    return _modal(CLOSE, "Close crisis", "Close", blocks, {"crisis_id": crisis_id})
+
+
+def hand_over_modal(*, crisis_id: int) -> dict[str, Any]:
+    blocks: list[Block] = [
+        _input(
+            "owner",
+            "New owner",
+            {"type": "users_select", "action_id": "value"},
+            hint="They get the reminders from now on; I'll tell you both.",
+        ),
+    ]
+    return _modal(HAND_OVER, "Hand over", "Hand over", blocks, {"crisis_id": crisis_id})

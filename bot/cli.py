@@ -1,0 +1,90 @@
+"""``crisisbot run | sandbox | db upgrade``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, load_settings
+
+log = logging.getLogger("crisisbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crisisbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the bot (HTTP on $PORT, or Socket Mode)")
+    db = commands.add_parser("db", help="database tasks")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
+    sandbox = commands.add_parser("sandbox", help="run the bot against a local Slack emulator")
+    sandbox.add_argument("--port", type=int, default=8080)
+    sandbox.add_argument("--drill", action="store_true", help="short cadences for rehearsals")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"crisisbot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "db":
+        from bot.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.command == "sandbox":
+        from sandbox.run import run_sandbox  # type: ignore[import-not-found,unused-ignore]
+
+        return int(run_sandbox(port=args.port, drill=args.drill) or 0)
+    return run(settings)
+
+
+def run(settings: object) -> int:
+    """Serve Slack until interrupted."""
+    from bot.config import Settings
+    from bot.http import make_server
+    from bot.runtime import build_runtime, masked
+
+    assert isinstance(settings, Settings)
+    if not settings.slack_bot_token.get_secret_value():
+        print(
+            "crisisbot: SLACK_BOT_TOKEN: required (xoxb-…, from your app's OAuth page)",
+            file=sys.stderr,
+        )
+        return 2
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    if not app_token and not settings.slack_signing_secret.get_secret_value():
+        print(
+            "crisisbot: SLACK_SIGNING_SECRET: required in HTTP mode (from Basic Information)",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = build_runtime(settings)
+    log.info("starting with %s", masked(settings))
+    runtime.scheduler.start()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        if app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("connecting in Socket Mode")
+            SocketModeHandler(runtime.app, app_token).start()
+        else:
+            server = make_server(runtime.app, port=settings.port)
+            log.info("listening on :%s/slack/events", settings.port)
+            server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        runtime.scheduler.shutdown(wait=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Tables. Due times for every reminder live here, so restarts and replicas recompute them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back timezone-aware UTC datetimes, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Crisis(Base):
+    """One customer crisis, from declaration to follow-up."""
+
+    __tablename__ = "crises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(8))
+    experienced: Mapped[str] = mapped_column(Text, default="")
+    expected: Mapped[str] = mapped_column(Text, default="")
+    # declaring -> open -> closed (and back to open on reopen)
+    status: Mapped[str] = mapped_column(String(16), default="declaring")
+    declared_by: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    responders: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cadence_seconds: Mapped[int] = mapped_column(Integer)
+
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    channel_name: Mapped[str | None] = mapped_column(String(80), default=None)
+    origin_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    card_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    commitment_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    commitment_pinned: Mapped[bool] = mapped_column(default=False)
+    announce_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    announce_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    owner_told: Mapped[bool] = mapped_column(default=False)
+
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    seconds_to_first_ack: Mapped[int | None] = mapped_column(Integer, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    seconds_to_resolve: Mapped[int | None] = mapped_column(Integer, default=None)
+    resolution: Mapped[str | None] = mapped_column(Text, default=None)
+    follow_ups: Mapped[str | None] = mapped_column(Text, default=None)
+    customer_confirmed: Mapped[bool | None] = mapped_column(default=None)
+
+    # The commitment and the reminder state derived from it.
+    next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Bumped whenever the commitment or the owner changes, so a reminder claimed before the
+    # change is not recorded against the new commitment.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    heads_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_nag_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    nags_sent: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    follow_up_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Earliest moment any reminder may be due; the sweep only looks at rows past it.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+
+    acknowledgements: Mapped[list[Acknowledgement]] = relationship(
+        back_populates="crisis", order_by="Acknowledgement.at", cascade="all, delete-orphan"
+    )
+    updates: Mapped[list[StatusUpdate]] = relationship(
+        back_populates="crisis", order_by="StatusUpdate.posted_at", cascade="all, delete-orphan"
+    )
+    timeline: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="crisis", order_by="TimelineEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_crises_status_next_update", "status", "next_update_due_at"),)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+class Acknowledgement(Base):
+    """A responder saying "I've seen it", once per person per crisis."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("crisis_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    via: Mapped[str] = mapped_column(String(16))
+
+    crisis: Mapped[Crisis] = relationship(back_populates="acknowledgements")
+
+
+class StatusUpdate(Base):
+    """A status update given to the customer, which renews the commitment."""
+
+    __tablename__ = "status_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_update_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The message an update-emoji reaction quoted, so one message is never counted twice.
+    source_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+
+    crisis: Mapped[Crisis] = relationship(back_populates="updates")
+
+
+class TimelineEvent(Base):
+    """Everything that happened to a crisis, with who and when."""
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    crisis: Mapped[Crisis] = relationship(back_populates="timeline")
+
+
+class ProcessedEvent(Base):
+    """Event ids already handled, because Slack retries deliveries and Bolt does not dedupe."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

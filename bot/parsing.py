@@ -1,0 +1,108 @@
+"""Parsing ``/crisis`` text into a command, or a clear message saying how to do it right."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot import messages
+from bot.domain import DEFAULT_SEVERITY, SEVERITIES
+from bot.durations import DurationError, parse_duration
+
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_SEVERITY_AT_END = re.compile(r"(?:^|\s)\[?(sev[1-4])\]?\s*$", re.IGNORECASE)
+
+CHANNEL_COMMANDS = ("update", "close", "owner", "every", "ack", "status", "reopen")
+ANYWHERE_COMMANDS = ("new", "list", "help")
+
+
+class UsageError(ValueError):
+    """The text was not a command we understand; ``str(error)`` tells the user how to fix it."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed ``/crisis`` command."""
+
+    name: str
+    text: str = ""
+    customer: str = ""
+    severity: str = DEFAULT_SEVERITY
+    user_id: str = ""
+    every: timedelta | None = None
+
+    @property
+    def needs_crisis_channel(self) -> bool:
+        return self.name in CHANNEL_COMMANDS
+
+
+def parse(text: str) -> Command:
+    """Parse the text after ``/crisis``."""
+    text = (text or "").strip()
+    if not text:
+        return Command("new")
+    word, _, rest = text.partition(" ")
+    word = word.lower()
+    rest = rest.strip()
+    if word == "new":
+        return _parse_new(rest)
+    if word in ("update", "close"):
+        if not rest:
+            problem = (
+                "Say what changed and what happens next."
+                if word == "update"
+                else "Say how it was resolved."
+            )
+            raise UsageError(messages.usage_error(problem, word))
+        return Command(word, text=rest)
+    if word == "owner":
+        match = _USER.match(rest)
+        if not match:
+            raise UsageError(
+                messages.usage_error(
+                    "Mention the new owner by picking them from the list.", "owner"
+                )
+            )
+        return Command("owner", user_id=match.group(1))
+    if word == "every":
+        if not rest:
+            raise UsageError(messages.usage_error("Say how often.", "every"))
+        try:
+            every = parse_duration(rest)
+        except DurationError as error:
+            raise UsageError(messages.bad_duration(str(error))) from None
+        if every < timedelta(minutes=1):
+            raise UsageError(
+                messages.bad_duration("Updates more often than every minute would be noise.")
+            )
+        return Command("every", every=every)
+    if word in ("ack", "status", "reopen", "list", "help"):
+        return Command(word)
+    raise UsageError(messages.unknown_subcommand(word))
+
+
+def _parse_new(rest: str) -> Command:
+    if not rest:
+        return Command("new")
+    severity = DEFAULT_SEVERITY
+    match = _SEVERITY_AT_END.search(rest)
+    if match:
+        severity = match.group(1).lower()
+        rest = rest[: match.start()].strip()
+    customer, colon, summary = rest.partition(":")
+    customer, summary = customer.strip(), summary.strip()
+    if not colon:
+        raise UsageError(messages.usage_error("Put a colon after the customer's name.", "new"))
+    if not customer:
+        raise UsageError(messages.usage_error("Name the customer before the colon.", "new"))
+    if not summary:
+        raise UsageError(
+            messages.usage_error("Say what happened to the customer after the colon.", "new")
+        )
+    if len(customer) > 200:
+        raise UsageError(
+            messages.usage_error("The customer's name is too long (at most 200 characters).", "new")
+        )
+    assert severity in SEVERITIES
+    return Command("new", customer=customer, text=summary, severity=severity)

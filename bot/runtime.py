@@ -1,0 +1,65 @@
+"""Putting the pieces together for a running process."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.db.migrate import upgrade
+from bot.db.session import make_engine, make_session_factory
+from bot.deps import Clock, Deps, system_clock
+from bot.slack_gateway import SlackGateway, make_client
+from scheduler.factory import build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """A configured bot: its app, scheduler and database."""
+
+    deps: Deps
+    app: App
+    scheduler: BackgroundScheduler
+    engine: Engine
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock = system_clock, migrate: bool = True
+) -> Runtime:
+    """Migrate the database, then build the app and its scheduler (not started)."""
+    if migrate:
+        upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    client = make_client(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    deps = Deps(
+        settings=settings,
+        session_factory=make_session_factory(engine),
+        slack=SlackGateway(client),
+        clock=clock,
+    )
+    app = build_app(deps, client=client)
+    return Runtime(deps=deps, app=app, scheduler=build_scheduler(deps), engine=engine)
+
+
+def masked(settings: Settings) -> str:
+    """The configuration for the start-up log, tokens masked."""
+    shown = []
+    for name, value in settings.model_dump().items():
+        text = str(value)
+        if "token" in name or "secret" in name:
+            raw = getattr(settings, name)
+            secret = raw.get_secret_value() if raw is not None else ""
+            text = (secret[:5] + "…") if secret else "(unset)"
+        elif name == "database_url" and "@" in text:
+            text = text.split("://")[0] + "://…@" + text.split("@", 1)[1]
+        shown.append(f"{name}={text}")
+    return " ".join(shown)

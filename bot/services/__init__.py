@@ -1,0 +1,1 @@
+"""Crisis logic. No Slack imports here: Slack effects go through a ``SlackPort``."""

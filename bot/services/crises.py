@@ -1,0 +1,179 @@
+"""Declaring a crisis and finding crises."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot import domain, messages
+from bot.blocks.card import card_text, commitment_blocks, crisis_card
+from bot.config import Settings
+from bot.db.models import Crisis
+from bot.services.errors import CrisisError
+from bot.services.naming import channel_name
+from bot.services.port import SlackPort
+from bot.services.requests import DeclareRequest
+from bot.services.schedule import reschedule
+from bot.services.timeline import record
+
+log = logging.getLogger(__name__)
+
+
+def declare(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    request: DeclareRequest,
+    now: datetime,
+) -> Crisis:
+    """Store the crisis first, then open and set up its channel step by step."""
+    if request.kind == domain.NOT_A_CRISIS:
+        raise CrisisError(messages.not_a_crisis(settings.links()))
+    cadence = settings.cadence(request.severity)
+    crisis = Crisis(
+        customer=request.customer,
+        kind=request.kind,
+        severity=request.severity,
+        experienced=request.experienced,
+        expected=request.expected,
+        status="declaring",
+        declared_by=request.declared_by,
+        owner_id=request.owner_id,
+        responders=request.responders,
+        cadence_seconds=int(cadence.total_seconds()),
+        origin_channel_id=request.origin_channel_id,
+        declared_at=now,
+        next_update_due_at=now + cadence,
+        committed_at=now,
+    )
+    session.add(crisis)
+    record(
+        session,
+        crisis,
+        kind=domain.DECLARED,
+        at=now,
+        actor_id=request.declared_by,
+        detail=f"{request.severity} {request.kind}",
+    )
+    reschedule(crisis, settings, now)  # a crash from here on is resumed by the sweep
+    session.commit()
+    log.info("crisis %s declared for a customer by %s", crisis.id, request.declared_by)
+    finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
+    return crisis
+
+
+def finish_declaration(
+    *, session: Session, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime
+) -> None:
+    """Do each remaining set-up step once, committing after each, so a retry resumes."""
+    if crisis.channel_id is None:
+        crisis.channel_id, crisis.channel_name = slack.create_channel(
+            name=channel_name(crisis.customer, crisis.declared_at)
+        )
+        session.commit()
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+        slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
+    channel = crisis.channel_id
+    if crisis.card_ts is None:
+        crisis.card_ts = slack.post(
+            channel=channel,
+            text=card_text(crisis),
+            blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
+        )
+        session.commit()
+    if crisis.commitment_ts is None:
+        text, blocks = commitment_blocks(crisis)
+        crisis.commitment_ts = slack.post(channel=channel, text=text, blocks=blocks)
+        session.commit()
+    if not crisis.commitment_pinned:
+        slack.pin(channel=channel, ts=crisis.commitment_ts)
+        crisis.commitment_pinned = True
+        session.commit()
+    if settings.announce_channel and crisis.announce_ts is None:
+        crisis.announce_channel_id = settings.announce_channel
+        crisis.announce_ts = slack.post(
+            channel=settings.announce_channel,
+            text=messages.announcement(
+                crisis.customer, crisis.severity, crisis.kind, channel, crisis.owner_id
+            ),
+        )
+        session.commit()
+    if not crisis.owner_told:
+        assert crisis.next_update_due_at is not None
+        slack.dm(
+            user=crisis.owner_id,
+            text=messages.owner_commitment_dm(
+                crisis.customer, channel, crisis.next_update_due_at, settings.reminder_lead
+            ),
+        )
+        crisis.owner_told = True
+    crisis.status = "open"
+    reschedule(crisis, settings, now)
+    session.commit()
+
+
+def topic(crisis: Crisis) -> str:
+    """The channel topic: customer · severity · owner · next update (plain text)."""
+    due = crisis.next_update_due_at if crisis.status != "closed" else None
+    text = messages.channel_topic(crisis.customer, crisis.severity, f"<@{crisis.owner_id}>", due)
+    return text[: domain.MAX_TOPIC]
+
+
+def refresh(
+    *, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime, commitment: bool = True
+) -> None:
+    """Edit the card (and the pinned commitment) in place to match the database."""
+    if crisis.channel_id and crisis.card_ts:
+        slack.update(
+            channel=crisis.channel_id,
+            ts=crisis.card_ts,
+            text=card_text(crisis),
+            blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
+        )
+    if commitment and crisis.channel_id and crisis.commitment_ts:
+        text, blocks = commitment_blocks(crisis)
+        slack.update(channel=crisis.channel_id, ts=crisis.commitment_ts, text=text, blocks=blocks)
+
+
+def by_channel(session: Session, channel_id: str) -> Crisis | None:
+    """The crisis whose channel this is."""
+    return session.scalars(
+        select(Crisis)
+        .where(Crisis.channel_id == channel_id)
+        .options(selectinload(Crisis.acknowledgements))
+    ).first()
+
+
+def by_id(session: Session, crisis_id: int) -> Crisis | None:
+    return session.get(Crisis, crisis_id, options=[selectinload(Crisis.acknowledgements)])
+
+
+def by_message(session: Session, channel_id: str, ts: str) -> Crisis | None:
+    """The crisis whose card or announcement this message is."""
+    return session.scalars(
+        select(Crisis)
+        .where(
+            ((Crisis.channel_id == channel_id) & (Crisis.card_ts == ts))
+            | ((Crisis.announce_channel_id == channel_id) & (Crisis.announce_ts == ts))
+        )
+        .options(selectinload(Crisis.acknowledgements))
+    ).first()
+
+
+def list_open(session: Session, *, now: datetime, limit: int = 50) -> list[Crisis]:
+    """Open crises, overdue ones first, then by when the next update is due."""
+    rows = session.scalars(
+        select(Crisis)
+        .where(Crisis.status.in_(("open", "declaring")))
+        .order_by(Crisis.next_update_due_at)
+        .limit(limit)
+    ).all()
+    return sorted(rows, key=lambda c: (not _overdue(c, now), c.next_update_due_at or now))
+
+
+def _overdue(crisis: Crisis, now: datetime) -> bool:
+    return crisis.next_update_due_at is not None and crisis.next_update_due_at <= now

@@ -1,0 +1,283 @@
+"""What happens to an open crisis: acknowledgements, updates, hand-overs, snoozes, closure."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import domain, messages
+from bot.config import Settings
+from bot.db.models import Acknowledgement, Crisis, StatusUpdate
+from bot.durations import format_duration
+from bot.services.crises import refresh, topic
+from bot.services.errors import CrisisError
+from bot.services.port import SlackPort
+from bot.services.requests import UpdateContent
+from bot.services.schedule import new_commitment, reschedule
+from bot.services.timeline import record
+from bot.text import safe
+
+log = logging.getLogger(__name__)
+
+
+def acknowledge(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    user_id: str,
+    via: str,
+    now: datetime,
+) -> tuple[Acknowledgement, bool]:
+    """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded)."""
+    existing = _ack_of(session, crisis, user_id)
+    if existing:
+        return existing, False
+    ack = Acknowledgement(user_id=user_id, at=now, via=via)
+    crisis.acknowledgements.append(ack)
+    if crisis.first_ack_at is None:
+        crisis.first_ack_at = now
+        crisis.seconds_to_first_ack = int((now - crisis.declared_at).total_seconds())
+    record(session, crisis, kind=domain.ACKNOWLEDGED, at=now, actor_id=user_id, detail=via)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same person acknowledged twice at once (a click and a reaction).
+        session.rollback()
+        again = _ack_of(session, crisis, user_id)
+        assert again is not None
+        return again, False
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    return ack, True
+
+
+def _ack_of(session: Session, crisis: Crisis, user_id: str) -> Acknowledgement | None:
+    return session.scalars(
+        select(Acknowledgement).where(
+            Acknowledgement.crisis_id == crisis.id, Acknowledgement.user_id == user_id
+        )
+    ).first()
+
+
+def post_update(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    author_id: str,
+    content: UpdateContent,
+    now: datetime,
+) -> StatusUpdate:
+    """Record a status update, renew the commitment and stop the nags, then tell the channel."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("post an update"))
+    raw = content.raw().strip()
+    if not raw:
+        raise CrisisError(messages.update_empty())
+    if content.source_ts:
+        seen = session.scalars(
+            select(StatusUpdate).where(
+                StatusUpdate.crisis_id == crisis.id, StatusUpdate.source_ts == content.source_ts
+            )
+        ).first()
+        if seen:
+            return seen
+    due = now + (content.next_in or timedelta(seconds=crisis.cadence_seconds))
+    status_update = StatusUpdate(
+        author_id=author_id,
+        text=raw,
+        posted_at=now,
+        next_update_due_at=due,
+        source_ts=content.source_ts,
+    )
+    crisis.updates.append(status_update)
+    new_commitment(crisis, settings, due=due, now=now)
+    record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
+    session.commit()
+
+    assert crisis.channel_id is not None
+    if content.quoted_author and content.source_ts:
+        text = messages.update_quoted(content.quoted_author, raw, author_id, due)
+        status_update.message_ts = slack.post(channel=crisis.channel_id, text=text, thread_ts=None)
+    else:
+        body = (
+            safe(content.text, domain.MAX_UPDATE)
+            if content.text
+            else messages.update_body(content.what_happened, content.doing, content.next_steps)
+        )
+        status_update.message_ts = slack.post(
+            channel=crisis.channel_id, text=messages.update_posted(author_id, body, due)
+        )
+    session.commit()
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+    return status_update
+
+
+def close(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    resolution: str,
+    follow_ups: str = "",
+    confirmed: bool | None = None,
+    now: datetime,
+) -> datetime:
+    """Close the crisis, stop every nag and schedule the follow-up; returns the follow-up time."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.already_closed())
+    if not resolution.strip():
+        raise CrisisError(messages.close_needs_resolution())
+    crisis.status = "closed"
+    crisis.closed_at = now
+    crisis.seconds_to_resolve = int((now - crisis.declared_at).total_seconds())
+    crisis.resolution = resolution.strip()
+    crisis.follow_ups = follow_ups.strip()
+    crisis.customer_confirmed = confirmed
+    crisis.follow_up_due_at = now + settings.follow_up
+    crisis.follow_up_sent_at = None
+    crisis.version += 1
+    reschedule(crisis, settings, now)
+    record(session, crisis, kind=domain.CLOSED, at=now, actor_id=actor_id, detail=resolution)
+    session.commit()
+
+    assert crisis.channel_id is not None
+    slack.post(
+        channel=crisis.channel_id,
+        text=messages.closure(crisis.resolution, crisis.follow_ups, confirmed, actor_id),
+    )
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+    return crisis.follow_up_due_at
+
+
+def reopen(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    now: datetime,
+) -> datetime:
+    """Reopen a closed crisis and restart the clock; returns the new due time."""
+    if crisis.status != "closed":
+        raise CrisisError(messages.crisis_already_open())
+    crisis.status = "open"
+    crisis.closed_at = None
+    crisis.follow_up_due_at = None
+    due = now + timedelta(seconds=crisis.cadence_seconds)
+    new_commitment(crisis, settings, due=due, now=now)
+    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id)
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due))
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+    return due
+
+
+def hand_over(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    new_owner_id: str,
+    now: datetime,
+) -> None:
+    """Move ownership, and with it the nags, to ``new_owner_id``; tell both."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("hand it over"))
+    if new_owner_id == crisis.owner_id:
+        raise CrisisError(messages.already_owner(new_owner_id))
+    old_owner = crisis.owner_id
+    crisis.owner_id = new_owner_id
+    crisis.version += 1
+    reschedule(crisis, settings, now)
+    record(
+        session,
+        crisis,
+        kind=domain.OWNER_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        detail=f"{old_owner} -> {new_owner_id}",
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.invite(channel=crisis.channel_id, users=[new_owner_id])
+    slack.post(channel=crisis.channel_id, text=messages.handed_over(old_owner, new_owner_id))
+    slack.dm(
+        user=new_owner_id,
+        text=messages.new_owner_dm(
+            crisis.customer, crisis.channel_id, old_owner, crisis.next_update_due_at
+        ),
+    )
+    slack.dm(
+        user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
+    )
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+
+
+def set_cadence(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    every: timedelta,
+    now: datetime,
+) -> datetime:
+    """Promise updates every ``every`` from now on; returns the new due time."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("change the update cadence"))
+    crisis.cadence_seconds = int(every.total_seconds())
+    due = now + every
+    new_commitment(crisis, settings, due=due, now=now)
+    record(
+        session,
+        crisis,
+        kind=domain.CADENCE_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        detail=format_duration(every),
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(channel=crisis.channel_id, text=messages.cadence_changed(actor_id, every, due))
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+    return due
+
+
+def snooze(
+    *, session: Session, settings: Settings, crisis: Crisis, actor_id: str, now: datetime
+) -> datetime:
+    """Hold overdue reminders for the snooze period; the card still shows the update overdue."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("snooze its reminders"))
+    until = now + settings.snooze
+    crisis.snoozed_until = until
+    reschedule(crisis, settings, now)
+    record(
+        session,
+        crisis,
+        kind=domain.SNOOZED,
+        at=now,
+        actor_id=actor_id,
+        detail=f"until {until.isoformat()}",
+    )
+    session.commit()
+    return until

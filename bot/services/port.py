@@ -1,0 +1,59 @@
+"""What the services need from Slack, as a protocol the gateway implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Blocks = list[dict[str, Any]]
+
+
+class SlackFailure(Exception):
+    """A Web API call failed for good (after retries); ``error`` is Slack's code."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method = method
+        self.error = error
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """A message someone posted, as the services need it."""
+
+    user: str | None
+    text: str
+    ts: str
+
+
+class SlackPort(Protocol):
+    """The Slack effects the crisis logic asks for."""
+
+    def create_channel(self, *, name: str) -> tuple[str, str]:
+        """Create a public channel named ``name`` (or ``name-2``, … when taken); (id, name)."""
+        ...
+
+    def set_topic(self, *, channel: str, topic: str) -> None: ...
+
+    def invite(self, *, channel: str, users: Sequence[str]) -> None: ...
+
+    def post(
+        self, *, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+    ) -> str:
+        """Post a message; returns its ts."""
+        ...
+
+    def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None: ...
+
+    def pin(self, *, channel: str, ts: str) -> None: ...
+
+    def dm(self, *, user: str, text: str, blocks: Blocks | None = None) -> str:
+        """Send a direct message from the bot; returns its ts."""
+        ...
+
+    def ephemeral(
+        self, *, channel: str, user: str, text: str, blocks: Blocks | None = None
+    ) -> None: ...
+
+    def fetch_message(self, *, channel: str, ts: str) -> PostedMessage | None: ...

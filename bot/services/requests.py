@@ -1,0 +1,126 @@
+"""Validated input for the crisis logic, whatever the wire format it came from."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from bot.domain import DEFAULT_SEVERITY, KIND_LABELS, MAX_RESPONDERS, SEVERITIES, UNTRIAGED
+from bot.services.errors import CrisisError
+from bot.text import is_user_id
+
+
+class DeclareRequest(BaseModel):
+    """What the declarer tells us: who, what they experienced, what they expected, how bad."""
+
+    customer: str = Field(min_length=1, max_length=200)
+    experienced: str = Field(default="", max_length=3000)
+    expected: str = Field(default="", max_length=3000)
+    kind: str = UNTRIAGED
+    severity: str = DEFAULT_SEVERITY
+    declared_by: str
+    owner_id: str
+    responders: list[str] = Field(default_factory=list)
+    origin_channel_id: str | None = None
+
+    @field_validator("customer", "experienced", "expected", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in KIND_LABELS:
+            raise ValueError(f"unknown kind {value!r}")
+        return value
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, value: str) -> str:
+        value = value.lower()
+        if value not in SEVERITIES:
+            raise ValueError("severity must be sev1, sev2, sev3 or sev4")
+        return value
+
+    @field_validator("owner_id", "declared_by")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if not is_user_id(value):
+            raise ValueError(f"{value!r} is not a Slack user id")
+        return value
+
+    @field_validator("responders")
+    @classmethod
+    def _responders(cls, value: list[str]) -> list[str]:
+        unique = list(dict.fromkeys(u for u in value if is_user_id(u)))
+        if len(unique) > MAX_RESPONDERS:
+            raise ValueError(
+                f"{len(unique)} responders is more than {MAX_RESPONDERS}; invite a user group"
+                " to the channel instead and name the key people here"
+            )
+        return unique
+
+
+FIELD_NAMES = {
+    "customer": "Customer",
+    "experienced": "What the customer experienced",
+    "expected": "What they expected",
+    "kind": "Kind",
+    "severity": "Severity",
+    "owner_id": "Owner",
+    "declared_by": "Declared by",
+    "responders": "Responders",
+}
+
+
+def declare_request(**values: object) -> DeclareRequest:
+    """Build a DeclareRequest or raise CrisisError with one clear sentence per problem."""
+    try:
+        return DeclareRequest.model_validate(values)
+    except ValidationError as error:
+        fields = [str(item["loc"][0]) for item in error.errors() if item["loc"]]
+        raise CrisisError(explain(error), field=fields[0] if fields else None) from None
+
+
+def explain(error: ValidationError) -> str:
+    """Pydantic's errors as sentences naming the field the user filled."""
+    parts = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        label = FIELD_NAMES.get(field, field)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "string_too_short":
+            message = "is required"
+        elif item["type"] == "string_too_long":
+            limit = (item.get("ctx") or {}).get("max_length")
+            message = f"is too long (at most {limit} characters)"
+        parts.append(f"{label} {message}" if message.startswith("is ") else f"{label}: {message}")
+    return "; ".join(parts) + "."
+
+
+class UpdateContent(BaseModel):
+    """A status update: free text, or the three parts the seeds advise."""
+
+    text: str = ""
+    what_happened: str = ""
+    doing: str = ""
+    next_steps: str = ""
+    next_in: timedelta | None = None
+    # When an update-emoji reaction marks someone's message as the update.
+    quoted_author: str | None = None
+    source_ts: str | None = None
+
+    def raw(self) -> str:
+        if self.text:
+            return self.text
+        return "\n".join(
+            f"{label}: {value}"
+            for label, value in (
+                ("What happened", self.what_happened),
+                ("What we are doing", self.doing),
+                ("Next steps", self.next_steps),
+            )
+            if value.strip()
+        )

@@ -1,0 +1,25 @@
+"""Recording what happened, with who and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import Crisis, TimelineEvent
+
+
+def record(
+    session: Session,
+    crisis: Crisis,
+    *,
+    kind: str,
+    at: datetime,
+    actor_id: str | None = None,
+    detail: str = "",
+) -> TimelineEvent:
+    """Add a timeline row for ``crisis`` (the caller commits)."""
+    event = TimelineEvent(kind=kind, actor_id=actor_id, at=at, detail=detail[:4000])
+    crisis.timeline.append(event)
+    session.add(event)
+    return event

@@ -1,0 +1,156 @@
+"""The one place that calls Slack's Web API for the crisis logic."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.services.naming import with_suffix
+from bot.services.port import Blocks, PostedMessage, SlackFailure
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 50
+
+
+def make_client(*, token: str, base_url: str, timeout: int = 10) -> WebClient:
+    """A WebClient that waits out 429s and retries 5xx and connection errors."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class SlackGateway:
+    """Implements ``SlackPort`` with a ``WebClient``; every failure becomes ``SlackFailure``."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._bot_user_id: str | None = None
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            # The SDK's typed method knows each method's wire format (JSON, form or query).
+            call = getattr(self.client, method.replace(".", "_"))
+            response = call(**_drop_none(kwargs))
+        except SlackApiError as error:
+            code = str(error.response.get("error", "unknown_error"))
+            raise SlackFailure(method, code) from None
+        except SlackClientError as error:
+            raise SlackFailure(method, f"connection failed ({error})") from None
+        except OSError as error:
+            raise SlackFailure(method, f"connection failed ({error})") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    @property
+    def bot_user_id(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self._call("auth.test").get("user_id", ""))
+        return self._bot_user_id
+
+    def create_channel(self, *, name: str) -> tuple[str, str]:
+        for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+            candidate = with_suffix(name, attempt)
+            try:
+                data = self._call("conversations.create", name=candidate, is_private=False)
+            except SlackFailure as failure:
+                if failure.error == "name_taken":
+                    continue
+                raise
+            channel = data["channel"]
+            return str(channel["id"]), str(channel["name"])
+        raise SlackFailure("conversations.create", "name_taken")
+
+    def set_topic(self, *, channel: str, topic: str) -> None:
+        self._call("conversations.setTopic", channel=channel, topic=topic)
+
+    def invite(self, *, channel: str, users: Sequence[str]) -> None:
+        wanted = [u for u in dict.fromkeys(users) if u and u != self.bot_user_id]
+        if not wanted:
+            return
+        try:
+            self._call("conversations.invite", channel=channel, users=",".join(wanted))
+        except SlackFailure as failure:
+            # Already there is fine; one bad id must not keep the others out.
+            if failure.error == "already_in_channel":
+                return
+            if (
+                failure.error in ("user_not_found", "cant_invite", "user_is_restricted")
+                and len(wanted) > 1
+            ):
+                for user in wanted:
+                    try:
+                        self._call("conversations.invite", channel=channel, users=user)
+                    except SlackFailure as single:
+                        log.warning("could not invite %s to %s: %s", user, channel, single.error)
+                return
+            raise
+
+    def post(
+        self, *, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+    ) -> str:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        try:
+            data = self._call("chat.postMessage", **kwargs)
+        except SlackFailure as failure:
+            # A public channel the bot has not joined yet (the escalation channel, say).
+            if failure.error != "not_in_channel" or not channel.startswith("C"):
+                raise
+            self._call("conversations.join", channel=channel)
+            data = self._call("chat.postMessage", **kwargs)
+        return str(data["ts"])
+
+    def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def pin(self, *, channel: str, ts: str) -> None:
+        try:
+            self._call("pins.add", channel=channel, timestamp=ts)
+        except SlackFailure as failure:
+            if failure.error != "already_pinned":
+                raise
+
+    def dm(self, *, user: str, text: str, blocks: Blocks | None = None) -> str:
+        # Posting to a user id lands in the app's DM with them, with no conversations.open.
+        data = self._call("chat.postMessage", channel=user, text=text, blocks=blocks)
+        return str(data["ts"])
+
+    def ephemeral(
+        self, *, channel: str, user: str, text: str, blocks: Blocks | None = None
+    ) -> None:
+        self._call("chat.postEphemeral", channel=channel, user=user, text=text, blocks=blocks)
+
+    def fetch_message(self, *, channel: str, ts: str) -> PostedMessage | None:
+        data = self._call(
+            "conversations.history", channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        for message in data.get("messages", []):
+            if message.get("ts") == ts:
+                return PostedMessage(
+                    user=message.get("user"), text=str(message.get("text", "")), ts=ts
+                )
+        return None
+
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
+
+def _drop_none(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if v is not None}

@@ -1,0 +1,66 @@
+"""Safe text for Slack: escaping user input, cutting to Block Kit limits, mentions and dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+ELLIPSIS = "…"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn so ``<!channel>`` and ``<@U…>`` render as text and ping nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of a message's text (before escaping it again for quoting)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Never leave half an escape sequence such as "&am" at the end.
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:] and len(cut) - amp <= 5:
+        cut = cut[:amp]
+    return cut.rstrip() + ELLIPSIS
+
+
+def safe(text: str, limit: int) -> str:
+    """Escape, then cut to ``limit`` characters."""
+    return clip(escape(text), limit)
+
+
+def plain(text: str, limit: int) -> str:
+    """For plain_text fields (no mrkdwn): only cut."""
+    return clip(text, limit)
+
+
+def is_user_id(value: str) -> bool:
+    return bool(_USER_ID.match(value))
+
+
+def mention(user_id: str) -> str:
+    """A user mention; only ever built from ids Slack gave us, never from typed text."""
+    return f"<@{user_id}>" if is_user_id(user_id) else escape(user_id)
+
+
+def mentions(user_ids: list[str]) -> str:
+    return ", ".join(mention(u) for u in user_ids) if user_ids else "nobody yet"
+
+
+def date_token(moment: datetime, *, style: str = "{date_short_pretty} at {time}") -> str:
+    """Slack's date token: each reader sees ``moment`` in their own time zone."""
+    moment = moment.astimezone(UTC)
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
+
+
+def time_token(moment: datetime) -> str:
+    """A short date token showing only the reader's local time of day."""
+    return date_token(moment, style="{time}")

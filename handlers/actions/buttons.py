@@ -1,0 +1,115 @@
+"""Acknowledge, Post update, Close, Snooze and Hand over buttons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot import messages
+from bot.app import deps_of
+from bot.blocks.modals import close_modal, hand_over_modal, update_modal
+from bot.db.models import Crisis
+from bot.deps import Deps
+from bot.durations import format_duration
+from bot.services import crises, lifecycle
+from bot.services.errors import CrisisError
+from handlers.common import replying_on_failure, safe_reply
+
+
+def _reply(respond: Respond) -> Any:
+    # Ephemeral, and never replacing the card or the reminder the button sits on.
+    return safe_reply(lambda text: respond(text=text, replace_original=False))
+
+
+def _crisis(deps: Deps, session: Any, body: dict[str, Any]) -> Crisis:
+    value = body["actions"][0].get("value", "")
+    crisis = crises.by_id(session, int(value)) if value.isdigit() else None
+    if crisis is None:
+        raise CrisisError(":warning: I can't find that crisis any more. See `/crisis list`.")
+    return crisis
+
+
+def handle_acknowledge(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    reply = _reply(respond)
+    with replying_on_failure(reply), deps.session_factory() as session:
+        crisis = _crisis(deps, session, body)
+        row, created = lifecycle.acknowledge(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            crisis=crisis,
+            user_id=body["user"]["id"],
+            via="button",
+            now=deps.now(),
+        )
+        if not created:
+            reply(messages.already_acknowledged(row.at))
+
+
+def handle_open_update(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    with replying_on_failure(_reply(respond)), deps.session_factory() as session:
+        crisis = _crisis(deps, session, body)
+        if crisis.status == "closed":
+            raise CrisisError(messages.crisis_closed("post an update"))
+        cadence = format_duration(timedelta(seconds=crisis.cadence_seconds))
+        deps.slack.open_view(
+            trigger_id=body["trigger_id"],
+            view=update_modal(
+                crisis_id=crisis.id, customer=crisis.customer, cadence=cadence.replace(" ", "")
+            ),
+        )
+
+
+def handle_open_close(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    with replying_on_failure(_reply(respond)), deps.session_factory() as session:
+        crisis = _crisis(deps, session, body)
+        if crisis.status == "closed":
+            raise CrisisError(messages.already_closed())
+        deps.slack.open_view(
+            trigger_id=body["trigger_id"],
+            view=close_modal(crisis_id=crisis.id, customer=crisis.customer),
+        )
+
+
+def handle_snooze(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    deps = deps_of(context)
+    reply = _reply(respond)
+    with replying_on_failure(reply), deps.session_factory() as session:
+        crisis = _crisis(deps, session, body)
+        until = lifecycle.snooze(
+            session=session,
+            settings=deps.settings,
+            crisis=crisis,
+            actor_id=body["user"]["id"],
+            now=deps.now(),
+        )
+        reply(messages.snoozed(until))
+
+
+def handle_open_hand_over(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    with replying_on_failure(_reply(respond)), deps.session_factory() as session:
+        crisis = _crisis(deps, session, body)
+        if crisis.status == "closed":
+            raise CrisisError(messages.crisis_closed("hand it over"))
+        deps.slack.open_view(
+            trigger_id=body["trigger_id"], view=hand_over_modal(crisis_id=crisis.id)
+        )

@@ -1,0 +1,132 @@
+"""``/crisis``: parse, then declare, update, close, hand over, list…"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot import messages
+from bot.app import deps_of
+from bot.blocks.listing import list_blocks, status_blocks
+from bot.blocks.modals import declare_modal
+from bot.deps import Deps
+from bot.parsing import Command, UsageError, parse
+from bot.services import crises, lifecycle
+from bot.services.requests import UpdateContent, declare_request
+from handlers.common import replying_on_failure, safe_reply
+
+log = logging.getLogger(__name__)
+
+
+def handle_crisis_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Every ``/crisis`` subcommand."""
+    deps = deps_of(context)
+    user_id = command["user_id"]
+    channel_id = command.get("channel_id", "")
+    try:
+        parsed = parse(command.get("text", ""))
+    except UsageError as error:
+        ack(text=str(error))
+        return
+    if parsed.name == "help":
+        ack(text=messages.help_text())
+        return
+    if parsed.name == "list":
+        with deps.session_factory() as session:
+            rows = crises.list_open(session, now=deps.now())
+            blocks = list_blocks(rows, now=deps.now())
+        ack(
+            text=messages.list_header(len(rows)) if rows else messages.no_open_crises(),
+            blocks=blocks,
+        )
+        return
+    if parsed.name == "new":
+        _new(ack, parsed, command, respond, deps)
+        return
+    _in_crisis_channel(ack, parsed, user_id, channel_id, respond, deps)
+
+
+def _new(ack: Ack, parsed: Command, command: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    user_id = command["user_id"]
+    channel_id = command.get("channel_id")
+    reply = safe_reply(respond)
+    if not parsed.customer:
+        ack()
+        with replying_on_failure(reply):
+            deps.slack.open_view(
+                trigger_id=command["trigger_id"],
+                view=declare_modal(user_id=user_id, origin_channel_id=channel_id),
+            )
+        return
+    ack(text=messages.declaring(parsed.customer))
+    with replying_on_failure(reply), deps.session_factory() as session:
+        request = declare_request(
+            customer=parsed.customer,
+            experienced=parsed.text,
+            severity=parsed.severity,
+            declared_by=user_id,
+            owner_id=user_id,
+            origin_channel_id=channel_id,
+        )
+        crisis = crises.declare(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            request=request,
+            now=deps.now(),
+        )
+        assert crisis.channel_id and crisis.next_update_due_at
+        reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+
+
+def _in_crisis_channel(
+    ack: Ack, parsed: Command, user_id: str, channel_id: str, respond: Respond, deps: Deps
+) -> None:
+    with deps.session_factory() as session:
+        crisis = crises.by_channel(session, channel_id)
+        if crisis is None:
+            ack(text=messages.not_in_crisis_channel(parsed.name))
+            return
+        if parsed.name == "status":
+            ack(
+                text=f"Crisis for {crisis.customer}",
+                blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
+            )
+            return
+        ack()
+        reply = safe_reply(respond)
+        common = {
+            "session": session,
+            "slack": deps.slack,
+            "settings": deps.settings,
+            "crisis": crisis,
+            "now": deps.now(),
+        }
+        with replying_on_failure(reply, crisis_id=crisis.id):
+            if parsed.name == "ack":
+                ack_row, created = lifecycle.acknowledge(user_id=user_id, via="command", **common)
+                seconds = int((ack_row.at - crisis.declared_at).total_seconds())
+                reply(
+                    messages.acknowledged(seconds)
+                    if created
+                    else messages.already_acknowledged(ack_row.at)
+                )
+            elif parsed.name == "update":
+                update = lifecycle.post_update(
+                    author_id=user_id, content=UpdateContent(text=parsed.text), **common
+                )
+                reply(messages.update_recorded(update.next_update_due_at))
+            elif parsed.name == "close":
+                follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
+                reply(messages.closed_reply(follow_up_at))
+            elif parsed.name == "reopen":
+                lifecycle.reopen(actor_id=user_id, **common)
+            elif parsed.name == "owner":
+                lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
+            elif parsed.name == "every":
+                assert parsed.every is not None
+                lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)

@@ -1,0 +1,42 @@
+"""What every listener shares: getting dependencies and turning failures into clear replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from bot import messages
+from bot.services.errors import CrisisError
+from bot.services.port import SlackFailure
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[str], object]
+
+
+@contextmanager
+def replying_on_failure(reply: Reply, *, crisis_id: int | None = None) -> Iterator[None]:
+    """Run a service call; any failure reaches the user as a clear message, never a trace."""
+    try:
+        yield
+    except CrisisError as error:
+        reply(str(error))
+    except SlackFailure as failure:
+        log.warning("crisis %s: %s", crisis_id, failure)
+        reply(messages.slack_failed(failure.error, crisis_id=crisis_id))
+    except Exception:
+        log.exception("crisis %s: unexpected failure", crisis_id)
+        reply(messages.unexpected_failure())
+
+
+def safe_reply(send: Callable[..., object]) -> Reply:
+    """A reply function that never raises (a reply failing must not hide the first error)."""
+
+    def reply(text: str) -> None:
+        try:
+            send(text=text)
+        except Exception:
+            log.exception("could not deliver a reply to the user")
+
+    return reply

@@ -1,0 +1,71 @@
+"""Reactions: the ack emoji acknowledges, the update emoji turns a message into the update."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import BoltContext
+
+from bot import messages
+from bot.app import deps_of
+from bot.services import crises, lifecycle
+from bot.services.requests import UpdateContent
+from bot.text import unescape
+from handlers.common import replying_on_failure, safe_reply
+
+log = logging.getLogger(__name__)
+
+
+def handle_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
+    deps = deps_of(context)
+    item = event.get("item") or {}
+    if item.get("type") != "message":
+        return
+    channel, ts, user_id = item.get("channel", ""), item.get("ts", ""), event.get("user", "")
+    reaction = event.get("reaction", "").split("::")[0]  # skin tones: "eyes::skin-tone-2"
+    settings = deps.settings
+
+    def tell(text: str) -> None:
+        deps.slack.ephemeral(channel=channel, user=user_id, text=text)
+
+    reply = safe_reply(lambda text: tell(text))
+    with deps.session_factory() as session:
+        if reaction == settings.ack_emoji:
+            crisis = crises.by_message(session, channel, ts)
+            if crisis is None:
+                return  # an eyes emoji on any other message is just an emoji
+            with replying_on_failure(reply, crisis_id=crisis.id):
+                lifecycle.acknowledge(
+                    session=session,
+                    slack=deps.slack,
+                    settings=settings,
+                    crisis=crisis,
+                    user_id=user_id,
+                    via="reaction",
+                    now=deps.now(),
+                )
+        elif reaction == settings.update_emoji:
+            crisis = crises.by_channel(session, channel)
+            if crisis is None:
+                return
+            with replying_on_failure(reply, crisis_id=crisis.id):
+                message = deps.slack.fetch_message(channel=channel, ts=ts)
+                if message is None or not message.text.strip():
+                    reply(messages.update_reaction_unusable())
+                    return
+                if message.user is None or message.user == deps.slack.bot_user_id:
+                    reply(messages.update_reaction_unusable())
+                    return
+                update = lifecycle.post_update(
+                    session=session,
+                    slack=deps.slack,
+                    settings=settings,
+                    crisis=crisis,
+                    author_id=user_id,
+                    content=UpdateContent(
+                        text=message.text, quoted_author=message.user, source_ts=ts
+                    ),
+                    now=deps.now(),
+                )
+                reply(messages.update_recorded(update.next_update_due_at))

@@ -1,0 +1,20 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.blocks import modals
+from handlers.views.submissions import (
+    handle_close_submission,
+    handle_declare_submission,
+    handle_hand_over_submission,
+    handle_update_submission,
+)
+
+
+def register(app: App) -> None:
+    app.view(modals.DECLARE)(handle_declare_submission)
+    app.view(modals.UPDATE)(handle_update_submission)
+    app.view(modals.CLOSE)(handle_close_submission)
+    app.view(modals.HAND_OVER)(handle_hand_over_submission)

@@ -1,0 +1,232 @@
+"""Declare, update, close and hand-over modals: validate in the ack, then act."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot import messages
+from bot.app import deps_of
+from bot.deps import Deps
+from bot.domain import NOT_A_CRISIS, UNTRIAGED
+from bot.durations import DurationError, parse_duration
+from bot.services import crises, lifecycle
+from bot.services.errors import CrisisError
+from bot.services.port import SlackFailure
+from bot.services.requests import UpdateContent, declare_request
+from handlers.common import replying_on_failure
+
+log = logging.getLogger(__name__)
+MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    """Each input block's value, whatever its element type."""
+    out: dict[str, Any] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        element = next(iter(actions.values()), {})
+        if "selected_option" in element:
+            option = element["selected_option"]
+            out[block_id] = option["value"] if option else None
+        elif "selected_users" in element:
+            out[block_id] = element["selected_users"] or []
+        elif "selected_user" in element:
+            out[block_id] = element["selected_user"]
+        else:
+            out[block_id] = element.get("value") or ""
+    return out
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _tell(deps: Deps, *, user_id: str, channel_id: str | None, text: str) -> None:
+    """Tell one person privately: in the channel they came from, or by DM."""
+    try:
+        if channel_id and not channel_id.startswith("D"):
+            deps.slack.ephemeral(channel=channel_id, user=user_id, text=text)
+            return
+    except SlackFailure:
+        pass  # not a channel the bot is in; a DM always works
+    try:
+        deps.slack.dm(user=user_id, text=text)
+    except SlackFailure as failure:
+        log.warning("could not tell %s: %s", user_id, failure)
+
+
+def handle_declare_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    values = _values(view)
+    origin = _metadata(view).get("origin_channel_id")
+    if values.get("kind") == NOT_A_CRISIS:
+        ack()
+        _tell(
+            deps,
+            user_id=user_id,
+            channel_id=origin,
+            text=messages.not_a_crisis(deps.settings.links()),
+        )
+        return
+    try:
+        request = declare_request(
+            customer=values.get("customer", ""),
+            experienced=values.get("experienced", ""),
+            expected=values.get("expected", ""),
+            kind=values.get("kind") or UNTRIAGED,
+            severity=values.get("severity") or "sev2",
+            declared_by=user_id,
+            owner_id=values.get("owner") or user_id,
+            responders=values.get("responders") or [],
+            origin_channel_id=origin,
+        )
+    except CrisisError as error:
+        field = {"owner_id": "owner"}.get(error.field or "", error.field or "")
+        field = field if field in MODAL_FIELDS else "customer"
+        ack(response_action="errors", errors={field: str(error)})
+        return
+    if not request.experienced:
+        ack(
+            response_action="errors",
+            errors={"experienced": "Write what the customer experienced, in their words."},
+        )
+        return
+    ack()
+
+    def reply(text: str) -> None:
+        _tell(deps, user_id=user_id, channel_id=origin, text=text)
+
+    with replying_on_failure(reply), deps.session_factory() as session:
+        crisis = crises.declare(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            request=request,
+            now=deps.now(),
+        )
+        assert crisis.channel_id and crisis.next_update_due_at
+        reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+
+
+def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:
+    if ack_errors:
+        ack(response_action="errors", errors=ack_errors)
+        return False
+    ack()
+    return True
+
+
+def handle_update_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    values = _values(view)
+    errors: dict[str, str] = {}
+    if not str(values.get("what_happened", "")).strip():
+        errors["what_happened"] = 'Say what happened, even if it is "still investigating".'
+    if not str(values.get("doing", "")).strip():
+        errors["doing"] = "Say what we are doing about it."
+    try:
+        next_in = parse_duration(str(values.get("next_in") or ""))
+    except DurationError as error:
+        errors["next_in"] = str(error)
+        next_in = None
+    if not _crisis_action(errors, ack):
+        return
+    content = UpdateContent(
+        what_happened=values["what_happened"],
+        doing=values["doing"],
+        next_steps=values.get("next_steps", ""),
+        next_in=next_in,
+    )
+    _run_on_crisis(
+        deps,
+        view,
+        user_id,
+        lambda session, crisis, now: lifecycle.post_update(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            crisis=crisis,
+            author_id=user_id,
+            content=content,
+            now=now,
+        ),
+    )
+
+
+def handle_close_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    values = _values(view)
+    resolution = str(values.get("resolution", "")).strip()
+    errors = {} if resolution else {"resolution": "Say how it was resolved."}
+    if not _crisis_action(errors, ack):
+        return
+    confirmed = {"yes": True, "no": False}.get(values.get("confirmed") or "")
+    _run_on_crisis(
+        deps,
+        view,
+        user_id,
+        lambda session, crisis, now: lifecycle.close(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            crisis=crisis,
+            actor_id=user_id,
+            resolution=resolution,
+            follow_ups=values.get("follow_ups", ""),
+            confirmed=confirmed,
+            now=now,
+        ),
+    )
+
+
+def handle_hand_over_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    new_owner = _values(view).get("owner")
+    if not _crisis_action(None if new_owner else {"owner": "Pick the new owner."}, ack):
+        return
+    _run_on_crisis(
+        deps,
+        view,
+        user_id,
+        lambda session, crisis, now: lifecycle.hand_over(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            crisis=crisis,
+            actor_id=user_id,
+            new_owner_id=new_owner,
+            now=now,
+        ),
+    )
+
+
+def _run_on_crisis(deps: Deps, view: dict[str, Any], user_id: str, action: Any) -> None:
+    crisis_id = _metadata(view).get("crisis_id")
+
+    def reply(text: str) -> None:
+        _tell(deps, user_id=user_id, channel_id=None, text=text)
+
+    with replying_on_failure(reply, crisis_id=crisis_id), deps.session_factory() as session:
+        crisis = crises.by_id(session, int(crisis_id)) if isinstance(crisis_id, int) else None
+        if crisis is None:
+            raise CrisisError(":warning: I can't find that crisis any more. See `/crisis list`.")
+        action(session, crisis, deps.now())

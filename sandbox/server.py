@@ -1,0 +1,144 @@
+"""HTTP front end: POST/GET /api/<method> and POST /response/<id> on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from sandbox.emulator import Emulator
+
+# Form fields that carry JSON; slack_sdk and Bolt send them as JSON strings in form bodies.
+JSON_FORM_FIELDS = {"blocks", "attachments", "view", "metadata"}
+
+
+class BodyError(Exception):
+    """The request body could not be read as Slack would read it."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def parse_form(raw: str) -> dict[str, Any]:
+    """Decode an urlencoded body or query; JSON-valued fields are decoded when well-formed."""
+    args: dict[str, Any] = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+    for key in JSON_FORM_FIELDS & args.keys():
+        value = args[key]
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                args[key] = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # Left as a string: the method then answers with its own format error.
+    return args
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: EmulatorHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        parts = urlsplit(self.path)
+        body = self._body()
+        emulator = self.server.emulator
+        if parts.path.startswith("/api/"):
+            method = parts.path[len("/api/") :]
+            try:
+                args, json_body = self._args(parts.query, body)
+            except BodyError as exc:
+                self._send_json(200, {"ok": False, "error": exc.error})
+                return
+            token = self._bearer()
+            # Slack ignores a token inside a JSON body: it must come in the header.
+            form_token = None if json_body else args.pop("token", None)
+            args.pop("token", None)
+            reply = emulator.handle_api(method, args, token or form_token)
+            self._send_json(reply.status, reply.body, reply.headers)
+        elif parts.path.startswith("/response/"):
+            try:
+                args, _ = self._args("", body)
+            except BodyError:
+                self._send_text(400, "invalid_payload")
+                return
+            if isinstance(args.get("payload"), str):
+                args = json.loads(args["payload"])
+            status, text = emulator.handle_response_url(parts.path[len("/response/") :], args)
+            self._send_text(status, text)
+        else:
+            self._send_text(404, "not_found")
+
+    def _args(self, query: str, body: bytes) -> tuple[dict[str, Any], bool]:
+        args = parse_form(query)
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype == "application/json" and body:
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise BodyError("invalid_json") from None
+            if not isinstance(data, dict):
+                raise BodyError("json_not_object")
+            args.update(data)
+            return args, True
+        if body:
+            if ctype not in ("", "application/x-www-form-urlencoded"):
+                raise BodyError("invalid_form_data")
+            try:
+                args.update(parse_form(body.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise BodyError("invalid_charset") from None
+        return args, False
+
+    def _bearer(self) -> str | None:
+        auth = self.headers.get("Authorization") or ""
+        scheme, _, value = auth.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self._send(status, data, "application/json; charset=utf-8", headers or {})
+
+    def _send_text(self, status: int, text: str) -> None:
+        self._send(status, text.encode("utf-8"), "text/plain; charset=utf-8", {})
+
+    def _send(self, status: int, data: bytes, ctype: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server bound to one Emulator."""
+
+    daemon_threads = True
+
+    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
+        self.emulator = emulator
+        super().__init__((host, port), _Handler)
+
+
+def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorHTTPServer:
+    """Start serving in a daemon thread and return the server (its port is server_port)."""
+    server = EmulatorHTTPServer(emulator, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="slack-sandbox", daemon=True)
+    thread.start()
+    return server

@@ -1,0 +1,1 @@
+"""APScheduler wiring. What is due lives in our tables; the scheduler only ticks."""

@@ -1,0 +1,35 @@
+"""One APScheduler per process, ticking the sweep every ``CRISISBOT_TICK``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.deps import Deps
+from scheduler import jobs
+
+
+def build_scheduler(deps: Deps) -> BackgroundScheduler:
+    """A scheduler whose first sweep runs at once, so what fell due while down goes out."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        jobs.sweep_due,
+        "interval",
+        args=[deps],
+        seconds=deps.settings.tick.total_seconds(),
+        next_run_time=deps.now(),
+        id="sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        jobs.forget_old_events,
+        "interval",
+        args=[deps],
+        hours=6,
+        id="forget_old_events",
+        next_run_time=deps.now() + timedelta(minutes=1),
+    )
+    return scheduler

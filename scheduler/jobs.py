@@ -1,0 +1,38 @@
+"""The sweep job: find due reminders in our tables and send each once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from bot.db.models import ProcessedEvent
+from bot.deps import Deps
+from bot.services.reminders import Sent, sweep
+
+log = logging.getLogger(__name__)
+
+# Slack stops retrying an event within minutes; two days of ids is plenty to dedupe.
+EVENT_MEMORY = timedelta(days=2)
+
+
+def sweep_due(deps: Deps) -> list[Sent]:
+    """One tick: send what is due now. Safe to run in several processes at once."""
+    now = deps.now()
+    sent = sweep(
+        session_factory=deps.session_factory, slack=deps.slack, settings=deps.settings, now=now
+    )
+    for item in sent:
+        log.info("crisis %s: %s sent", item.crisis_id, item.kind)
+    return sent
+
+
+def forget_old_events(deps: Deps) -> int:
+    """Drop event ids older than Slack's retry window."""
+    with deps.session_factory() as session:
+        result = session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.at < deps.now() - EVENT_MEMORY)
+        )
+        session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -95,7 +95,7 @@ class Crisis(Base):
     # Bumped whenever the commitment or the owner changes, so a reminder claimed before the
     # change is not recorded against the new commitment.
     version: Mapped[int] = mapped_column(Integer, default=0)
-    heads_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    heads_up_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_nag_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     nags_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:34:00.996759
+Create Date: 2026-11-22
 """
 
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import bot.db.models
+
 
 revision = "0001"
 down_revision = None
@@ -49,6 +49,8 @@ def upgrade() -> None:
         sa.Column("follow_ups", sa.Text(), nullable=True),
         sa.Column("customer_confirmed", sa.Boolean(), nullable=True),
         sa.Column("next_update_due_at", bot.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("committed_at", bot.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("heads_up_sent_at", bot.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_nag_at", bot.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("nags_sent", sa.Integer(), nullable=False),

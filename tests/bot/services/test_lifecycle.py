@@ -1,0 +1,162 @@
+"""The crisis lifecycle without Slack: rows stored, effects asked of the Slack port."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.db.models import Acknowledgement, Crisis, TimelineEvent
+from bot.db.session import SessionFactory
+from bot.services import crises, lifecycle
+from bot.services.errors import CrisisError
+from bot.services.port import SlackFailure
+from bot.services.requests import UpdateContent, declare_request
+from tests.conftest import T0, Clock
+from tests.fakes import RecordingSlack
+
+
+def declare(session_factory: SessionFactory, slack: RecordingSlack, settings: Settings,
+            **overrides: object) -> int:
+    values: dict[str, object] = {
+        "customer": "Acme Corp", "experienced": "Dashboards empty since 09:10",
+        "expected": "Live data", "kind": "service_outage", "severity": "sev1",
+        "declared_by": "U0ANA", "owner_id": "U0ANA", "responders": ["U0BEN", "U0CHEN"],
+    }
+    values.update(overrides)
+    with session_factory() as session:
+        crisis = crises.declare(session=session, slack=slack, settings=settings,
+                                request=declare_request(**values), now=T0)
+        return crisis.id
+
+
+def kinds(session_factory: SessionFactory, crisis_id: int) -> list[str]:
+    with session_factory() as session:
+        return list(session.scalars(select(TimelineEvent.kind)
+                                    .where(TimelineEvent.crisis_id == crisis_id)
+                                    .order_by(TimelineEvent.id)))
+
+
+def test_declare_stores_first_then_sets_up_the_channel(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = RecordingSlack()
+    crisis_id = declare(session_factory, slack, settings)
+    assert [e.name for e in slack.effects] == [
+        "create_channel", "set_topic", "invite", "post", "post", "pin", "dm"
+    ]
+    assert slack.effects[0].args["name"] == "crisis-20261122-acme-corp"
+    assert slack.effects[2].args["users"] == ["U0ANA", "U0BEN", "U0CHEN"]
+    commitment = slack.effects[4].args["text"]
+    assert "Next update to Acme Corp by <!date^" in commitment
+    assert slack.effects[5].args["ts"] == "1700000000.000002"  # the commitment is pinned
+    assert slack.effects[6].args["user"] == "U0ANA"
+    with session_factory() as session:
+        crisis = session.get(Crisis, crisis_id)
+        assert crisis is not None
+        assert crisis.status == "open" and crisis.commitment_pinned
+        assert crisis.next_update_due_at == T0 + settings.cadence_sev1
+        assert crisis.next_check_at == T0 + settings.cadence_sev1 - settings.reminder_lead
+    assert kinds(session_factory, crisis_id) == ["declared"]
+
+
+def test_a_failed_step_keeps_the_crisis_and_a_retry_finishes_without_a_second_channel(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = RecordingSlack(fail_on={"pin": "ratelimited"})
+    with pytest.raises(SlackFailure):
+        declare(session_factory, slack, settings)
+    with session_factory() as session:
+        crisis = session.scalars(select(Crisis)).one()
+        assert crisis.status == "declaring" and crisis.channel_id and crisis.card_ts
+        slack.fail_on.clear()
+        crises.finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis,
+                                  now=T0)
+        assert crisis.status == "open" and crisis.commitment_pinned
+    assert len(slack.named("create_channel")) == 1
+    assert len(slack.named("post")) == 2  # card and commitment, once each
+
+
+def test_question_opens_nothing_and_points_to_self_service(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = RecordingSlack()
+    with pytest.raises(CrisisError) as raised:
+        declare(session_factory, slack, settings, kind="question")
+    assert "https://help.example.com" in str(raised.value)
+    assert slack.effects == []
+    with session_factory() as session:
+        assert session.scalars(select(Crisis)).all() == []
+
+
+def test_acknowledge_once_per_person_and_time_to_first_ack(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = RecordingSlack()
+    crisis_id = declare(session_factory, slack, settings)
+    with session_factory() as session:
+        crisis = crises.by_id(session, crisis_id)
+        assert crisis is not None
+        _, created = lifecycle.acknowledge(session=session, slack=slack, settings=settings,
+                                           crisis=crisis, user_id="U0BEN", via="reaction",
+                                           now=T0 + timedelta(minutes=3))
+        _, again = lifecycle.acknowledge(session=session, slack=slack, settings=settings,
+                                         crisis=crisis, user_id="U0BEN", via="button",
+                                         now=T0 + timedelta(minutes=4))
+        assert (created, again) == (True, False)
+        assert crisis.seconds_to_first_ack == 180
+        assert session.scalars(select(Acknowledgement)).all()[0].via == "reaction"
+    card_edit = slack.named("update")[-1].args
+    assert any("Acknowledged by <@U0BEN> in 3 min" in str(b) for b in card_edit["blocks"])
+
+
+def test_update_renews_the_commitment_and_is_refused_when_closed(
+    session_factory: SessionFactory, settings: Settings, clock: Clock
+) -> None:
+    slack = RecordingSlack()
+    crisis_id = declare(session_factory, slack, settings)
+    now = T0 + timedelta(minutes=40)
+    with session_factory() as session:
+        crisis = crises.by_id(session, crisis_id)
+        assert crisis is not None
+        crisis.last_nag_at = now
+        crisis.nags_sent = 1
+        update = lifecycle.post_update(session=session, slack=slack, settings=settings,
+                                       crisis=crisis, author_id="U0ANA",
+                                       content=UpdateContent(text="Root cause <!channel> found"),
+                                       now=now)
+        assert update.next_update_due_at == now + timedelta(minutes=30)
+        assert crisis.last_nag_at is None and crisis.nags_sent == 0
+        posted = slack.named("post")[-1].args["text"]
+        assert "Root cause &lt;!channel&gt; found" in posted and "<!channel>" not in posted
+        lifecycle.close(session=session, slack=slack, settings=settings, crisis=crisis,
+                        actor_id="U0ANA", resolution="Fixed the ingest", now=now)
+        with pytest.raises(CrisisError, match="closed"):
+            lifecycle.post_update(session=session, slack=slack, settings=settings, crisis=crisis,
+                                  author_id="U0ANA", content=UpdateContent(text="more"), now=now)
+        assert crisis.next_check_at == now + settings.follow_up
+        assert crisis.seconds_to_resolve == 40 * 60
+    assert kinds(session_factory, crisis_id) == ["declared", "update", "closed"]
+
+
+def test_too_many_responders_is_a_clear_error() -> None:
+    with pytest.raises(CrisisError, match="200 responders is more than 50"):
+        declare_request(customer="Acme", declared_by="U0ANA", owner_id="U0ANA",
+                        responders=[f"U{i:05d}" for i in range(200)])
+
+
+def test_hand_over_moves_nags_and_tells_both(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = RecordingSlack()
+    crisis_id = declare(session_factory, slack, settings)
+    with session_factory() as session:
+        crisis = crises.by_id(session, crisis_id)
+        assert crisis is not None
+        with pytest.raises(CrisisError, match="already owns"):
+            lifecycle.hand_over(session=session, slack=slack, settings=settings, crisis=crisis,
+                                actor_id="U0ANA", new_owner_id="U0ANA", now=T0)
+        lifecycle.hand_over(session=session, slack=slack, settings=settings, crisis=crisis,
+                            actor_id="U0ANA", new_owner_id="U0BEN", now=T0)
+        assert crisis.owner_id == "U0BEN"
+    assert {e.args["user"] for e in slack.named("dm")[-2:]} == {"U0ANA", "U0BEN"}

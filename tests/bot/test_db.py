@@ -1,0 +1,38 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from bot.db.migrate import current_revision, head_revision, is_current
+from bot.db.models import Base, Crisis
+from bot.db.session import SessionFactory
+
+
+def test_migrations_build_exactly_the_models(session_factory: SessionFactory) -> None:
+    engine = session_factory.kw["bind"]
+    assert is_current(engine) and current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(session_factory: SessionFactory) -> None:
+    with session_factory() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_timestamps_come_back_timezone_aware_utc(session_factory: SessionFactory) -> None:
+    local = datetime(2026, 11, 22, 16, 0, tzinfo=timezone(timedelta(hours=2)))
+    with session_factory() as session:
+        crisis = Crisis(customer="Acme", kind="service_outage", severity="sev1", declared_by="U1",
+                        owner_id="U1", responders=[], cadence_seconds=60, declared_at=local)
+        session.add(crisis)
+        session.commit()
+        crisis_id = crisis.id
+    with session_factory() as session:
+        stored = session.get(Crisis, crisis_id)
+        assert stored is not None
+        assert stored.declared_at == datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
+        assert stored.declared_at.tzinfo is UTC

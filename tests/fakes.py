@@ -1,0 +1,67 @@
+"""An in-memory SlackPort for service tests that run without Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.services.port import PostedMessage, SlackFailure
+
+
+@dataclass
+class Effect:
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass
+class RecordingSlack:
+    """Records each effect; ``fail_on`` makes one effect fail with a Slack error code."""
+
+    effects: list[Effect] = field(default_factory=list)
+    fail_on: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, PostedMessage] = field(default_factory=dict)
+    _ts: int = 0
+
+    def _record(self, effect: str, /, **args: Any) -> None:
+        if effect in self.fail_on:
+            raise SlackFailure(effect, self.fail_on[effect])
+        self.effects.append(Effect(effect, args))
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"1700000000.{self._ts:06d}"
+
+    def named(self, name: str) -> list[Effect]:
+        return [e for e in self.effects if e.name == name]
+
+    def create_channel(self, *, name: str) -> tuple[str, str]:
+        self._record("create_channel", name=name)
+        return f"C{len(self.named('create_channel')):04d}", name
+
+    def set_topic(self, *, channel: str, topic: str) -> None:
+        self._record("set_topic", channel=channel, topic=topic)
+
+    def invite(self, *, channel: str, users: Sequence[str]) -> None:
+        self._record("invite", channel=channel, users=list(users))
+
+    def post(self, *, channel: str, text: str, blocks: Any = None, thread_ts: Any = None) -> str:
+        self._record("post", channel=channel, text=text, blocks=blocks)
+        return self._next_ts()
+
+    def update(self, *, channel: str, ts: str, text: str, blocks: Any = None) -> None:
+        self._record("update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def pin(self, *, channel: str, ts: str) -> None:
+        self._record("pin", channel=channel, ts=ts)
+
+    def dm(self, *, user: str, text: str, blocks: Any = None) -> str:
+        self._record("dm", user=user, text=text, blocks=blocks)
+        return self._next_ts()
+
+    def ephemeral(self, *, channel: str, user: str, text: str, blocks: Any = None) -> None:
+        self._record("ephemeral", channel=channel, user=user, text=text)
+
+    def fetch_message(self, *, channel: str, ts: str) -> PostedMessage | None:
+        return self.messages.get(ts)

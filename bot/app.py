@@ -11,18 +11,16 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import ProcessedEvent
-from bot.deps import Deps
+from bot.deps import DEPS_KEY, Deps
 from handlers import register_listeners
 
 log = logging.getLogger(__name__)
-DEPS_KEY = "crisisbot"
 
 
 def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | None = None) -> App:
     """A Bolt app wired to our listeners; ``deps`` reach them through the context."""
     settings = deps.settings
     app = App(
-        token=settings.slack_bot_token.get_secret_value() or None,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=client,
         # Listeners run on worker threads after ack(); Bolt's default of 5 is too few for a
@@ -55,10 +53,3 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
 
     register_listeners(app)
     return app
-
-
-def deps_of(context: BoltContext) -> Deps:
-    """The dependencies a listener was given."""
-    deps = context[DEPS_KEY]
-    assert isinstance(deps, Deps)
-    return deps

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from slack_bolt import BoltContext
+
 from bot.config import Settings
 from bot.db.session import SessionFactory
 from bot.slack_gateway import SlackGateway
 
 Clock = Callable[[], datetime]
+DEPS_KEY = "crisisbot"
 
 
 def system_clock() -> datetime:
@@ -28,3 +31,10 @@ class Deps:
 
     def now(self) -> datetime:
         return self.clock()
+
+
+def deps_of(context: BoltContext) -> Deps:
+    """The dependencies a listener was given (set by the app's first middleware)."""
+    deps = context[DEPS_KEY]
+    assert isinstance(deps, Deps)
+    return deps

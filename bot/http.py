@@ -19,7 +19,7 @@ def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> Threadi
     class SlackRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             log.debug("%s " + format, self.address_string(), *args)
 
         def do_GET(self) -> None:

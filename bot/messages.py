@@ -117,7 +117,9 @@ def not_a_crisis(links: list[tuple[str, str]]) -> str:
 def channel_topic(customer: str, severity: str, owner_name: str, due: datetime | None) -> str:
     # Topics are plain text: no mentions or date tokens render there, so write times in UTC.
     when = due.strftime("%H:%M UTC %b %d") if due else "resolved"
-    return f"{customer} · {severity.upper()} · owner {owner_name} · next update {when}"
+    # Angle brackets are what make mentions; a customer's name never needs them.
+    name = customer.replace("<", "‹").replace(">", "›")
+    return f"{name} · {severity.upper()} · owner {owner_name} · next update {when}"
 
 
 def commitment(customer: str, due: datetime) -> str:

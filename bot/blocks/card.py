@@ -19,7 +19,10 @@ OPEN_HAND_OVER = "nag_open_hand_over"
 
 def card_text(crisis: Crisis) -> str:
     """Notification fallback for the card."""
-    return f"Crisis: {crisis.customer} · {crisis.severity.upper()} · owner <@{crisis.owner_id}>"
+    return (
+        f"Crisis: {safe(crisis.customer, 100)} · {crisis.severity.upper()}"
+        f" · owner {mention(crisis.owner_id)}"
+    )
 
 
 def status_line(crisis: Crisis, now: datetime) -> str:

@@ -8,10 +8,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot import messages
-from bot.app import deps_of
 from bot.blocks.modals import close_modal, hand_over_modal, update_modal
 from bot.db.models import Crisis
-from bot.deps import Deps
+from bot.deps import Deps, deps_of
 from bot.durations import format_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError

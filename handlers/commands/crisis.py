@@ -8,10 +8,9 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot import messages
-from bot.app import deps_of
 from bot.blocks.listing import list_blocks, status_blocks
 from bot.blocks.modals import declare_modal
-from bot.deps import Deps
+from bot.deps import Deps, deps_of
 from bot.parsing import Command, UsageError, parse
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent, declare_request

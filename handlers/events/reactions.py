@@ -8,10 +8,9 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from bot import messages
-from bot.app import deps_of
+from bot.deps import deps_of
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent
-from bot.text import unescape
 from handlers.common import replying_on_failure, safe_reply
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot import messages
-from bot.app import deps_of
-from bot.deps import Deps
+from bot.deps import Deps, deps_of
 from bot.domain import NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
 from bot.services import crises, lifecycle

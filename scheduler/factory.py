@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -13,12 +13,14 @@ from scheduler import jobs
 def build_scheduler(deps: Deps) -> BackgroundScheduler:
     """A scheduler whose first sweep runs at once, so what fell due while down goes out."""
     scheduler = BackgroundScheduler(timezone="UTC")
+    # APScheduler ticks on the wall clock; what is due is decided by deps.now() in the sweep.
+    started = datetime.now(UTC)
     scheduler.add_job(
         jobs.sweep_due,
         "interval",
         args=[deps],
         seconds=deps.settings.tick.total_seconds(),
-        next_run_time=deps.now(),
+        next_run_time=started,
         id="sweep",
         max_instances=1,
         coalesce=True,
@@ -30,6 +32,6 @@ def build_scheduler(deps: Deps) -> BackgroundScheduler:
         args=[deps],
         hours=6,
         id="forget_old_events",
-        next_run_time=deps.now() + timedelta(minutes=1),
+        next_run_time=started + timedelta(minutes=1),
     )
     return scheduler

@@ -78,7 +78,9 @@ class Bot:
         self.app = build_app(self.deps, client=client, listener_executor=InlineExecutor())
         self.server = make_server(self.app, host="127.0.0.1", port=0)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         self._event_seq = 0
 

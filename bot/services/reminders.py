@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import domain, messages
-from bot.blocks.card import nag_blocks
+from bot.blocks.card import card_text, crisis_card, nag_blocks
 from bot.config import Settings
 from bot.db.models import Crisis
 from bot.durations import format_duration
@@ -156,6 +156,14 @@ def _deliver(
             crisis.customer, channel, crisis.next_update_due_at, crisis.nags_sent + 1
         )
         slack.dm(user=crisis.owner_id, text=text, blocks=nag_blocks(crisis, text, snooze_label))
+        if crisis.nags_sent == 0 and channel and crisis.card_ts:
+            # The moment it becomes overdue, the card in the channel says so too.
+            slack.update(
+                channel=channel,
+                ts=crisis.card_ts,
+                text=card_text(crisis),
+                blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
+            )
     elif due.kind == ESCALATION:
         assert crisis.next_update_due_at is not None
         late = now - crisis.next_update_due_at

@@ -155,7 +155,9 @@ def info(ws: Workspace, caller: Caller, args: JSON) -> JSON:
     """conversations.info."""
     with ws.lock:
         ch = get_channel(ws, caller, args)
-        return {"channel": ch.to_api(caller.user_id, num_members=arg_bool(args, "include_num_members"))}
+        return {
+            "channel": ch.to_api(caller.user_id, num_members=arg_bool(args, "include_num_members"))
+        }
 
 
 def open_conversation(ws: Workspace, caller: Caller, args: JSON) -> JSON:
@@ -248,7 +250,9 @@ def replies(ws: Workspace, caller: Caller, args: JSON) -> JSON:
         if parent.is_reply and parent.thread_ts:
             parent = ws.find_message(ch.id, parent.thread_ts) or parent
         thread = [parent, *ws.replies(ch.id, parent.ts)]
-        page, meta = paginate(args, [m for m in thread if _in_range(args, m.ts)], default_limit=1000)
+        page, meta = paginate(
+            args, [m for m in thread if _in_range(args, m.ts)], default_limit=1000
+        )
         return {
             "messages": [ws.message_to_api(m) for m in page],
             "has_more": bool(meta["next_cursor"]),

@@ -44,7 +44,14 @@ def pins_add(ws: Workspace, caller: Caller, args: JSON) -> JSON:
         if msg.ts in pins:
             raise SlackApiError("already_pinned")
         pin = pins[msg.ts] = Pin(ch.id, msg.ts, caller.user_id, int(ws.now()))
-        emit({"type": "pin_added", "user": caller.user_id, "channel_id": ch.id, "item": _pin_item(ws, pin)})
+        emit(
+            {
+                "type": "pin_added",
+                "user": caller.user_id,
+                "channel_id": ch.id,
+                "item": _pin_item(ws, pin),
+            }
+        )
         return {}
 
 

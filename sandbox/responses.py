@@ -144,7 +144,9 @@ class ResponseUrls:
                 return eph
         return None
 
-    def _replace(self, url: ResponseUrl, text: str, blocks: list[JSON] | None) -> tuple[int, str, str | None]:
+    def _replace(
+        self, url: ResponseUrl, text: str, blocks: list[JSON] | None
+    ) -> tuple[int, str, str | None]:
         ws = self.ws
         with ws.mutate() as emit:
             original = self._original(url)

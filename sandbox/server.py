@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,10 +30,9 @@ def parse_form(raw: str) -> dict[str, Any]:
     for key in JSON_FORM_FIELDS & args.keys():
         value = args[key]
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            # Bad JSON stays a string, so the method answers with its own format error.
+            with contextlib.suppress(json.JSONDecodeError):
                 args[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass  # Left as a string: the method then answers with its own format error.
     return args
 
 
@@ -77,7 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_text(400, "invalid_payload")
                 return
             if isinstance(args.get("payload"), str):
-                args = json.loads(args["payload"])
+                try:
+                    args = json.loads(args["payload"])
+                except json.JSONDecodeError:
+                    self._send_text(400, "invalid_payload")
+                    return
             status, text = emulator.handle_response_url(parts.path[len("/response/") :], args)
             self._send_text(status, text)
         else:
@@ -139,6 +143,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorHTTPServer:
     """Start serving in a daemon thread and return the server (its port is server_port)."""
     server = EmulatorHTTPServer(emulator, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="slack-sandbox", daemon=True)
+    # A short poll interval keeps stop() fast; tests start and stop many emulators.
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="slack-sandbox",
+        daemon=True,
+    )
     thread.start()
     return server

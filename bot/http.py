@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from slack_bolt import App, BoltRequest
@@ -38,7 +39,9 @@ def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> Threadi
                 self._send(413, b"too large", "text/plain")
                 return
             body = self.rfile.read(length).decode("utf-8")
-            headers = {k.lower(): [v] for k, v in self.headers.items()}
+            headers: dict[str, str | Sequence[str]] = {
+                k.lower(): [v] for k, v in self.headers.items()
+            }
             response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
             content_type = (response.headers.get("content-type") or ["text/plain"])[0]
             self._send(response.status, response.body.encode("utf-8"), content_type)

@@ -9,7 +9,10 @@ from bot.durations import DURATION_HELP, format_duration
 from bot.text import date_token, escape, mention, mentions, safe
 
 USAGE = {
-    "new": "`/crisis new <customer>: <what happened> [sev1|sev2|sev3|sev4]`, or `/crisis new` for the form",
+    "new": (
+        "`/crisis new <customer>: <what happened> [sev1|sev2|sev3|sev4]`,"
+        " or `/crisis new` for the form"
+    ),
     "update": "`/crisis update <what changed and what happens next>`",
     "close": "`/crisis close <how it was resolved>`",
     "owner": "`/crisis owner @someone`",
@@ -186,7 +189,10 @@ def ack_line(user_id: str, seconds: int) -> str:
 
 
 def update_posted(author_id: str, body: str, due: datetime) -> str:
-    return f":mega: *Status update* from {mention(author_id)}\n{body}\n_Next update by {date_token(due)}._"
+    return (
+        f":mega: *Status update* from {mention(author_id)}\n{body}"
+        f"\n_Next update by {date_token(due)}._"
+    )
 
 
 def update_body(what_happened: str, doing: str, next_steps: str) -> str:
@@ -212,8 +218,8 @@ def update_recorded(due: datetime) -> str:
 
 def update_empty() -> str:
     return (
-        ":warning: An update needs some text: what changed, what you are doing, what comes next.\nUsage: "
-        + USAGE["update"]
+        ":warning: An update needs some text: what changed, what you are doing, what comes"
+        " next.\nUsage: " + USAGE["update"]
     )
 
 
@@ -313,7 +319,10 @@ def reopened(actor_id: str, due: datetime) -> str:
 
 
 def handed_over(old_id: str, new_id: str) -> str:
-    return f":busts_in_silhouette: {mention(new_id)} now owns this crisis (handed over by {mention(old_id)})."
+    return (
+        f":busts_in_silhouette: {mention(new_id)} now owns this crisis"
+        f" (handed over by {mention(old_id)})."
+    )
 
 
 def new_owner_dm(customer: str, channel_id: str, old_id: str, due: datetime | None) -> str:

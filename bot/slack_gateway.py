@@ -20,6 +20,17 @@ from bot.services.port import Blocks, PostedMessage, SlackFailure
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 50
+# Invite errors about one user (not the channel or the token), which others should not suffer.
+PER_USER_INVITE_ERRORS = {
+    "already_in_channel",
+    "user_not_found",
+    "cant_invite",
+    "cant_invite_self",
+    "user_is_restricted",
+    "user_is_ultra_restricted",
+    "ura_max_channels",
+    "not_allowed_token_type",
+}
 
 
 def make_client(*, token: str, base_url: str, timeout: int = 10) -> WebClient:
@@ -86,20 +97,15 @@ class SlackGateway:
         try:
             self._call("conversations.invite", channel=channel, users=",".join(wanted))
         except SlackFailure as failure:
-            # Already there is fine; one bad id must not keep the others out.
-            if failure.error == "already_in_channel":
+            if failure.error not in PER_USER_INVITE_ERRORS:
+                raise
+            if len(wanted) == 1:
+                if failure.error != "already_in_channel":
+                    log.warning("could not invite %s to %s: %s", wanted[0], channel, failure.error)
                 return
-            if (
-                failure.error in ("user_not_found", "cant_invite", "user_is_restricted")
-                and len(wanted) > 1
-            ):
-                for user in wanted:
-                    try:
-                        self._call("conversations.invite", channel=channel, users=user)
-                    except SlackFailure as single:
-                        log.warning("could not invite %s to %s: %s", user, channel, single.error)
-                return
-            raise
+            # Slack invites nobody when one user fails; one bad id must not keep the rest out.
+            for user in wanted:
+                self.invite(channel=channel, users=[user])
 
     def post(
         self, *, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None

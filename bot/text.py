@@ -10,7 +10,7 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def escape(text: str) -> str:
-    """Escape user text for mrkdwn so ``<!channel>`` and ``<@U…>`` render as text and ping nobody."""
+    """Escape user text for mrkdwn: ``<!channel>`` and ``<@U…>`` show as text, ping nobody."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -36,7 +36,7 @@ class InlineExecutor(Executor):
         future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the future like a pool does
+        except BaseException as error:
             future.set_exception(error)
         return future
 
@@ -57,7 +57,9 @@ class Answer:
         return self.body
 
 
-def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def sign(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     base = f"v0:{stamp}:{body}".encode()
     signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -67,14 +69,25 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
 class Bot:
     """crisisbot served over HTTP on loopback, and ways to talk to it as Slack would."""
 
-    def __init__(self, *, settings: Settings, session_factory: SessionFactory, clock: Clock,
-                 emulator: Emulator) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: SessionFactory,
+        clock: Clock,
+        emulator: Emulator,
+    ) -> None:
         self.emulator = emulator
         self.clock = clock
-        client = make_client(token=settings.slack_bot_token.get_secret_value(),
-                             base_url=emulator.api_url, timeout=5)
-        self.deps = Deps(settings=settings, session_factory=session_factory,
-                         slack=SlackGateway(client), clock=clock)
+        client = make_client(
+            token=settings.slack_bot_token.get_secret_value(), base_url=emulator.api_url, timeout=5
+        )
+        self.deps = Deps(
+            settings=settings,
+            session_factory=session_factory,
+            slack=SlackGateway(client),
+            clock=clock,
+        )
         self.app = build_app(self.deps, client=client, listener_executor=InlineExecutor())
         self.server = make_server(self.app, host="127.0.0.1", port=0)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
@@ -118,11 +131,19 @@ class Bot:
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
     def interact(self, payload: dict[str, Any]) -> Answer:
-        return self.post(urlencode({"payload": json.dumps(payload)}),
-                         "application/x-www-form-urlencoded")
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
 
-    def click(self, action_id: str, value: str, *, user: str = "U0ANA",
-              channel: str | None = None, message_ts: str | None = None) -> Answer:
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U0ANA",
+        channel: str | None = None,
+        message_ts: str | None = None,
+    ) -> Answer:
         """A ``block_actions`` payload for a button."""
         payload: dict[str, Any] = {
             "type": "block_actions",
@@ -130,18 +151,29 @@ class Bot:
             "user": {"id": user, "username": user.lower(), "team_id": "T0CRISIS"},
             "api_app_id": "A0CRISIS",
             "trigger_id": self.emulator.issue_trigger(user),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
-                         "value": value, "action_ts": str(time.time())}],
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
         }
         if channel:
             payload["channel"] = {"id": channel}
-            payload["container"] = {"type": "message", "channel_id": channel,
-                                    "message_ts": message_ts or ""}
+            payload["container"] = {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": message_ts or "",
+            }
             payload["response_url"] = self.emulator.new_response_url(channel, user, message_ts)
         return self.interact(payload)
 
-    def submit(self, view: dict[str, Any], values: dict[str, Any], *,
-               user: str = "U0ANA") -> Answer:
+    def submit(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str = "U0ANA"
+    ) -> Answer:
         """A ``view_submission`` of ``view`` with ``values`` as {block_id: element state}."""
         state = {block: {"value": element} for block, element in values.items()}
         payload = {
@@ -153,20 +185,23 @@ class Bot:
         }
         return self.interact(payload)
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None,
-              retry: int | None = None) -> Answer:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+    ) -> Answer:
         """An Events API ``event_callback`` envelope."""
         self._event_seq += 1
-        body = json.dumps({
-            "token": "legacy",
-            "team_id": "T0CRISIS",
-            "api_app_id": "A0CRISIS",
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{self._event_seq:08d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0CRISIS", "user_id": "U0BOT", "is_bot": True}],
-            "event": event,
-        })
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": "T0CRISIS",
+                "api_app_id": "A0CRISIS",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{self._event_seq:08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": "T0CRISIS", "user_id": "U0BOT", "is_bot": True}],
+                "event": event,
+            }
+        )
         headers = sign(body)
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -175,9 +210,16 @@ class Bot:
     def react(self, name: str, *, user: str, channel: str, ts: str) -> Answer:
         """A person adds a reaction in Slack, and Slack tells the bot."""
         self.emulator.add_reaction(user, channel, ts, name)
-        return self.event({"type": "reaction_added", "user": user, "reaction": name,
-                           "item": {"type": "message", "channel": channel, "ts": ts},
-                           "item_user": "U0BOT", "event_ts": str(time.time())})
+        return self.event(
+            {
+                "type": "reaction_added",
+                "user": user,
+                "reaction": name,
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "item_user": "U0BOT",
+                "event_ts": str(time.time()),
+            }
+        )
 
     def sweep(self) -> list[Any]:
         return sweep_due(self.deps)

@@ -98,7 +98,7 @@ def _in_crisis_channel(
             return
         ack()
         reply = safe_reply(respond)
-        common = {
+        common: dict[str, Any] = {
             "session": session,
             "slack": deps.slack,
             "settings": deps.settings,

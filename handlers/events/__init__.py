@@ -9,5 +9,3 @@ from handlers.events.reactions import handle_reaction_added
 
 def register(app: App) -> None:
     app.event("reaction_added")(handle_reaction_added)
-    # We listen for reactions only; ignore the removal so Bolt does not warn about it.
-    app.event("reaction_removed")(lambda ack: ack())

@@ -26,7 +26,7 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
     """Each input block's value, whatever its element type."""
     out: dict[str, Any] = {}
     for block_id, actions in view.get("state", {}).get("values", {}).items():
-        element = next(iter(actions.values()), {})
+        element: dict[str, Any] = next(iter(actions.values()), {})
         if "selected_option" in element:
             option = element["selected_option"]
             out[block_id] = option["value"] if option else None
@@ -199,7 +199,7 @@ def handle_hand_over_submission(
 ) -> None:
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    new_owner = _values(view).get("owner")
+    new_owner = str(_values(view).get("owner") or "")
     if not _crisis_action(None if new_owner else {"owner": "Pick the new owner."}, ack):
         return
     _run_on_crisis(

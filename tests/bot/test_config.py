@@ -32,9 +32,17 @@ def test_environment_accepts_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("CRISISBOT_NAG_EVERY", "ten minutes", "CRISISBOT_NAG_EVERY: 'ten minutes' is not a duration"),
+        (
+            "CRISISBOT_NAG_EVERY",
+            "ten minutes",
+            "CRISISBOT_NAG_EVERY: 'ten minutes' is not a duration",
+        ),
         ("CRISISBOT_CADENCE_SEV1", "0m", "CRISISBOT_CADENCE_SEV1: '0m' is zero"),
-        ("CRISISBOT_ANNOUNCE_CHANNEL", "#general", "CRISISBOT_ANNOUNCE_CHANNEL: '#general' is not a"),
+        (
+            "CRISISBOT_ANNOUNCE_CHANNEL",
+            "#general",
+            "CRISISBOT_ANNOUNCE_CHANNEL: '#general' is not a",
+        ),
         ("PORT", "web", "PORT:"),
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL: 'slack.com/api' is not a URL"),
     ],
@@ -50,7 +58,10 @@ def test_a_bad_value_is_one_line_naming_the_variable(
 
 
 def test_self_service_links_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CRISISBOT_SELF_SERVICE_LINKS", "Docs|https://docs.example.com, Status|https://s.example.com")
+    monkeypatch.setenv(
+        "CRISISBOT_SELF_SERVICE_LINKS",
+        "Docs|https://docs.example.com, Status|https://s.example.com",
+    )
     assert load_settings().links() == [
         ("Docs", "https://docs.example.com"),
         ("Status", "https://s.example.com"),

@@ -26,8 +26,16 @@ def test_sqlite_runs_with_wal_and_foreign_keys(session_factory: SessionFactory) 
 def test_timestamps_come_back_timezone_aware_utc(session_factory: SessionFactory) -> None:
     local = datetime(2026, 11, 22, 16, 0, tzinfo=timezone(timedelta(hours=2)))
     with session_factory() as session:
-        crisis = Crisis(customer="Acme", kind="service_outage", severity="sev1", declared_by="U1",
-                        owner_id="U1", responders=[], cadence_seconds=60, declared_at=local)
+        crisis = Crisis(
+            customer="Acme",
+            kind="service_outage",
+            severity="sev1",
+            declared_by="U1",
+            owner_id="U1",
+            responders=[],
+            cadence_seconds=60,
+            declared_at=local,
+        )
         session.add(crisis)
         session.commit()
         crisis_id = crisis.id

@@ -74,7 +74,16 @@ def test_any_text_is_a_command_or_a_clear_usage_error(text: str) -> None:
         assert "/crisis" in str(error)
     else:
         assert command.name in {
-            "new", "update", "close", "owner", "every", "ack", "status", "reopen", "list", "help"
+            "new",
+            "update",
+            "close",
+            "owner",
+            "every",
+            "ack",
+            "status",
+            "reopen",
+            "list",
+            "help",
         }
         if command.name == "new" and command.customer:
             assert command.text and len(command.customer) <= 200

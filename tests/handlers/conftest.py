@@ -16,8 +16,9 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def bot(settings: Settings, session_factory: SessionFactory, clock: Clock,
-        emulator: Emulator) -> Iterator[Bot]:
+def bot(
+    settings: Settings, session_factory: SessionFactory, clock: Clock, emulator: Emulator
+) -> Iterator[Bot]:
     bot = Bot(settings=settings, session_factory=session_factory, clock=clock, emulator=emulator)
     yield bot
     bot.close()

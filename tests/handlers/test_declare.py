@@ -33,26 +33,33 @@ def rendered_texts(args: dict) -> list[str]:
 
 def test_a_bad_signature_gets_401_and_changes_nothing(bot: Bot) -> None:
     body = "command=%2Fcrisis&text=new+Acme%3A+down&user_id=U0ANA&channel_id=C0GENERAL"
-    answer = bot.post(body, "application/x-www-form-urlencoded",
-                      sign(body, secret="not-the-secret"))
+    answer = bot.post(
+        body, "application/x-www-form-urlencoded", sign(body, secret="not-the-secret")
+    )
     assert answer.status == 401
     assert bot.emulator.calls_to("conversations.create") == []
 
 
-def test_new_declares_opens_the_channel_and_pins_the_commitment(bot: Bot, emulator: Emulator) -> None:
+def test_new_declares_opens_the_channel_and_pins_the_commitment(
+    bot: Bot, emulator: Emulator
+) -> None:
     answer = bot.command("new Acme Corp: dashboards empty since 09:10 sev1")
     assert answer.status == 200
     assert "Declaring a crisis for *Acme Corp*" in answer.text
 
     channel = emulator.channel_by_name("crisis-20261122-acme-corp")
     assert channel is not None
-    assert channel.topic.value.startswith("Acme Corp · SEV1 · owner <@U0ANA> · next update 14:30 UTC")
+    assert channel.topic.value.startswith(
+        "Acme Corp · SEV1 · owner <@U0ANA> · next update 14:30 UTC"
+    )
     assert "U0ANA" in channel.members
     card, commitment = emulator.messages(channel.id)[:2]
     assert card.blocks[0]["text"]["text"] == "Acme Corp · Not triaged yet"
     assert "dashboards empty since 09:10" in json.dumps(card.blocks)
     assert [e["action_id"] for e in card.blocks[-1]["elements"]] == [
-        "crisis_ack", "crisis_open_update", "crisis_open_close"
+        "crisis_ack",
+        "crisis_open_update",
+        "crisis_open_close",
     ]
     assert "*Next update to Acme Corp by <!date^" in commitment.text
     assert [m.ts for m in emulator.pins(channel.id)] == [commitment.ts]
@@ -65,7 +72,9 @@ def test_a_taken_name_gets_a_suffix(bot: Bot, emulator: Emulator) -> None:
     bot.command("new Acme: first outage")
     bot.command("new Acme: second outage")
     bot.command("new Acme: third outage")
-    names = sorted(c.name for c in emulator.workspace.channels.values() if c.name.startswith("crisis"))
+    names = sorted(
+        c.name for c in emulator.workspace.channels.values() if c.name.startswith("crisis")
+    )
     assert names == ["crisis-20261122-acme", "crisis-20261122-acme-2", "crisis-20261122-acme-3"]
     errors = [c.error for c in emulator.calls_to("conversations.create") if not c.ok]
     assert errors == ["name_taken"] * 3
@@ -89,29 +98,41 @@ def test_new_alone_opens_the_declare_modal(bot: Bot, emulator: Emulator) -> None
     views = emulator.open_views("U0ANA")
     assert views and views[-1].view["callback_id"] == "declare_crisis"
     labels = [b["label"]["text"] for b in views[-1].view["blocks"] if b["type"] == "input"]
-    assert labels == ["Customer", "What the customer experienced", "What they expected",
-                      "Kind of crisis", "Severity", "Owner", "Responders"]
+    assert labels == [
+        "Customer",
+        "What the customer experienced",
+        "What they expected",
+        "Kind of crisis",
+        "Severity",
+        "Owner",
+        "Responders",
+    ]
 
 
 def test_modal_submission_declares_with_owner_and_responders(bot: Bot, emulator: Emulator) -> None:
     bot.command("new", channel="C0CRISES")
     view = emulator.open_views("U0ANA")[-1].view
-    answer = bot.submit(view, {
-        "customer": {"type": "plain_text_input", "value": "Globex"},
-        "experienced": {"type": "plain_text_input", "value": "Invoices doubled"},
-        "expected": {"type": "plain_text_input", "value": "One invoice a month"},
-        "kind": {"type": "static_select", "selected_option": {"value": "billing_financial"}},
-        "severity": {"type": "static_select", "selected_option": {"value": "sev3"}},
-        "owner": {"type": "users_select", "selected_user": "U0BEN"},
-        "responders": {"type": "multi_users_select", "selected_users": ["U0CHEN", "U0DANA"]},
-    })
+    answer = bot.submit(
+        view,
+        {
+            "customer": {"type": "plain_text_input", "value": "Globex"},
+            "experienced": {"type": "plain_text_input", "value": "Invoices doubled"},
+            "expected": {"type": "plain_text_input", "value": "One invoice a month"},
+            "kind": {"type": "static_select", "selected_option": {"value": "billing_financial"}},
+            "severity": {"type": "static_select", "selected_option": {"value": "sev3"}},
+            "owner": {"type": "users_select", "selected_user": "U0BEN"},
+            "responders": {"type": "multi_users_select", "selected_users": ["U0CHEN", "U0DANA"]},
+        },
+    )
     assert answer.status == 200
     channel = emulator.channel_by_name("crisis-20261122-globex")
     assert channel is not None
     assert {"U0BEN", "U0CHEN", "U0DANA"} <= channel.members
     card = emulator.messages(channel.id)[0]
     assert card.blocks[0]["text"]["text"] == "Globex · Billing or financial"
-    assert "Invoices doubled" in json.dumps(card.blocks) and "One invoice a month" in json.dumps(card.blocks)
+    assert "Invoices doubled" in json.dumps(card.blocks) and "One invoice a month" in json.dumps(
+        card.blocks
+    )
     assert "You own the crisis for *Globex*" in emulator.dm_messages("U0BEN")[-1].text
     assert any("declared in" in e.text for e in emulator.ephemerals("U0ANA", "C0CRISES"))
 
@@ -119,26 +140,35 @@ def test_modal_submission_declares_with_owner_and_responders(bot: Bot, emulator:
 def test_modal_errors_show_next_to_the_field(bot: Bot, emulator: Emulator) -> None:
     bot.command("new")
     view = emulator.open_views("U0ANA")[-1].view
-    answer = bot.submit(view, {
-        "customer": {"type": "plain_text_input", "value": "   "},
-        "experienced": {"type": "plain_text_input", "value": "x"},
-        "severity": {"type": "static_select", "selected_option": {"value": "sev2"}},
-        "owner": {"type": "users_select", "selected_user": "U0ANA"},
-    })
-    assert answer.json() == {"response_action": "errors", "errors": {"customer": "Customer is required."}}
+    answer = bot.submit(
+        view,
+        {
+            "customer": {"type": "plain_text_input", "value": "   "},
+            "experienced": {"type": "plain_text_input", "value": "x"},
+            "severity": {"type": "static_select", "selected_option": {"value": "sev2"}},
+            "owner": {"type": "users_select", "selected_user": "U0ANA"},
+        },
+    )
+    assert answer.json() == {
+        "response_action": "errors",
+        "errors": {"customer": "Customer is required."},
+    }
     assert emulator.calls_to("conversations.create") == []
 
 
 def test_question_is_not_a_crisis(bot: Bot, emulator: Emulator) -> None:
     bot.command("new", channel="C0CRISES")
     view = emulator.open_views("U0ANA")[-1].view
-    bot.submit(view, {
-        "customer": {"type": "plain_text_input", "value": "Initech"},
-        "experienced": {"type": "plain_text_input", "value": "How do I export?"},
-        "kind": {"type": "static_select", "selected_option": {"value": "question"}},
-        "severity": {"type": "static_select", "selected_option": {"value": "sev4"}},
-        "owner": {"type": "users_select", "selected_user": "U0ANA"},
-    })
+    bot.submit(
+        view,
+        {
+            "customer": {"type": "plain_text_input", "value": "Initech"},
+            "experienced": {"type": "plain_text_input", "value": "How do I export?"},
+            "kind": {"type": "static_select", "selected_option": {"value": "question"}},
+            "severity": {"type": "static_select", "selected_option": {"value": "sev4"}},
+            "owner": {"type": "users_select", "selected_user": "U0ANA"},
+        },
+    )
     assert emulator.calls_to("conversations.create") == []
     told = emulator.ephemerals("U0ANA", "C0CRISES")[-1].text
     assert "rather than a crisis" in told and "https://help.example.com" in told

@@ -30,7 +30,9 @@ def last_reply(emulator: Emulator, user: str = "U0ANA") -> str:
 
 def timeline(bot: Bot) -> list[tuple[str, str | None]]:
     with bot.deps.session_factory() as session:
-        return [(e.kind, e.actor_id) for e in session.query(TimelineEvent).order_by(TimelineEvent.id)]
+        return [
+            (e.kind, e.actor_id) for e in session.query(TimelineEvent).order_by(TimelineEvent.id)
+        ]
 
 
 def test_reaction_on_the_card_acknowledges_once_and_edits_the_card(
@@ -41,16 +43,22 @@ def test_reaction_on_the_card_acknowledges_once_and_edits_the_card(
     assert bot.react("eyes", user="U0BEN", channel=channel, ts=crisis.card_ts or "").status == 200
     assert "Acknowledged by <@U0BEN> in 3 min" in card_blocks(emulator, channel)
     clock.advance(minutes=2)
-    bot.click("crisis_ack", str(crisis.id), user="U0BEN", channel=channel, message_ts=crisis.card_ts)
+    bot.click(
+        "crisis_ack", str(crisis.id), user="U0BEN", channel=channel, message_ts=crisis.card_ts
+    )
     assert "already acknowledged" in last_reply(emulator, "U0BEN")
-    bot.click("crisis_ack", str(crisis.id), user="U0CHEN", channel=channel, message_ts=crisis.card_ts)
+    bot.click(
+        "crisis_ack", str(crisis.id), user="U0CHEN", channel=channel, message_ts=crisis.card_ts
+    )
     bot.command("ack", user="U0DANA", channel=channel)
     blocks = card_blocks(emulator, channel)
     assert "<@U0BEN> in 3 min, <@U0CHEN> in 5 min, <@U0DANA> in 5 min" in blocks
     with bot.deps.session_factory() as session:
         acks = session.query(Acknowledgement).order_by(Acknowledgement.id).all()
         assert [(a.user_id, a.via) for a in acks] == [
-            ("U0BEN", "reaction"), ("U0CHEN", "button"), ("U0DANA", "command")
+            ("U0BEN", "reaction"),
+            ("U0CHEN", "button"),
+            ("U0DANA", "command"),
         ]
         assert session.get(Crisis, crisis.id).seconds_to_first_ack == 180  # type: ignore[union-attr]
     bot.command("ack", user="U0DANA", channel=channel)
@@ -61,8 +69,12 @@ def test_a_redelivered_event_is_handled_once(
     bot: Bot, emulator: Emulator, declared: tuple[str, Crisis]
 ) -> None:
     channel, crisis = declared
-    event = {"type": "reaction_added", "user": "U0BEN", "reaction": "eyes",
-             "item": {"type": "message", "channel": channel, "ts": crisis.card_ts}}
+    event = {
+        "type": "reaction_added",
+        "user": "U0BEN",
+        "reaction": "eyes",
+        "item": {"type": "message", "channel": channel, "ts": crisis.card_ts},
+    }
     assert bot.event(event, event_id="Ev1").status == 200
     assert bot.event(event, event_id="Ev1", retry=1).status == 200
     assert timeline(bot).count(("acknowledged", "U0BEN")) == 1
@@ -72,7 +84,6 @@ def test_a_redelivered_event_is_handled_once(
 def test_the_eyes_emoji_elsewhere_is_just_an_emoji(
     bot: Bot, emulator: Emulator, declared: tuple[str, Crisis]
 ) -> None:
-    channel, _ = declared
     ts = emulator.post_as_user("U0BEN", "C0GENERAL", "lunch?").ts
     bot.react("eyes", user="U0CHEN", channel="C0GENERAL", ts=ts)
     assert ("acknowledged", "U0CHEN") not in timeline(bot)
@@ -103,12 +114,15 @@ def test_update_modal_from_the_card_button(
     bot.click("crisis_open_update", str(crisis.id), channel=channel, message_ts=crisis.card_ts)
     view = emulator.open_views("U0ANA")[-1].view
     assert view["callback_id"] == "post_update"
-    answer = bot.submit(view, {
-        "what_happened": {"type": "plain_text_input", "value": "Ingest stalled at 09:10"},
-        "doing": {"type": "plain_text_input", "value": "Restarting the pipeline"},
-        "next_steps": {"type": "plain_text_input", "value": "Backfill the gap"},
-        "next_in": {"type": "static_select", "selected_option": {"value": "2h"}},
-    })
+    answer = bot.submit(
+        view,
+        {
+            "what_happened": {"type": "plain_text_input", "value": "Ingest stalled at 09:10"},
+            "doing": {"type": "plain_text_input", "value": "Restarting the pipeline"},
+            "next_steps": {"type": "plain_text_input", "value": "Backfill the gap"},
+            "next_in": {"type": "static_select", "selected_option": {"value": "2h"}},
+        },
+    )
     assert answer.status == 200
     text = emulator.messages(channel)[-1].text
     assert "*What happened:* Ingest stalled at 09:10" in text
@@ -116,20 +130,27 @@ def test_update_modal_from_the_card_button(
     assert "*Next steps:* Backfill the gap" in text
     with bot.deps.session_factory() as session:
         update = session.query(StatusUpdate).one()
-        assert update.next_update_due_at - update.posted_at == __import__("datetime").timedelta(hours=2)
+        assert update.next_update_due_at - update.posted_at == __import__("datetime").timedelta(
+            hours=2
+        )
 
 
-def test_update_modal_needs_the_parts(bot: Bot, emulator: Emulator, declared: tuple[str, Crisis]) -> None:
+def test_update_modal_needs_the_parts(
+    bot: Bot, emulator: Emulator, declared: tuple[str, Crisis]
+) -> None:
     channel, crisis = declared
     bot.click("crisis_open_update", str(crisis.id), channel=channel, message_ts=crisis.card_ts)
     view = emulator.open_views("U0ANA")[-1].view
-    answer = bot.submit(view, {
-        "what_happened": {"type": "plain_text_input", "value": ""},
-        "doing": {"type": "plain_text_input", "value": "x"},
-        "next_in": {"type": "static_select", "selected_option": {"value": "1h"}},
-    })
+    answer = bot.submit(
+        view,
+        {
+            "what_happened": {"type": "plain_text_input", "value": ""},
+            "doing": {"type": "plain_text_input", "value": "x"},
+            "next_in": {"type": "static_select", "selected_option": {"value": "1h"}},
+        },
+    )
     assert answer.json()["errors"] == {
-        "what_happened": "Say what happened, even if it is \"still investigating\"."
+        "what_happened": 'Say what happened, even if it is "still investigating".'
     }
 
 
@@ -147,7 +168,9 @@ def test_update_emoji_quotes_a_teammates_message_once(
     assert timeline(bot).count(("update", "U0ANA")) == 1
 
 
-def test_channel_commands_elsewhere_say_where_to_run_them(bot: Bot, declared: tuple[str, Crisis]) -> None:
+def test_channel_commands_elsewhere_say_where_to_run_them(
+    bot: Bot, declared: tuple[str, Crisis]
+) -> None:
     answer = bot.command("update all good", channel="C0GENERAL")
     assert "works inside a crisis channel" in answer.text
 
@@ -164,8 +187,9 @@ def test_owner_hand_over_tells_both_and_moves_the_card(
     assert "U0BEN" in emulator.workspace.channels[channel].members
 
 
-def test_every_changes_the_cadence(bot: Bot, emulator: Emulator, clock: Clock,
-                                   declared: tuple[str, Crisis]) -> None:
+def test_every_changes_the_cadence(
+    bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
+) -> None:
     channel, _ = declared
     bot.command("every 2h", channel=channel)
     due = int(clock().timestamp()) + 7200
@@ -201,18 +225,22 @@ def test_close_modal(bot: Bot, emulator: Emulator, declared: tuple[str, Crisis])
     bot.click("crisis_open_close", str(crisis.id), channel=channel, message_ts=crisis.card_ts)
     view = emulator.open_views("U0ANA")[-1].view
     assert view["callback_id"] == "close_crisis"
-    bot.submit(view, {
-        "resolution": {"type": "plain_text_input", "value": "Credit note issued"},
-        "follow_ups": {"type": "plain_text_input", "value": "Review billing rules"},
-        "confirmed": {"type": "radio_buttons", "selected_option": {"value": "yes"}},
-    })
+    bot.submit(
+        view,
+        {
+            "resolution": {"type": "plain_text_input", "value": "Credit note issued"},
+            "follow_ups": {"type": "plain_text_input", "value": "Review billing rules"},
+            "confirmed": {"type": "radio_buttons", "selected_option": {"value": "yes"}},
+        },
+    )
     text = emulator.messages(channel)[-1].text
     assert "*Follow-ups:* Review billing rules" in text
     assert "The customer has confirmed the resolution." in text
 
 
-def test_list_status_and_help(bot: Bot, emulator: Emulator, clock: Clock,
-                              declared: tuple[str, Crisis]) -> None:
+def test_list_status_and_help(
+    bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
+) -> None:
     channel, _ = declared
     bot.command("new Globex: invoices doubled sev3")
     clock.advance(minutes=45)  # Acme (sev1, 30m) is now overdue, Globex (sev3, 4h) is not
@@ -232,7 +260,7 @@ def test_list_status_and_help(bot: Bot, emulator: Emulator, clock: Clock,
 def test_a_slack_failure_reaches_the_user_and_keeps_the_record(
     bot: Bot, emulator: Emulator, declared: tuple[str, Crisis]
 ) -> None:
-    channel, crisis = declared
+    channel, _ = declared
     emulator.fail_next("chat.postMessage", error="channel_not_found")
     bot.command("update Fix deployed", channel=channel)
     assert "Slack refused a step (crisis #1): `channel_not_found`" in last_reply(emulator)

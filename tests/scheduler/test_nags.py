@@ -50,7 +50,9 @@ def test_heads_up_then_overdue_then_escalation_then_repeats(
     overdue = emulator.dm_messages("U0ANA")[-1]
     assert "was due" in overdue.text and "has not been posted" in overdue.text
     assert [e["text"]["text"] for e in overdue.blocks[-1]["elements"]] == [
-        "Post update", "Snooze 15m", "Hand over"
+        "Post update",
+        "Snooze 15m",
+        "Hand over",
     ]
     assert sweep_at(bot, clock, minutes=39) == []
     assert sweep_at(bot, clock, minutes=40) == ["overdue"]
@@ -129,7 +131,11 @@ def test_hand_over_from_the_nag_moves_the_next_nag(
 
 
 def test_a_restart_sends_what_fell_due_once_and_repeats_nothing(
-    bot: Bot, emulator: Emulator, clock: Clock, channel: str, settings: Settings,
+    bot: Bot,
+    emulator: Emulator,
+    clock: Clock,
+    channel: str,
+    settings: Settings,
     session_factory: SessionFactory,
 ) -> None:
     assert sweep_at(bot, clock, minutes=20) == ["heads_up"]

@@ -16,25 +16,40 @@ from tests.conftest import T0, Clock
 from tests.fakes import RecordingSlack
 
 
-def declare(session_factory: SessionFactory, slack: RecordingSlack, settings: Settings,
-            **overrides: object) -> int:
+def declare(
+    session_factory: SessionFactory, slack: RecordingSlack, settings: Settings, **overrides: object
+) -> int:
     values: dict[str, object] = {
-        "customer": "Acme Corp", "experienced": "Dashboards empty since 09:10",
-        "expected": "Live data", "kind": "service_outage", "severity": "sev1",
-        "declared_by": "U0ANA", "owner_id": "U0ANA", "responders": ["U0BEN", "U0CHEN"],
+        "customer": "Acme Corp",
+        "experienced": "Dashboards empty since 09:10",
+        "expected": "Live data",
+        "kind": "service_outage",
+        "severity": "sev1",
+        "declared_by": "U0ANA",
+        "owner_id": "U0ANA",
+        "responders": ["U0BEN", "U0CHEN"],
     }
     values.update(overrides)
     with session_factory() as session:
-        crisis = crises.declare(session=session, slack=slack, settings=settings,
-                                request=declare_request(**values), now=T0)
+        crisis = crises.declare(
+            session=session,
+            slack=slack,
+            settings=settings,
+            request=declare_request(**values),
+            now=T0,
+        )
         return crisis.id
 
 
 def kinds(session_factory: SessionFactory, crisis_id: int) -> list[str]:
     with session_factory() as session:
-        return list(session.scalars(select(TimelineEvent.kind)
-                                    .where(TimelineEvent.crisis_id == crisis_id)
-                                    .order_by(TimelineEvent.id)))
+        return list(
+            session.scalars(
+                select(TimelineEvent.kind)
+                .where(TimelineEvent.crisis_id == crisis_id)
+                .order_by(TimelineEvent.id)
+            )
+        )
 
 
 def test_declare_stores_first_then_sets_up_the_channel(
@@ -43,7 +58,13 @@ def test_declare_stores_first_then_sets_up_the_channel(
     slack = RecordingSlack()
     crisis_id = declare(session_factory, slack, settings)
     assert [e.name for e in slack.effects] == [
-        "create_channel", "set_topic", "invite", "post", "post", "pin", "dm"
+        "create_channel",
+        "set_topic",
+        "invite",
+        "post",
+        "post",
+        "pin",
+        "dm",
     ]
     assert slack.effects[0].args["name"] == "crisis-20261122-acme-corp"
     assert slack.effects[2].args["users"] == ["U0ANA", "U0BEN", "U0CHEN"]
@@ -70,8 +91,9 @@ def test_a_failed_step_keeps_the_crisis_and_a_retry_finishes_without_a_second_ch
         crisis = session.scalars(select(Crisis)).one()
         assert crisis.status == "declaring" and crisis.channel_id and crisis.card_ts
         slack.fail_on.clear()
-        crises.finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis,
-                                  now=T0)
+        crises.finish_declaration(
+            session=session, slack=slack, settings=settings, crisis=crisis, now=T0
+        )
         assert crisis.status == "open" and crisis.commitment_pinned
     assert len(slack.named("create_channel")) == 1
     assert len(slack.named("post")) == 2  # card and commitment, once each
@@ -97,12 +119,24 @@ def test_acknowledge_once_per_person_and_time_to_first_ack(
     with session_factory() as session:
         crisis = crises.by_id(session, crisis_id)
         assert crisis is not None
-        _, created = lifecycle.acknowledge(session=session, slack=slack, settings=settings,
-                                           crisis=crisis, user_id="U0BEN", via="reaction",
-                                           now=T0 + timedelta(minutes=3))
-        _, again = lifecycle.acknowledge(session=session, slack=slack, settings=settings,
-                                         crisis=crisis, user_id="U0BEN", via="button",
-                                         now=T0 + timedelta(minutes=4))
+        _, created = lifecycle.acknowledge(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            user_id="U0BEN",
+            via="reaction",
+            now=T0 + timedelta(minutes=3),
+        )
+        _, again = lifecycle.acknowledge(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            user_id="U0BEN",
+            via="button",
+            now=T0 + timedelta(minutes=4),
+        )
         assert (created, again) == (True, False)
         assert crisis.seconds_to_first_ack == 180
         assert session.scalars(select(Acknowledgement)).all()[0].via == "reaction"
@@ -121,19 +155,38 @@ def test_update_renews_the_commitment_and_is_refused_when_closed(
         assert crisis is not None
         crisis.last_nag_at = now
         crisis.nags_sent = 1
-        update = lifecycle.post_update(session=session, slack=slack, settings=settings,
-                                       crisis=crisis, author_id="U0ANA",
-                                       content=UpdateContent(text="Root cause <!channel> found"),
-                                       now=now)
+        update = lifecycle.post_update(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            author_id="U0ANA",
+            content=UpdateContent(text="Root cause <!channel> found"),
+            now=now,
+        )
         assert update.next_update_due_at == now + timedelta(minutes=30)
         assert crisis.last_nag_at is None and crisis.nags_sent == 0
         posted = slack.named("post")[-1].args["text"]
         assert "Root cause &lt;!channel&gt; found" in posted and "<!channel>" not in posted
-        lifecycle.close(session=session, slack=slack, settings=settings, crisis=crisis,
-                        actor_id="U0ANA", resolution="Fixed the ingest", now=now)
+        lifecycle.close(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            actor_id="U0ANA",
+            resolution="Fixed the ingest",
+            now=now,
+        )
         with pytest.raises(CrisisError, match="closed"):
-            lifecycle.post_update(session=session, slack=slack, settings=settings, crisis=crisis,
-                                  author_id="U0ANA", content=UpdateContent(text="more"), now=now)
+            lifecycle.post_update(
+                session=session,
+                slack=slack,
+                settings=settings,
+                crisis=crisis,
+                author_id="U0ANA",
+                content=UpdateContent(text="more"),
+                now=now,
+            )
         assert crisis.next_check_at == now + settings.follow_up
         assert crisis.seconds_to_resolve == 40 * 60
     assert kinds(session_factory, crisis_id) == ["declared", "update", "closed"]
@@ -141,8 +194,12 @@ def test_update_renews_the_commitment_and_is_refused_when_closed(
 
 def test_too_many_responders_is_a_clear_error() -> None:
     with pytest.raises(CrisisError, match="200 responders is more than 50"):
-        declare_request(customer="Acme", declared_by="U0ANA", owner_id="U0ANA",
-                        responders=[f"U{i:05d}" for i in range(200)])
+        declare_request(
+            customer="Acme",
+            declared_by="U0ANA",
+            owner_id="U0ANA",
+            responders=[f"U{i:05d}" for i in range(200)],
+        )
 
 
 def test_hand_over_moves_nags_and_tells_both(
@@ -154,9 +211,23 @@ def test_hand_over_moves_nags_and_tells_both(
         crisis = crises.by_id(session, crisis_id)
         assert crisis is not None
         with pytest.raises(CrisisError, match="already owns"):
-            lifecycle.hand_over(session=session, slack=slack, settings=settings, crisis=crisis,
-                                actor_id="U0ANA", new_owner_id="U0ANA", now=T0)
-        lifecycle.hand_over(session=session, slack=slack, settings=settings, crisis=crisis,
-                            actor_id="U0ANA", new_owner_id="U0BEN", now=T0)
+            lifecycle.hand_over(
+                session=session,
+                slack=slack,
+                settings=settings,
+                crisis=crisis,
+                actor_id="U0ANA",
+                new_owner_id="U0ANA",
+                now=T0,
+            )
+        lifecycle.hand_over(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            actor_id="U0ANA",
+            new_owner_id="U0BEN",
+            now=T0,
+        )
         assert crisis.owner_id == "U0BEN"
     assert {e.args["user"] for e in slack.named("dm")[-2:]} == {"U0ANA", "U0BEN"}

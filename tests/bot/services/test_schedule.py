@@ -18,8 +18,14 @@ SETTINGS = make_settings()
 
 
 def open_crisis(**fields: object) -> Crisis:
-    crisis = Crisis(status="open", declared_at=T0, committed_at=T0, version=0, nags_sent=0,
-                    next_update_due_at=T0 + timedelta(hours=1))
+    crisis = Crisis(
+        status="open",
+        declared_at=T0,
+        committed_at=T0,
+        version=0,
+        nags_sent=0,
+        next_update_due_at=T0 + timedelta(hours=1),
+    )
     for key, value in fields.items():
         setattr(crisis, key, value)
     return crisis
@@ -60,8 +66,11 @@ def test_escalation_once_escalate_after_overdue() -> None:
 
 
 def test_snooze_holds_the_nag_but_not_the_escalation() -> None:
-    crisis = open_crisis(heads_up_sent_at=T0, last_nag_at=T0 + timedelta(hours=1),
-                         snoozed_until=T0 + timedelta(minutes=75))
+    crisis = open_crisis(
+        heads_up_sent_at=T0,
+        last_nag_at=T0 + timedelta(hours=1),
+        snoozed_until=T0 + timedelta(minutes=75),
+    )
     due = next_reminder(crisis, SETTINGS, T0 + timedelta(hours=1))
     assert due is not None and (due.kind, due.at) == (OVERDUE, T0 + timedelta(minutes=75))
     crisis.snoozed_until = T0 + timedelta(hours=3)
@@ -70,8 +79,9 @@ def test_snooze_holds_the_nag_but_not_the_escalation() -> None:
 
 
 def test_a_new_commitment_resets_every_reminder() -> None:
-    crisis = open_crisis(heads_up_sent_at=T0, last_nag_at=T0, nags_sent=3, escalated_at=T0,
-                         snoozed_until=T0)
+    crisis = open_crisis(
+        heads_up_sent_at=T0, last_nag_at=T0, nags_sent=3, escalated_at=T0, snoozed_until=T0
+    )
     now = T0 + timedelta(hours=2)
     new_commitment(crisis, SETTINGS, due=now + timedelta(hours=1), now=now)
     assert (crisis.heads_up_sent_at, crisis.last_nag_at, crisis.escalated_at) == (None,) * 3

@@ -1,0 +1,64 @@
+"""The Slack gateway against the emulator: Slack's own errors handled where they should be."""
+
+import pytest
+
+from bot.services.port import SlackFailure
+from bot.slack_gateway import SlackGateway, make_client
+from sandbox import Emulator
+
+
+@pytest.fixture
+def gateway(emulator: Emulator) -> SlackGateway:
+    return SlackGateway(make_client(token="xoxb-sandbox", base_url=emulator.api_url, timeout=5))
+
+
+def test_one_member_already_in_does_not_keep_the_others_out(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
+    channel, _ = gateway.create_channel(name="crisis-test")
+    gateway.invite(channel=channel, users=["U0ANA"])
+    gateway.invite(channel=channel, users=["U0ANA", "U0BEN", "UNOBODY", "U0CHEN"])
+    assert {"U0ANA", "U0BEN", "U0CHEN"} <= emulator.workspace.channels[channel].members
+
+
+def test_pinning_twice_is_fine_and_other_errors_surface(gateway: SlackGateway) -> None:
+    channel, _ = gateway.create_channel(name="crisis-pins")
+    ts = gateway.post(channel=channel, text="Next update by …")
+    gateway.pin(channel=channel, ts=ts)
+    gateway.pin(channel=channel, ts=ts)
+    with pytest.raises(SlackFailure) as raised:
+        gateway.pin(channel=channel, ts="1.000001")
+    assert raised.value.error == "message_not_found"
+
+
+def test_posting_to_a_public_channel_joins_it_first(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
+    ts = gateway.post(channel="C0ESCAL", text="escalation")
+    assert [m.ts for m in emulator.messages("C0ESCAL")][-1] == ts
+    assert [c.method for c in emulator.calls if c.method.startswith(("chat", "conv"))] == [
+        "chat.postMessage",
+        "conversations.join",
+        "chat.postMessage",
+    ]
+
+
+def test_rate_limits_are_waited_out(gateway: SlackGateway, emulator: Emulator) -> None:
+    emulator.fail_next("chat.postMessage", error="ratelimited", status=429)
+    gateway.post(channel="C0GENERAL", text="hello")
+    statuses = [c.status for c in emulator.calls_to("chat.postMessage")]
+    assert statuses == [429, 200]
+
+
+def test_server_errors_are_retried_then_reported(gateway: SlackGateway, emulator: Emulator) -> None:
+    emulator.fail_next("chat.update", error="internal_error", status=503, times=10)
+    with pytest.raises(SlackFailure):
+        gateway.update(channel="C0GENERAL", ts="1.1", text="x")
+    assert len(emulator.calls_to("chat.update")) == 3  # the call and two retries
+
+
+def test_a_bad_token_is_reported_as_slack_says(emulator: Emulator) -> None:
+    gateway = SlackGateway(make_client(token="xoxb-wrong", base_url=emulator.api_url))
+    with pytest.raises(SlackFailure) as raised:
+        gateway.post(channel="C0GENERAL", text="hi")
+    assert raised.value.error == "invalid_auth"

@@ -1,0 +1,65 @@
+"""manifest.yml is a valid Slack manifest and asks for exactly what the code uses."""
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import SLACK_REFERENCE
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = SLACK_REFERENCE / "manifest.schema.1.0.0.json"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_validates_against_slacks_schema(manifest: dict) -> None:
+    if not SCHEMA.exists():
+        pytest.skip(f"Slack's manifest schema is not at {SCHEMA} (the shared/ folder is absent)")
+    jsonschema.validate(manifest, json.loads(SCHEMA.read_text()))
+
+
+def _source() -> str:
+    return "\n".join(
+        p.read_text()
+        for folder in ("bot", "handlers", "scheduler")
+        for p in (ROOT / folder).rglob("*.py")
+    )
+
+
+def test_events_match_the_listeners(manifest: dict) -> None:
+    listened = set(re.findall(r'app\.event\("([a-z_]+)"\)', _source()))
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == listened
+
+
+def test_slash_command_is_crisis_with_escaped_mentions(manifest: dict) -> None:
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/crisis"
+    # /crisis owner @ben arrives as <@U…|ben> only when escaping is on.
+    assert command["should_escape"] is True
+    assert re.search(r'app\.command\("/crisis"\)', _source())
+
+
+def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
+    methods = set(re.findall(r'"((?:chat|conversations|pins|views|auth)\.[A-Za-z]+)"', _source()))
+    needs = {
+        "conversations.create": "channels:manage",
+        "conversations.setTopic": "channels:manage",
+        "conversations.invite": "channels:manage",
+        "conversations.join": "channels:join",
+        "conversations.history": "channels:history",
+        "chat.postMessage": "chat:write",
+        "chat.update": "chat:write",
+        "chat.postEphemeral": "chat:write",
+        "pins.add": "pins:write",
+    }
+    assert set(needs) <= methods, "a method the scopes are derived from is no longer called"
+    expected = {needs[m] for m in methods if m in needs} | {"commands", "reactions:read"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == expected
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -15,7 +15,7 @@ from sandbox.faults import Failure, Faults, RateLimiter
 from sandbox.helpers import WorkspaceHelpers
 from sandbox.responses import ResponsePost, ResponseUrls
 from sandbox.seed import default_workspace
-from sandbox.server import EmulatorHTTPServer, serve
+from sandbox.server import EmulatorHTTPServer, Page, serve
 from sandbox.webapi import METHODS, call_method, error_body
 from sandbox.workspace import JSON, Workspace
 
@@ -67,6 +67,8 @@ class Emulator(WorkspaceHelpers):
         self._calls: list[Call] = []
         self._changed = threading.Condition()
         self._server: EmulatorHTTPServer | None = None
+        # The sandbox's web page, served next to the API when attached (see sandbox.page).
+        self.page: Page | None = None
         self.workspace.subscribe(lambda _event: self._notify())
 
     # --- lifecycle -----------------------------------------------------------

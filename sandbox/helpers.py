@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sandbox.api_chat import ephemeral_event
 from sandbox.api_items import react
 from sandbox.apicommon import SlackApiError
-from sandbox.workspace import Channel, Ephemeral, Message, View, Workspace
+from sandbox.workspace import JSON, Channel, Ephemeral, Message, View, Workspace
 
 T = TypeVar("T")
 # Notices Slack adds to history; tests usually care about real messages only.
@@ -139,3 +140,45 @@ class WorkspaceHelpers:
             if msg is None:
                 raise SlackApiError("message_not_found")
             react(ws, user_id, msg, name.strip(":"), add=False)
+
+    def show_ephemeral(
+        self, user_id: str, channel_id: str, text: str, *, sender: str | None = None, **extra: Any
+    ) -> Ephemeral:
+        """Show `user_id` a message only they see (Slack's own notices and command acks)."""
+        ws = self.workspace
+        with ws.mutate() as emit:
+            bot = ws.bot
+            eph = Ephemeral(
+                ts=ws.next_ts(),
+                channel=channel_id,
+                user=user_id,
+                sender=sender or bot.id,
+                text=text,
+                blocks=extra.get("blocks"),
+                bot_id=bot.bot_id if sender is None else None,
+            )
+            ws.ephemerals.append(eph)
+            emit(ephemeral_event(eph))
+            return copy.deepcopy(eph)
+
+    def replace_view(self, user_id: str, view_id: str, view: JSON) -> None:
+        """Replace a modal in the user's stack (a `response_action: update` answer)."""
+        ws = self.workspace
+        with ws.mutate() as emit:
+            stored = ws.views.get(view_id)
+            if stored is None or stored.user != user_id:
+                raise SlackApiError("not_found")
+            stored.view = dict(view)
+            emit({"type": "view_updated", "user": user_id, "view": stored.to_api()})
+
+    def close_views(self, user_id: str, view_id: str | None = None) -> list[View]:
+        """Close the user's modal `view_id` and those above it, or the whole stack; returns them."""
+        ws = self.workspace
+        with ws.mutate() as emit:
+            stack = ws.view_stacks.get(user_id, [])
+            cut = stack.index(view_id) if view_id in stack else 0
+            closed = [ws.views[v] for v in stack[cut:]]
+            del stack[cut:]
+            for view in closed:
+                emit({"type": "view_closed", "user": user_id, "view": view.to_api()})
+            return copy.deepcopy(closed)

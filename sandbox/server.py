@@ -1,12 +1,14 @@
-"""HTTP front end: POST/GET /api/<method> and POST /response/<id> on 127.0.0.1."""
+"""HTTP front end: /api/<method>, POST /response/<id>, and the page (when one is attached)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 if TYPE_CHECKING:
@@ -14,6 +16,24 @@ if TYPE_CHECKING:
 
 # Form fields that carry JSON; slack_sdk and Bolt send them as JSON strings in form bodies.
 JSON_FORM_FIELDS = {"blocks", "attachments", "view", "metadata"}
+
+
+@dataclass
+class PageReply:
+    """An answer from the page: a whole body, or a `stream` fed with a write function."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    # Called with write(data) -> bool (False once the client has gone) for Server-Sent Events.
+    stream: Callable[[Callable[[bytes], bool]], None] | None = None
+
+
+class Page(Protocol):
+    """Serves everything outside /api/ and /response/ (the sandbox's Slack look-alike)."""
+
+    def handle(self, method: str, path: str, query: str, body: bytes) -> PageReply | None:
+        """Answer the request, or None for 404."""
 
 
 class BodyError(Exception):
@@ -85,7 +105,14 @@ class _Handler(BaseHTTPRequestHandler):
             status, text = emulator.handle_response_url(parts.path[len("/response/") :], args)
             self._send_text(status, text)
         else:
-            self._send_text(404, "not_found")
+            page = emulator.page
+            reply = page.handle(self.command, parts.path, parts.query, body) if page else None
+            if reply is None:
+                self._send_text(404, "not_found")
+            elif reply.stream is not None:
+                self._stream(reply)
+            else:
+                self._send(reply.status, reply.body, reply.content_type, {})
 
     def _args(self, query: str, body: bytes) -> tuple[dict[str, Any], bool]:
         args = parse_form(query)
@@ -112,6 +139,25 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization") or ""
         scheme, _, value = auth.partition(" ")
         return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+    def _stream(self, reply: PageReply) -> None:
+        assert reply.stream is not None
+        self.close_connection = True
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+        def write(data: bytes) -> bool:
+            try:
+                self.wfile.write(data)
+                self.wfile.flush()
+            except OSError:
+                return False
+            return True
+
+        reply.stream(write)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode("utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.db.migrate import upgrade
 from bot.db.session import SessionFactory, make_engine, make_session_factory
+from tests.postgres import fresh_database, postgres_server
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SLACK_REFERENCE = SHARED / "slack"
@@ -38,9 +41,35 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for this test session (see tests/postgres.py)."""
+    try:
+        with postgres_server() as url:
+            yield url
+    except (FileNotFoundError, subprocess.CalledProcessError) as error:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no PostgreSQL server to test against: {error}")
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite by default; PostgreSQL where the module asks for both databases."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "postgresql":
+        return fresh_database(request.getfixturevalue("postgres_admin_url"))
     return f"sqlite:///{tmp_path / 'crisisbot.db'}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a module's database tests on SQLite and PostgreSQL when it sets ``BOTH_DATABASES``."""
+    if "database_url" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_DATABASES", 0):
+        metafunc.parametrize(
+            "database_url",
+            ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+            indirect=True,
+        )
 
 
 @pytest.fixture

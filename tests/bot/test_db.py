@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -7,6 +8,9 @@ from sqlalchemy import text
 from bot.db.migrate import current_revision, head_revision, is_current
 from bot.db.models import Base, Crisis
 from bot.db.session import SessionFactory
+
+# Every database test here runs on SQLite and on a real PostgreSQL.
+BOTH_DATABASES = True
 
 
 def test_migrations_build_exactly_the_models(session_factory: SessionFactory) -> None:
@@ -18,6 +22,8 @@ def test_migrations_build_exactly_the_models(session_factory: SessionFactory) ->
 
 
 def test_sqlite_runs_with_wal_and_foreign_keys(session_factory: SessionFactory) -> None:
+    if session_factory.kw["bind"].dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas; PostgreSQL has its own durability settings")
     with session_factory() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1

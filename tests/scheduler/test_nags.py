@@ -12,6 +12,9 @@ from scheduler.factory import build_scheduler
 from tests.conftest import Clock, make_settings
 from tests.harness import Bot
 
+# Every database test here runs on SQLite and on a real PostgreSQL.
+BOTH_DATABASES = True
+
 ESCALATIONS = "C0ESCAL"
 
 

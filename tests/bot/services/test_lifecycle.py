@@ -15,6 +15,9 @@ from bot.services.requests import UpdateContent, declare_request
 from tests.conftest import T0, Clock
 from tests.fakes import RecordingSlack
 
+# Every database test here runs on SQLite and on a real PostgreSQL.
+BOTH_DATABASES = True
+
 
 def declare(
     session_factory: SessionFactory, slack: RecordingSlack, settings: Settings, **overrides: object

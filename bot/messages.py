@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain import KIND_LABELS, SEVERITIES
-from bot.durations import DURATION_HELP, format_duration
-from bot.text import date_token, escape, mention, mentions, safe
+from bot.durations import format_duration
+from bot.text import date_token, escape, mention, safe
 
 USAGE = {
     "new": (
@@ -344,10 +344,6 @@ def already_owner(user_id: str) -> str:
     return f":information_source: {mention(user_id)} already owns this crisis."
 
 
-def owner_needs_user() -> str:
-    return ":warning: Mention the new owner, picked from Slack's list.\nUsage: " + USAGE["owner"]
-
-
 def owner_is_bot() -> str:
     return ":warning: A bot can't own a crisis; hand it to a person.\nUsage: " + USAGE["owner"]
 
@@ -359,23 +355,12 @@ def cadence_changed(actor_id: str, every: timedelta, due: datetime) -> str:
     )
 
 
-def cadence_help() -> str:
-    return f"Durations are {DURATION_HELP}."
-
-
-# Listing
-
-
 def no_open_crises() -> str:
     return ":sunny: No open crises. Calm seas."
 
 
 def list_header(count: int) -> str:
     return f"*{count} open {'crisis' if count == 1 else 'crises'}*, overdue first"
-
-
-def mention_list(user_ids: list[str]) -> str:
-    return mentions(user_ids)
 
 
 def update_reaction_unusable() -> str:

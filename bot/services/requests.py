@@ -15,8 +15,8 @@ class DeclareRequest(BaseModel):
     """What the declarer tells us: who, what they experienced, what they expected, how bad."""
 
     customer: str = Field(min_length=1, max_length=200)
-    experienced: str = Field(default="", max_length=3000)
-    expected: str = Field(default="", max_length=3000)
+    experienced: str = Field(default="", max_length=20_000)
+    expected: str = Field(default="", max_length=20_000)
     kind: str = UNTRIAGED
     severity: str = DEFAULT_SEVERITY
     declared_by: str

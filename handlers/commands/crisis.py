@@ -90,6 +90,9 @@ def _in_crisis_channel(
         if crisis is None:
             ack(text=messages.not_in_crisis_channel(parsed.name))
             return
+        if parsed.name == "owner" and parsed.user_id == deps.slack.bot_user_id:
+            ack(text=messages.owner_is_bot())
+            return
         if parsed.name == "status":
             ack(
                 text=f"Crisis for {crisis.customer}",

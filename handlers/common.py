@@ -7,8 +7,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from bot import messages
+from bot.deps import Deps
+from bot.services import crises
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
+from bot.services.requests import DeclareRequest
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +43,17 @@ def safe_reply(send: Callable[..., object]) -> Reply:
             log.exception("could not deliver a reply to the user")
 
     return reply
+
+
+def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
+    """Declare (after the ack), then tell the declarer where the crisis lives."""
+    with replying_on_failure(reply), deps.session_factory() as session:
+        crisis = crises.declare(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            request=request,
+            now=deps.now(),
+        )
+        assert crisis.channel_id and crisis.next_update_due_at
+        reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,12 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.db.migrate import upgrade
 from bot.db.session import SessionFactory, make_engine, make_session_factory
+from sandbox import Emulator, start_emulator
+from tests.harness import Bot
 from tests.postgres import fresh_database, postgres_server
+from tests.support import BOT_TOKEN, SIGNING_SECRET, SLACK_REFERENCE, T0, Clock
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SLACK_REFERENCE = SHARED / "slack"
-SIGNING_SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-sandbox"
-T0 = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.current += timedelta(**kwargs)
-        return self.current
+__all__ = ["BOT_TOKEN", "SIGNING_SECRET", "SLACK_REFERENCE", "T0", "Clock", "make_settings"]
 
 
 @pytest.fixture
@@ -103,3 +87,20 @@ def make_settings(**overrides: object) -> Settings:
 @pytest.fixture
 def settings() -> Settings:
     return make_settings()
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh local Slack (the Web API emulator) for one test."""
+    with start_emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bot(
+    settings: Settings, session_factory: SessionFactory, clock: Clock, emulator: Emulator
+) -> Iterator[Bot]:
+    """crisisbot served over HTTP on loopback, talking to the emulator."""
+    bot = Bot(settings=settings, session_factory=session_factory, clock=clock, emulator=emulator)
+    yield bot
+    bot.close()

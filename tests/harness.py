@@ -26,7 +26,7 @@ from bot.http import make_server
 from bot.slack_gateway import SlackGateway, make_client
 from sandbox import Emulator
 from scheduler.jobs import sweep_due
-from tests.conftest import SIGNING_SECRET, Clock
+from tests.support import SIGNING_SECRET, Clock
 
 
 class InlineExecutor(Executor):

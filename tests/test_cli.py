@@ -7,13 +7,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from sandbox import Emulator, start_emulator
+from sandbox import Emulator
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.harness import sign
 
@@ -21,7 +20,11 @@ from tests.harness import sign
 def crisisbot(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", *args],
-        env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs,  # type: ignore[call-overload]
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -29,12 +32,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with start_emulator() as emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -52,7 +49,7 @@ def env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
 
 def test_a_bad_setting_stops_the_start_with_one_line(env: dict[str, str], tmp_path: Path) -> None:
     process = crisisbot("run", env=env | {"CRISISBOT_NAG_EVERY": "often"}, cwd=tmp_path)
-    out, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert err.strip() == (
         "crisisbot: CRISISBOT_NAG_EVERY: 'often' is not a duration: use a number followed by"
@@ -76,23 +73,35 @@ def test_run_migrates_serves_slack_and_stops_cleanly(
                 assert process.poll() is None, process.communicate()[1]
                 assert time.monotonic() < deadline, "crisisbot did not start in 30 s"
                 time.sleep(0.1)
-        body = urlencode({
-            "command": "/crisis", "text": "new Acme: dashboards empty sev1", "user_id": "U0ANA",
-            "channel_id": "C0GENERAL", "team_id": "T0CRISIS",
-            "response_url": emulator.new_response_url("C0GENERAL", "U0ANA"),
-            "trigger_id": emulator.issue_trigger("U0ANA"),
-        })
-        request = urllib.request.Request(f"{base}/slack/events", data=body.encode(), method="POST",
-                                         headers={"Content-Type": "application/x-www-form-urlencoded",
-                                                  **sign(body)})
+        body = urlencode(
+            {
+                "command": "/crisis",
+                "text": "new Acme: dashboards empty sev1",
+                "user_id": "U0ANA",
+                "channel_id": "C0GENERAL",
+                "team_id": "T0CRISIS",
+                "response_url": emulator.new_response_url("C0GENERAL", "U0ANA"),
+                "trigger_id": emulator.issue_trigger("U0ANA"),
+            }
+        )
+        request = urllib.request.Request(
+            f"{base}/slack/events",
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
-        channel = emulator.wait_for(lambda: emulator.channel_by_name("crisis-" + time.strftime(
-            "%Y%m%d", time.gmtime()) + "-acme"), timeout=10)
+        channel = emulator.wait_for(
+            lambda: emulator.channel_by_name(
+                "crisis-" + time.strftime("%Y%m%d", time.gmtime()) + "-acme"
+            ),
+            timeout=10,
+        )
         emulator.wait_for(lambda: emulator.pins(channel.id), timeout=10)
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
+        _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert (tmp_path / "bot.db").exists()
     assert "slack_bot_token=xoxb-…" in err and BOT_TOKEN not in err.replace("xoxb-…", "")

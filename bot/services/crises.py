@@ -124,9 +124,15 @@ def topic(crisis: Crisis) -> str:
 
 
 def refresh(
-    *, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime, commitment: bool = True
+    *,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    now: datetime,
+    commitment: bool = True,
+    channel_topic: bool = True,
 ) -> None:
-    """Edit the card (and the pinned commitment) in place to match the database."""
+    """Edit the card, the pinned commitment and the topic in place to match the database."""
     if crisis.channel_id and crisis.card_ts:
         slack.update(
             channel=crisis.channel_id,
@@ -137,6 +143,8 @@ def refresh(
     if commitment and crisis.channel_id and crisis.commitment_ts:
         text, blocks = commitment_blocks(crisis)
         slack.update(channel=crisis.channel_id, ts=crisis.commitment_ts, text=text, blocks=blocks)
+    if channel_topic and crisis.channel_id:
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
 
 
 def by_channel(session: Session, channel_id: str) -> Crisis | None:

@@ -13,7 +13,7 @@ from bot import domain, messages
 from bot.config import Settings
 from bot.db.models import Acknowledgement, Crisis, StatusUpdate
 from bot.durations import format_duration
-from bot.services.crises import refresh, topic
+from bot.services.crises import refresh
 from bot.services.errors import CrisisError
 from bot.services.port import SlackPort
 from bot.services.requests import UpdateContent
@@ -52,7 +52,14 @@ def acknowledge(
         again = _ack_of(session, crisis, user_id)
         assert again is not None
         return again, False
-    refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
     return ack, True
 
 
@@ -116,7 +123,6 @@ def post_update(
         )
     session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
-    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
     return status_update
 
 
@@ -156,7 +162,6 @@ def close(
         text=messages.closure(crisis.resolution, crisis.follow_ups, confirmed, actor_id),
     )
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
-    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
     return crisis.follow_up_due_at
 
 
@@ -182,7 +187,6 @@ def reopen(
     assert crisis.channel_id is not None
     slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due))
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
-    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
     return due
 
 
@@ -227,7 +231,6 @@ def hand_over(
         user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
     )
     refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
-    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
 
 
 def set_cadence(
@@ -258,7 +261,6 @@ def set_cadence(
     assert crisis.channel_id is not None
     slack.post(channel=crisis.channel_id, text=messages.cadence_changed(actor_id, every, due))
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
-    slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
     return due
 
 

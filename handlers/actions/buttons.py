@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -51,37 +52,53 @@ def handle_acknowledge(
             reply(messages.already_acknowledged(row.at))
 
 
-def handle_open_update(
-    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+def _open_modal(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
+    *,
+    refusal_when_closed: str,
+    build: Callable[[Crisis], dict[str, Any]],
 ) -> None:
+    """Open a modal about the button's crisis, unless the crisis is closed."""
     ack()
     deps = deps_of(context)
     with replying_on_failure(_reply(respond)), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
         if crisis.status == "closed":
-            raise CrisisError(messages.crisis_closed("post an update"))
-        cadence = format_duration(timedelta(seconds=crisis.cadence_seconds))
-        deps.slack.open_view(
-            trigger_id=body["trigger_id"],
-            view=update_modal(
-                crisis_id=crisis.id, customer=crisis.customer, cadence=cadence.replace(" ", "")
-            ),
-        )
+            raise CrisisError(refusal_when_closed)
+        deps.slack.open_view(trigger_id=body["trigger_id"], view=build(crisis))
+
+
+def handle_open_update(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    def build(crisis: Crisis) -> dict[str, Any]:
+        cadence = format_duration(timedelta(seconds=crisis.cadence_seconds)).replace(" ", "")
+        return update_modal(crisis_id=crisis.id, customer=crisis.customer, cadence=cadence)
+
+    _open_modal(
+        ack,
+        body,
+        respond,
+        context,
+        build=build,
+        refusal_when_closed=messages.crisis_closed("post an update"),
+    )
 
 
 def handle_open_close(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    ack()
-    deps = deps_of(context)
-    with replying_on_failure(_reply(respond)), deps.session_factory() as session:
-        crisis = _crisis(deps, session, body)
-        if crisis.status == "closed":
-            raise CrisisError(messages.already_closed())
-        deps.slack.open_view(
-            trigger_id=body["trigger_id"],
-            view=close_modal(crisis_id=crisis.id, customer=crisis.customer),
-        )
+    _open_modal(
+        ack,
+        body,
+        respond,
+        context,
+        refusal_when_closed=messages.already_closed(),
+        build=lambda crisis: close_modal(crisis_id=crisis.id, customer=crisis.customer),
+    )
 
 
 def handle_snooze(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -103,12 +120,11 @@ def handle_snooze(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
 def handle_open_hand_over(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    ack()
-    deps = deps_of(context)
-    with replying_on_failure(_reply(respond)), deps.session_factory() as session:
-        crisis = _crisis(deps, session, body)
-        if crisis.status == "closed":
-            raise CrisisError(messages.crisis_closed("hand it over"))
-        deps.slack.open_view(
-            trigger_id=body["trigger_id"], view=hand_over_modal(crisis_id=crisis.id)
-        )
+    _open_modal(
+        ack,
+        body,
+        respond,
+        context,
+        refusal_when_closed=messages.crisis_closed("hand it over"),
+        build=lambda crisis: hand_over_modal(crisis_id=crisis.id),
+    )

@@ -13,8 +13,9 @@ from bot.blocks.modals import declare_modal
 from bot.deps import Deps, deps_of
 from bot.parsing import Command, UsageError, parse
 from bot.services import crises, lifecycle
+from bot.services.errors import CrisisError
 from bot.services.requests import UpdateContent, declare_request
-from handlers.common import replying_on_failure, safe_reply
+from handlers.common import declare_and_tell, replying_on_failure, safe_reply
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,7 @@ def _new(ack: Ack, parsed: Command, command: dict[str, Any], respond: Respond, d
                 view=declare_modal(user_id=user_id, origin_channel_id=channel_id),
             )
         return
-    ack(text=messages.declaring(parsed.customer))
-    with replying_on_failure(reply), deps.session_factory() as session:
+    try:
         request = declare_request(
             customer=parsed.customer,
             experienced=parsed.text,
@@ -71,15 +71,11 @@ def _new(ack: Ack, parsed: Command, command: dict[str, Any], respond: Respond, d
             owner_id=user_id,
             origin_channel_id=channel_id,
         )
-        crisis = crises.declare(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            request=request,
-            now=deps.now(),
-        )
-        assert crisis.channel_id and crisis.next_update_due_at
-        reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+    except CrisisError as error:
+        ack(text=str(error))
+        return
+    ack(text=messages.declaring(parsed.customer))
+    declare_and_tell(deps, request, reply)
 
 
 def _in_crisis_channel(

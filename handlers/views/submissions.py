@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -16,7 +17,7 @@ from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
 from bot.services.requests import UpdateContent, declare_request
-from handlers.common import replying_on_failure
+from handlers.common import declare_and_tell, replying_on_failure
 
 log = logging.getLogger(__name__)
 MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
@@ -105,16 +106,7 @@ def handle_declare_submission(
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=origin, text=text)
 
-    with replying_on_failure(reply), deps.session_factory() as session:
-        crisis = crises.declare(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            request=request,
-            now=deps.now(),
-        )
-        assert crisis.channel_id and crisis.next_update_due_at
-        reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+    declare_and_tell(deps, request, reply)
 
 
 def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:
@@ -149,20 +141,7 @@ def handle_update_submission(
         next_steps=values.get("next_steps", ""),
         next_in=next_in,
     )
-    _run_on_crisis(
-        deps,
-        view,
-        user_id,
-        lambda session, crisis, now: lifecycle.post_update(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            crisis=crisis,
-            author_id=user_id,
-            content=content,
-            now=now,
-        ),
-    )
+    _run_on_crisis(deps, view, user_id, lifecycle.post_update, author_id=user_id, content=content)
 
 
 def handle_close_submission(
@@ -180,17 +159,11 @@ def handle_close_submission(
         deps,
         view,
         user_id,
-        lambda session, crisis, now: lifecycle.close(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            crisis=crisis,
-            actor_id=user_id,
-            resolution=resolution,
-            follow_ups=values.get("follow_ups", ""),
-            confirmed=confirmed,
-            now=now,
-        ),
+        lifecycle.close,
+        actor_id=user_id,
+        resolution=resolution,
+        follow_ups=values.get("follow_ups", ""),
+        confirmed=confirmed,
     )
 
 
@@ -203,22 +176,14 @@ def handle_hand_over_submission(
     if not _crisis_action(None if new_owner else {"owner": "Pick the new owner."}, ack):
         return
     _run_on_crisis(
-        deps,
-        view,
-        user_id,
-        lambda session, crisis, now: lifecycle.hand_over(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            crisis=crisis,
-            actor_id=user_id,
-            new_owner_id=new_owner,
-            now=now,
-        ),
+        deps, view, user_id, lifecycle.hand_over, actor_id=user_id, new_owner_id=new_owner
     )
 
 
-def _run_on_crisis(deps: Deps, view: dict[str, Any], user_id: str, action: Any) -> None:
+def _run_on_crisis(
+    deps: Deps, view: dict[str, Any], user_id: str, action: Callable[..., object], **kwargs: Any
+) -> None:
+    """Run a lifecycle service on the modal's crisis; failures reach the user by DM."""
     crisis_id = _metadata(view).get("crisis_id")
 
     def reply(text: str) -> None:
@@ -228,4 +193,11 @@ def _run_on_crisis(deps: Deps, view: dict[str, Any], user_id: str, action: Any) 
         crisis = crises.by_id(session, int(crisis_id)) if isinstance(crisis_id, int) else None
         if crisis is None:
             raise CrisisError(":warning: I can't find that crisis any more. See `/crisis list`.")
-        action(session, crisis, deps.now())
+        action(
+            session=session,
+            slack=deps.slack,
+            settings=deps.settings,
+            crisis=crisis,
+            now=deps.now(),
+            **kwargs,
+        )

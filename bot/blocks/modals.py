@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.kit import Block, context, plain
 from bot.domain import DEFAULT_SEVERITY, KINDS, NOT_A_CRISIS, SEVERITIES
-from bot.text import clip
+from bot.text import clip, safe
 
 DECLARE = "declare_crisis"
 UPDATE = "post_update"
@@ -169,7 +169,7 @@ def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, An
     initial = next(c for c in choices if c["value"] == cadence)
     blocks: list[Block] = [
         context(
-            f"Update for *{clip(customer, 100)}*. Even without an answer yet, say that you"
+            f"Update for *{safe(customer, 100)}*. Even without an answer yet, say that you"
             " are investigating and when they will hear next."
         ),
         _input("what_happened", "What happened", _text("value", multiline=True, max_length=900)),
@@ -197,7 +197,7 @@ def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, An
 def close_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
     """Closure: what resolved it, what is left, and whether the customer agrees."""
     blocks: list[Block] = [
-        context(f"Closing the crisis for *{clip(customer, 100)}*. Close every loose end."),
+        context(f"Closing the crisis for *{safe(customer, 100)}*. Close every loose end."),
         _input("resolution", "Resolution", _text("value", multiline=True, max_length=1500)),
         _input(
             "follow_ups",

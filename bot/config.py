@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         le=512,
         validation_alias=AliasChoices("CRISISBOT_LISTENER_THREADS", "listener_threads"),
     )
+    worker_threads: int = Field(
+        default=16,
+        ge=1,
+        le=512,
+        validation_alias=AliasChoices("CRISISBOT_WORKER_THREADS", "worker_threads"),
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
 
     @field_validator("announce_channel", "escalation_channel", mode="before")

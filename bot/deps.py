@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_bolt import BoltContext
@@ -11,6 +13,8 @@ from slack_bolt import BoltContext
 from bot.config import Settings
 from bot.db.session import SessionFactory
 from bot.slack_gateway import SlackGateway
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DEPS_KEY = "crisisbot"
@@ -22,15 +26,29 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class Deps:
-    """Settings, database, Slack gateway and the clock (injected, so tests control time)."""
+    """Settings, database, Slack gateway, the clock (injected, so tests control time) and the
+    worker pool that does the Slack work after a listener has acked."""
 
     settings: Settings
     session_factory: SessionFactory
     slack: SlackGateway
     clock: Clock = system_clock
+    workers: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="work")
+    )
 
     def now(self) -> datetime:
         return self.clock()
+
+    def later(self, work: Callable[[], object]) -> None:
+        """Run ``work`` off the ack path, so a slow Slack never delays the next ack."""
+        self.workers.submit(work).add_done_callback(_log_failure)
+
+
+def _log_failure(future: Future[object]) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("background work failed", exc_info=error)
 
 
 def deps_of(context: BoltContext) -> Deps:

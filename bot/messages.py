@@ -74,6 +74,10 @@ def crisis_closed(what: str) -> str:
     return f":warning: This crisis is closed, so I can't {what}. Use `/crisis reopen` first."
 
 
+def crisis_gone() -> str:
+    return ":warning: I can't find that crisis any more. See `/crisis list`."
+
+
 def crisis_already_open() -> str:
     return ":information_source: This crisis is already open; nothing to reopen."
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -40,11 +41,13 @@ def build_runtime(
     client = make_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
+    workers = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work")
     deps = Deps(
         settings=settings,
         session_factory=make_session_factory(engine),
         slack=SlackGateway(client),
         clock=clock,
+        workers=workers,
     )
     app = build_app(deps, client=client)
     return Runtime(deps=deps, app=app, scheduler=build_scheduler(deps), engine=engine)

@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.ratelimit import RateLimiter
 from bot.services.naming import with_suffix
 from bot.services.port import Blocks, PostedMessage, SlackFailure
 
@@ -50,11 +51,13 @@ def make_client(*, token: str, base_url: str, timeout: int = 10) -> WebClient:
 class SlackGateway:
     """Implements ``SlackPort`` with a ``WebClient``; every failure becomes ``SlackFailure``."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, limiter: RateLimiter | None = None) -> None:
         self.client = client
+        self.limiter = limiter or RateLimiter()
         self._bot_user_id: str | None = None
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        self.limiter.acquire(method, channel=kwargs.get("channel"))
         try:
             # The SDK's typed method knows each method's wire format (JSON, form or query).
             call = getattr(self.client, method.replace(".", "_"))

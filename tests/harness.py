@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.db.session import SessionFactory
 from bot.deps import Deps
 from bot.http import make_server
+from bot.ratelimit import RateLimiter
 from bot.slack_gateway import SlackGateway, make_client
 from sandbox import Emulator
 from scheduler.jobs import sweep_due
@@ -85,8 +86,10 @@ class Bot:
         self.deps = Deps(
             settings=settings,
             session_factory=session_factory,
-            slack=SlackGateway(client),
+            # Slack's pacing, a thousand times faster: tests never wait on the minute windows.
+            slack=SlackGateway(client, limiter=RateLimiter(window=0.06)),
             clock=clock,
+            workers=InlineExecutor(),
         )
         self.app = build_app(self.deps, client=client, listener_executor=InlineExecutor())
         self.server = make_server(self.app, host="127.0.0.1", port=0)

@@ -27,7 +27,7 @@ def _crisis(deps: Deps, session: Any, body: dict[str, Any]) -> Crisis:
     value = body["actions"][0].get("value", "")
     crisis = crises.by_id(session, int(value)) if value.isdigit() else None
     if crisis is None:
-        raise CrisisError(":warning: I can't find that crisis any more. See `/crisis list`.")
+        raise CrisisError(messages.crisis_gone())
     return crisis
 
 
@@ -37,19 +37,23 @@ def handle_acknowledge(
     ack()
     deps = deps_of(context)
     reply = _reply(respond)
-    with replying_on_failure(reply), deps.session_factory() as session:
-        crisis = _crisis(deps, session, body)
-        row, created = lifecycle.acknowledge(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            crisis=crisis,
-            user_id=body["user"]["id"],
-            via="button",
-            now=deps.now(),
-        )
-        if not created:
-            reply(messages.already_acknowledged(row.at))
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            crisis = _crisis(deps, session, body)
+            row, created = lifecycle.acknowledge(
+                session=session,
+                slack=deps.slack,
+                settings=deps.settings,
+                crisis=crisis,
+                user_id=body["user"]["id"],
+                via="button",
+                now=deps.now(),
+            )
+            if not created:
+                reply(messages.already_acknowledged(row.at))
+
+    deps.later(work)
 
 
 def _open_modal(

@@ -75,7 +75,7 @@ def _new(ack: Ack, parsed: Command, command: dict[str, Any], respond: Respond, d
         ack(text=str(error))
         return
     ack(text=messages.declaring(parsed.customer))
-    declare_and_tell(deps, request, reply)
+    deps.later(lambda: declare_and_tell(deps, request, reply))
 
 
 def _in_crisis_channel(
@@ -86,17 +86,26 @@ def _in_crisis_channel(
         if crisis is None:
             ack(text=messages.not_in_crisis_channel(parsed.name))
             return
-        if parsed.name == "owner" and parsed.user_id == deps.slack.bot_user_id:
-            ack(text=messages.owner_is_bot())
-            return
         if parsed.name == "status":
             ack(
                 text=f"Crisis for {crisis.customer}",
                 blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
             )
             return
-        ack()
-        reply = safe_reply(respond)
+        crisis_id = crisis.id
+    ack()
+    deps.later(lambda: _run_channel_command(deps, parsed, user_id, crisis_id, respond))
+
+
+def _run_channel_command(
+    deps: Deps, parsed: Command, user_id: str, crisis_id: int, respond: Respond
+) -> None:
+    """The slow part of a crisis-channel command, after the ack."""
+    reply = safe_reply(respond)
+    with replying_on_failure(reply, crisis_id=crisis_id), deps.session_factory() as session:
+        crisis = crises.by_id(session, crisis_id)
+        if crisis is None:
+            raise CrisisError(messages.crisis_gone())
         common: dict[str, Any] = {
             "session": session,
             "slack": deps.slack,
@@ -104,27 +113,28 @@ def _in_crisis_channel(
             "crisis": crisis,
             "now": deps.now(),
         }
-        with replying_on_failure(reply, crisis_id=crisis.id):
-            if parsed.name == "ack":
-                ack_row, created = lifecycle.acknowledge(user_id=user_id, via="command", **common)
-                seconds = int((ack_row.at - crisis.declared_at).total_seconds())
-                reply(
-                    messages.acknowledged(seconds)
-                    if created
-                    else messages.already_acknowledged(ack_row.at)
-                )
-            elif parsed.name == "update":
-                update = lifecycle.post_update(
-                    author_id=user_id, content=UpdateContent(text=parsed.text), **common
-                )
-                reply(messages.update_recorded(update.next_update_due_at))
-            elif parsed.name == "close":
-                follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
-                reply(messages.closed_reply(follow_up_at))
-            elif parsed.name == "reopen":
-                lifecycle.reopen(actor_id=user_id, **common)
-            elif parsed.name == "owner":
-                lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
-            elif parsed.name == "every":
-                assert parsed.every is not None
-                lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
+        if parsed.name == "ack":
+            ack_row, created = lifecycle.acknowledge(user_id=user_id, via="command", **common)
+            seconds = int((ack_row.at - crisis.declared_at).total_seconds())
+            reply(
+                messages.acknowledged(seconds)
+                if created
+                else messages.already_acknowledged(ack_row.at)
+            )
+        elif parsed.name == "update":
+            update = lifecycle.post_update(
+                author_id=user_id, content=UpdateContent(text=parsed.text), **common
+            )
+            reply(messages.update_recorded(update.next_update_due_at))
+        elif parsed.name == "close":
+            follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
+            reply(messages.closed_reply(follow_up_at))
+        elif parsed.name == "reopen":
+            lifecycle.reopen(actor_id=user_id, **common)
+        elif parsed.name == "owner":
+            if parsed.user_id == deps.slack.bot_user_id:
+                raise CrisisError(messages.owner_is_bot())
+            lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
+        elif parsed.name == "every":
+            assert parsed.every is not None
+            lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from bot import messages
-from bot.deps import deps_of
+from bot.deps import Deps, deps_of
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent
 from handlers.common import replying_on_failure, safe_reply
@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 
 def handle_reaction_added(event: dict[str, Any], context: BoltContext) -> None:
     deps = deps_of(context)
+    deps.later(lambda: _handle(deps, event))
+
+
+def _handle(deps: Deps, event: dict[str, Any]) -> None:
     item = event.get("item") or {}
     if item.get("type") != "message":
         return

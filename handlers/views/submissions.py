@@ -106,7 +106,7 @@ def handle_declare_submission(
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=origin, text=text)
 
-    declare_and_tell(deps, request, reply)
+    deps.later(lambda: declare_and_tell(deps, request, reply))
 
 
 def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:
@@ -189,10 +189,21 @@ def _run_on_crisis(
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=None, text=text)
 
-    with replying_on_failure(reply, crisis_id=crisis_id), deps.session_factory() as session:
-        crisis = crises.by_id(session, int(crisis_id)) if isinstance(crisis_id, int) else None
+    deps.later(lambda: _run(deps, crisis_id, reply, action, kwargs))
+
+
+def _run(
+    deps: Deps,
+    crisis_id: object,
+    reply: Callable[[str], None],
+    action: Callable[..., object],
+    kwargs: dict[str, Any],
+) -> None:
+    known = crisis_id if isinstance(crisis_id, int) else None
+    with replying_on_failure(reply, crisis_id=known), deps.session_factory() as session:
+        crisis = crises.by_id(session, known) if known is not None else None
         if crisis is None:
-            raise CrisisError(":warning: I can't find that crisis any more. See `/crisis list`.")
+            raise CrisisError(messages.crisis_gone())
         action(
             session=session,
             slack=deps.slack,

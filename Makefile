@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox test lint format bench db-upgrade clean
+.PHONY: install run sandbox drill test lint format bench db-upgrade clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/crisisbot sandbox
+
+drill: $(STAMP)
+	$(BIN)/crisisbot sandbox --drill
 
 db-upgrade: $(STAMP)
 	$(BIN)/crisisbot db upgrade

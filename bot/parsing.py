@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot import messages
 from bot.domain import DEFAULT_SEVERITY, SEVERITIES
 from bot.durations import DurationError, parse_duration
+from bot.text import from_slack
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SEVERITY_AT_END = re.compile(r"(?:^|\s)\[?(sev[1-4])\]?\s*$", re.IGNORECASE)
@@ -45,6 +46,9 @@ def parse(text: str) -> Command:
     word, _, rest = text.partition(" ")
     word = word.lower()
     rest = rest.strip()
+    if word in ("new", "update", "close"):
+        # Slack sends text escaped, with mentions as tokens; keep what the person typed.
+        rest = from_slack(rest).strip()
     if word == "new":
         return _parse_new(rest)
     if word in ("update", "close"):

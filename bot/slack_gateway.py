@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -21,6 +22,7 @@ from bot.services.port import Blocks, PostedMessage, SlackFailure
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 50
+METADATA_EVENT = "crisisbot_message"
 # Invite errors about one user (not the channel or the token), which others should not suffer.
 PER_USER_INVITE_ERRORS = {
     "already_in_channel",
@@ -111,11 +113,19 @@ class SlackGateway:
                 self.invite(channel=channel, users=[user])
 
     def post(
-        self, *, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        key: str | None = None,
     ) -> str:
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
+        if key:
+            kwargs["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         try:
             data = self._call("chat.postMessage", **kwargs)
         except SlackFailure as failure:
@@ -136,10 +146,51 @@ class SlackGateway:
             if failure.error != "already_pinned":
                 raise
 
-    def dm(self, *, user: str, text: str, blocks: Blocks | None = None) -> str:
+    def dm(
+        self, *, user: str, text: str, blocks: Blocks | None = None, key: str | None = None
+    ) -> str:
         # Posting to a user id lands in the app's DM with them, with no conversations.open.
-        data = self._call("chat.postMessage", channel=user, text=text, blocks=blocks)
-        return str(data["ts"])
+        return self.post(channel=user, text=text, blocks=blocks, key=key)
+
+    def find_posted(self, *, channel: str, key: str, since: datetime) -> str | None:
+        if channel.startswith(("U", "W")):
+            opened = self._call("conversations.open", users=channel)
+            channel = str(opened["channel"]["id"])
+        data = self._call(
+            "conversations.history",
+            channel=channel,
+            oldest=f"{since.timestamp():.6f}",
+            include_all_metadata=True,
+            limit=200,
+        )
+        for message in data.get("messages", []):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return str(message["ts"])
+        return None
+
+    def find_channels(self, *, name: str, since: datetime) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        cursor = None
+        for _ in range(50):
+            data = self._call(
+                "conversations.list",
+                types="public_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor,
+            )
+            for channel in data.get("channels", []):
+                named = channel.get("name", "")
+                ours = channel.get("creator") == self.bot_user_id
+                recent = float(channel.get("created", 0)) >= since.timestamp() - 60
+                if ours and recent and (named == name or named.startswith(name + "-")):
+                    found.append((str(channel["id"]), str(named)))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
 
     def ephemeral(
         self, *, channel: str, user: str, text: str, blocks: Blocks | None = None

@@ -14,9 +14,31 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_TOKEN = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
 def unescape(text: str) -> str:
-    """Undo Slack's escaping of a message's text (before escaping it again for quoting)."""
+    """Undo Slack's escaping of ``&``, ``<`` and ``>``."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def from_slack(text: str) -> str:
+    """Text as Slack sent it (escaped, with ``<@U…|ana>`` tokens) as the person typed it.
+
+    Mentions become plain ``@ana``, channels ``#name`` and links their label, so what we
+    store and echo later can never ping anyone.
+    """
+
+    def plain_token(match: re.Match[str]) -> str:
+        sigil, body, label = match.group(1), match.group(2), match.group(3)
+        if sigil in ("@", "!"):
+            name = label or body.split("^")[0]
+            return "@" + name.lstrip("@")
+        if sigil == "#":
+            return f"#{label or body}"
+        return f"{label} ({body})" if label and label != body else body
+
+    return unescape(_TOKEN.sub(plain_token, text))
 
 
 def clip(text: str, limit: int) -> str:

@@ -7,6 +7,7 @@ late or failed event is retried with ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Rea
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -50,18 +51,41 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
 
 
-def manifest_bot_events(path: Path | None) -> frozenset[str]:
-    """The bot events a manifest subscribes to; the default pair when there is no manifest."""
+@dataclass(frozen=True)
+class AppManifest:
+    """The parts of the app's manifest that decide what Slack sends it."""
+
+    bot_events: frozenset[str] = DEFAULT_BOT_EVENTS
+    # Slash command -> should_escape (Slack then turns @name into <@U…|name> in the text).
+    commands: dict[str, bool] = field(default_factory=lambda: {"/crisis": True})
+    home_tab: bool = True
+    messages_tab_read_only: bool = False
+
+
+def load_manifest(path: Path | None) -> AppManifest:
+    """Read manifest.yml; the defaults (reaction_added, app_home_opened, /crisis) without one."""
     if path is None or not path.is_file():
-        return DEFAULT_BOT_EVENTS
+        return AppManifest()
     try:
-        import yaml  # A dev dependency; without it we fall back to the default subscriptions.
+        import yaml  # A dev dependency; without it we fall back to the defaults.
     except ImportError:
-        logger.warning("sandbox: PyYAML missing, cannot read %s; using default events", path)
-        return DEFAULT_BOT_EVENTS
+        logger.warning("sandbox: PyYAML missing, cannot read %s; using defaults", path)
+        return AppManifest()
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    events = ((data.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events")
-    return frozenset(str(e) for e in events) if events else frozenset()
+    settings, features = data.get("settings") or {}, data.get("features") or {}
+    events = (settings.get("event_subscriptions") or {}).get("bot_events") or []
+    commands = {
+        str(c["command"]): bool(c.get("should_escape", False))
+        for c in features.get("slash_commands") or []
+        if isinstance(c, dict) and c.get("command")
+    }
+    home = features.get("app_home") or {}
+    return AppManifest(
+        bot_events=frozenset(str(e) for e in events),
+        commands=commands,
+        home_tab=bool(home.get("home_tab_enabled", False)),
+        messages_tab_read_only=bool(home.get("messages_tab_read_only_enabled", False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -158,7 +182,9 @@ class Inbound:
 
     # --- slash commands ------------------------------------------------------
 
-    def command(self, user_id: str, channel_id: str, text: str, command: str = "/crisis") -> Outcome:
+    def command(
+        self, user_id: str, channel_id: str, text: str, command: str = "/crisis"
+    ) -> Outcome:
         """`command text` typed by the user in the channel; the ack is shown like Slack does."""
         ws = self.emulator.workspace
         with ws.lock:
@@ -181,7 +207,7 @@ class Inbound:
         attempt = self._send("command", urlencode(form), "application/x-www-form-urlencoded")
         if attempt.error is not None:
             # Slack's own wording, shown only to the user who ran the command.
-            notice = f"{command} failed with the error \"{attempt.error}\""
+            notice = f'{command} failed with the error "{attempt.error}"'
             self.emulator.show_ephemeral(user_id, channel_id, notice, sender=SLACKBOT)
             return Outcome(False, attempt.error)
         self._show_ack(user_id, channel_id, attempt.answer)
@@ -192,10 +218,8 @@ class Inbound:
             return
         body: JSON = {"text": answer}
         if answer.lstrip().startswith("{"):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 body = json.loads(answer)
-            except json.JSONDecodeError:
-                pass
         text, blocks = str(body.get("text") or ""), body.get("blocks")
         if not text and not blocks:
             return
@@ -468,13 +492,13 @@ def element_state(element: JSON, raw: Any, users: dict[str, User]) -> JSON:
     """One input element's state: the shape depends on the element type."""
     kind = str(element.get("type"))
     out: JSON = {"type": kind}
+    if raw is None:
+        # Untouched: the element still holds its initial value, as in Slack's client.
+        raw = _initial(element)
     if kind in ("static_select", "radio_buttons"):
         option = _find_option(element, raw)
         out["selected_option"] = option
-    elif kind == "multi_static_select":
-        chosen = raw if isinstance(raw, list) else []
-        out["selected_options"] = [o for v in chosen if (o := _find_option(element, v))]
-    elif kind == "checkboxes":
+    elif kind in ("multi_static_select", "checkboxes"):
         chosen = raw if isinstance(raw, list) else []
         out["selected_options"] = [o for v in chosen if (o := _find_option(element, v))]
     elif kind == "users_select":
@@ -495,6 +519,17 @@ def element_state(element: JSON, raw: Any, users: dict[str, User]) -> JSON:
     return out
 
 
+def _initial(element: JSON) -> Any:
+    for key in ("initial_value", "initial_user", "initial_users", "initial_date", "initial_time"):
+        if key in element:
+            return element[key]
+    if isinstance(element.get("initial_option"), dict):
+        return element["initial_option"].get("value")
+    if isinstance(element.get("initial_options"), list):
+        return [o.get("value") for o in element["initial_options"]]
+    return None
+
+
 def _find_option(element: JSON, value: Any) -> JSON | None:
     options = list(element.get("options") or [])
     for group in element.get("option_groups") or []:
@@ -509,10 +544,11 @@ __all__ = [
     "ACK_TIMEOUT",
     "DEFAULT_BOT_EVENTS",
     "RETRY_DELAYS",
+    "AppManifest",
     "Attempt",
     "Inbound",
     "Outcome",
     "form_state",
-    "manifest_bot_events",
+    "load_manifest",
     "sign",
 ]

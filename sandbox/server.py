@@ -106,13 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_text(status, text)
         else:
             page = emulator.page
-            reply = page.handle(self.command, parts.path, parts.query, body) if page else None
-            if reply is None:
+            answer = page.handle(self.command, parts.path, parts.query, body) if page else None
+            if answer is None:
                 self._send_text(404, "not_found")
-            elif reply.stream is not None:
-                self._stream(reply)
+            elif answer.stream is not None:
+                self._stream(answer)
             else:
-                self._send(reply.status, reply.body, reply.content_type, {})
+                self._send(answer.status, answer.body, answer.content_type, {})
 
     def _args(self, query: str, body: bytes) -> tuple[dict[str, Any], bool]:
         args = parse_form(query)

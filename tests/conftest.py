@@ -90,9 +90,10 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh local Slack (the Web API emulator) for one test."""
+def emulator(clock: Clock) -> Iterator[Emulator]:
+    """A fresh local Slack (the Web API emulator) for one test, on the test's clock."""
     with start_emulator() as emulator:
+        emulator.workspace.clock = lambda: clock().timestamp()
         yield emulator
 
 

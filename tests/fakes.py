@@ -22,6 +22,8 @@ class RecordingSlack:
     effects: list[Effect] = field(default_factory=list)
     fail_on: dict[str, str] = field(default_factory=dict)
     messages: dict[str, PostedMessage] = field(default_factory=dict)
+    keyed: dict[str, str] = field(default_factory=dict)
+    channels: list[tuple[str, str]] = field(default_factory=list)
     _ts: int = 0
 
     def _record(self, effect: str, /, **args: Any) -> None:
@@ -38,7 +40,9 @@ class RecordingSlack:
 
     def create_channel(self, *, name: str) -> tuple[str, str]:
         self._record("create_channel", name=name)
-        return f"C{len(self.named('create_channel')):04d}", name
+        channel = (f"C{len(self.named('create_channel')):04d}", name)
+        self.channels.append(channel)
+        return channel
 
     def set_topic(self, *, channel: str, topic: str) -> None:
         self._record("set_topic", channel=channel, topic=topic)
@@ -46,9 +50,28 @@ class RecordingSlack:
     def invite(self, *, channel: str, users: Sequence[str]) -> None:
         self._record("invite", channel=channel, users=list(users))
 
-    def post(self, *, channel: str, text: str, blocks: Any = None, thread_ts: Any = None) -> str:
-        self._record("post", channel=channel, text=text, blocks=blocks)
-        return self._next_ts()
+    def post(
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: Any = None,
+        thread_ts: Any = None,
+        key: str | None = None,
+    ) -> str:
+        self._record("post", channel=channel, text=text, blocks=blocks, key=key)
+        ts = self._next_ts()
+        if key:
+            self.keyed[key] = ts
+        return ts
+
+    def find_posted(self, *, channel: str, key: str, since: Any) -> str | None:
+        self._record("find_posted", channel=channel, key=key)
+        return self.keyed.get(key)
+
+    def find_channels(self, *, name: str, since: Any) -> list[tuple[str, str]]:
+        self._record("find_channels", name=name)
+        return [(cid, cname) for cid, cname in self.channels if cname.startswith(name)]
 
     def update(self, *, channel: str, ts: str, text: str, blocks: Any = None) -> None:
         self._record("update", channel=channel, ts=ts, text=text, blocks=blocks)
@@ -56,7 +79,7 @@ class RecordingSlack:
     def pin(self, *, channel: str, ts: str) -> None:
         self._record("pin", channel=channel, ts=ts)
 
-    def dm(self, *, user: str, text: str, blocks: Any = None) -> str:
+    def dm(self, *, user: str, text: str, blocks: Any = None, key: str | None = None) -> str:
         self._record("dm", user=user, text=text, blocks=blocks)
         return self._next_ts()
 

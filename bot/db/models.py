@@ -104,6 +104,10 @@ class Crisis(Base):
     follow_up_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Earliest moment any reminder may be due; the sweep only looks at rows past it.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    # Which sweep holds the crisis while its reminder goes out (see services/reminders.py).
+    claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The Slack request a crisis came from (a modal's view id), so a redelivery is not a second one.
+    source_key: Mapped[str | None] = mapped_column(String(80), unique=True, default=None)
 
     acknowledgements: Mapped[list[Acknowledgement]] = relationship(
         back_populates="crisis", order_by="Acknowledgement.at", cascade="all, delete-orphan"
@@ -177,3 +181,25 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Reminder(Base):
+    """One reminder a crisis owed: claimed, then sent. The outbox that makes each go out once.
+
+    ``(crisis_id, kind, due_at, version)`` names the reminder, so two sweeps can never both
+    create it, and a sweep that died after sending finds it again and checks Slack first.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("crisis_id", "kind", "due_at", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str] = mapped_column(String(40))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.db.models import Crisis
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
-from bot.services.port import SlackPort
+from bot.services.port import Blocks, SlackPort
 from bot.services.requests import DeclareRequest
 from bot.services.schedule import reschedule
 from bot.services.timeline import record
@@ -67,27 +67,46 @@ def declare(
 
 
 def finish_declaration(
-    *, session: Session, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    now: datetime,
+    resuming: bool = False,
 ) -> None:
-    """Do each remaining set-up step once, committing after each, so a retry resumes."""
+    """Do each remaining set-up step once, committing after each, so a retry resumes.
+
+    When ``resuming`` after a crash, first look in Slack for what a step may already have
+    done before its result was committed, so a retry never makes a second channel or card.
+    """
+    since = crisis.declared_at
+
+    def once(part: str, channel: str, text: str, blocks: Blocks | None = None) -> str:
+        key = f"crisis:{crisis.id}:{part}"
+        found = slack.find_posted(channel=channel, key=key, since=since) if resuming else None
+        return found or slack.post(channel=channel, text=text, blocks=blocks, key=key)
+
     if crisis.channel_id is None:
-        crisis.channel_id, crisis.channel_name = slack.create_channel(
-            name=channel_name(crisis.customer, crisis.declared_at)
-        )
+        name = channel_name(crisis.customer, crisis.declared_at)
+        adopted = _orphan_channel(session, slack, name=name, since=since) if resuming else None
+        crisis.channel_id, crisis.channel_name = adopted or slack.create_channel(name=name)
         session.commit()
+        resuming = resuming or adopted is not None
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+        slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
+    elif resuming and crisis.card_ts is None:
+        # We may have died between creating the channel and inviting people.
         slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
         slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
     channel = crisis.channel_id
     if crisis.card_ts is None:
-        crisis.card_ts = slack.post(
-            channel=channel,
-            text=card_text(crisis),
-            blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
-        )
+        blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
+        crisis.card_ts = once("card", channel, card_text(crisis), blocks)
         session.commit()
     if crisis.commitment_ts is None:
         text, blocks = commitment_blocks(crisis)
-        crisis.commitment_ts = slack.post(channel=channel, text=text, blocks=blocks)
+        crisis.commitment_ts = once("commitment", channel, text, blocks)
         session.commit()
     if not crisis.commitment_pinned:
         slack.pin(channel=channel, ts=crisis.commitment_ts)
@@ -95,25 +114,32 @@ def finish_declaration(
         session.commit()
     if settings.announce_channel and crisis.announce_ts is None:
         crisis.announce_channel_id = settings.announce_channel
-        crisis.announce_ts = slack.post(
-            channel=settings.announce_channel,
-            text=messages.announcement(
-                crisis.customer, crisis.severity, crisis.kind, channel, crisis.owner_id
-            ),
+        text = messages.announcement(
+            crisis.customer, crisis.severity, crisis.kind, channel, crisis.owner_id
         )
+        crisis.announce_ts = once("announcement", settings.announce_channel, text)
         session.commit()
     if not crisis.owner_told:
         assert crisis.next_update_due_at is not None
-        slack.dm(
-            user=crisis.owner_id,
-            text=messages.owner_commitment_dm(
-                crisis.customer, channel, crisis.next_update_due_at, settings.reminder_lead
-            ),
+        text = messages.owner_commitment_dm(
+            crisis.customer, channel, crisis.next_update_due_at, settings.reminder_lead
         )
+        once("owner", crisis.owner_id, text)
         crisis.owner_told = True
     crisis.status = "open"
     reschedule(crisis, settings, now)
     session.commit()
+
+
+def _orphan_channel(
+    session: Session, slack: SlackPort, *, name: str, since: datetime
+) -> tuple[str, str] | None:
+    """A channel we created for this crisis before a crash kept us from recording it."""
+    for channel_id, channel_name_found in slack.find_channels(name=name, since=since):
+        taken = session.scalars(select(Crisis.id).where(Crisis.channel_id == channel_id)).first()
+        if taken is None:
+            return channel_id, channel_name_found
+    return None
 
 
 def topic(crisis: Crisis) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 Blocks = list[dict[str, Any]]
@@ -39,16 +40,35 @@ class SlackPort(Protocol):
     def invite(self, *, channel: str, users: Sequence[str]) -> None: ...
 
     def post(
-        self, *, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        key: str | None = None,
     ) -> str:
-        """Post a message; returns its ts."""
+        """Post a message (to a channel, or a user id for a DM); returns its ts.
+
+        ``key`` goes into the message's metadata so ``find_posted`` can find it after a crash.
+        """
+        ...
+
+    def find_posted(self, *, channel: str, key: str, since: datetime) -> str | None:
+        """The ts of the bot's message carrying ``key`` posted since ``since``, if any."""
+        ...
+
+    def find_channels(self, *, name: str, since: datetime) -> list[tuple[str, str]]:
+        """Channels the bot created since ``since`` named ``name`` or ``name-N``: (id, name)."""
         ...
 
     def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None: ...
 
     def pin(self, *, channel: str, ts: str) -> None: ...
 
-    def dm(self, *, user: str, text: str, blocks: Blocks | None = None) -> str:
+    def dm(
+        self, *, user: str, text: str, blocks: Blocks | None = None, key: str | None = None
+    ) -> str:
         """Send a direct message from the bot; returns its ts."""
         ...
 

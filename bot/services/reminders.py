@@ -1,22 +1,35 @@
-"""The sweep that sends due reminders exactly once, even across restarts and replicas."""
+"""The sweep that sends due reminders exactly once, even across crashes and replicas.
+
+1. Claim: one atomic UPDATE marks the due crises with this sweep's token and hides them
+   from other sweeps for a lease (PostgreSQL skips rows another replica has locked).
+2. For each claimed crisis, record the reminder it owes in ``reminders`` (the outbox) and
+   commit, then send it with the reminder's key in the message metadata.
+3. Mark it sent and move the crisis on.
+
+A sweep that dies between 2 and 3 leaves an unsent outbox row. When the lease runs out, the
+next sweep finds that row, asks Slack whether a message with its key is already there, and
+sends only if not: no reminder is lost and none goes out twice.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot import domain, messages
 from bot.blocks.card import card_text, crisis_card, nag_blocks
 from bot.config import Settings
-from bot.db.models import Crisis
+from bot.db.models import Crisis, Reminder
 from bot.durations import format_duration
 from bot.services.crises import finish_declaration
-from bot.services.port import SlackFailure, SlackPort
+from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.schedule import (
     ESCALATION,
     FINISH_DECLARE,
@@ -25,7 +38,6 @@ from bot.services.schedule import (
     OVERDUE,
     Due,
     next_reminder,
-    reschedule,
 )
 from bot.services.timeline import record
 
@@ -34,24 +46,7 @@ log = logging.getLogger(__name__)
 # How long a claimed crisis is hidden from other sweeps while its reminder is being sent.
 CLAIM_LEASE = timedelta(seconds=60)
 RETRY_AFTER_FAILURE = timedelta(seconds=60)
-
-
-def claim_due(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
-    """Claim crises whose next check has come, hiding them from other sweeps for a lease."""
-    query = (
-        select(Crisis.id)
-        .where(Crisis.next_check_at.is_not(None), Crisis.next_check_at <= now)
-        .order_by(Crisis.next_check_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(
-            update(Crisis).where(Crisis.id.in_(ids)).values(next_check_at=now + CLAIM_LEASE)
-        )
-    session.commit()
-    return ids
+CLAIM_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,43 @@ class Sent:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a reminder: where it goes and what it says."""
+
+    part: str
+    channel: str
+    text: str
+    blocks: Blocks | None = None
+
+
+def claim_due(
+    session: Session, *, now: datetime, token: str, limit: int = CLAIM_BATCH
+) -> list[int]:
+    """Atomically claim up to ``limit`` crises whose next check has come."""
+    due = (
+        select(Crisis.id)
+        .where(Crisis.next_check_at.is_not(None), Crisis.next_check_at <= now)
+        .order_by(Crisis.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Crisis)
+        .where(Crisis.id.in_(due), Crisis.next_check_at <= now)
+        .values(next_check_at=now + CLAIM_LEASE, claimed_by=token)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    claimed = session.scalars(
+        select(Crisis.id).where(
+            Crisis.claimed_by == token, Crisis.next_check_at == now + CLAIM_LEASE
+        )
+    )
+    return list(claimed)
+
+
 def sweep(
     *,
     session_factory: Callable[[], Session],
@@ -71,8 +103,9 @@ def sweep(
     now: datetime,
 ) -> list[Sent]:
     """Send every reminder that is due by ``now``, once each; returns what was sent."""
+    token = uuid.uuid4().hex
     with session_factory() as session:
-        ids = claim_due(session, now=now)
+        ids = claim_due(session, now=now, token=token)
     sent: list[Sent] = []
     for crisis_id in ids:
         with session_factory() as session:
@@ -83,6 +116,7 @@ def sweep(
                     settings=settings,
                     crisis_id=crisis_id,
                     now=now,
+                    token=token,
                 )
             )
     return sent
@@ -95,92 +129,140 @@ def _send_due(
     settings: Settings,
     crisis_id: int,
     now: datetime,
+    token: str,
 ) -> list[Sent]:
     sent: list[Sent] = []
     # Several reminders can be due at once (an overdue nag and the escalation); each goes once.
+    # The lease from the claim stays on the row until the loop ends, so no other sweep joins in.
     for _ in range(4):
         crisis = session.get(Crisis, crisis_id, options=[selectinload(Crisis.acknowledgements)])
-        if crisis is None:
-            return sent
+        if crisis is None or crisis.claimed_by != token:
+            return sent  # another sweep took over after our lease ran out
         due = next_reminder(crisis, settings, now)
         if due is None or due.at > now:
             crisis.next_check_at = due.at if due else None
+            crisis.claimed_by = None
             session.commit()
             return sent
-        if due.kind == FINISH_DECLARE:
-            try:
-                finish_declaration(
-                    session=session, slack=slack, settings=settings, crisis=crisis, now=now
-                )
-            except SlackFailure as failure:
-                log.warning("crisis %s: resuming declaration failed: %s", crisis_id, failure)
-                session.rollback()
-                crisis.next_check_at = now + RETRY_AFTER_FAILURE
-                session.commit()
-                return sent
-            continue
-        version = crisis.version
-        session.commit()  # never hold a transaction open across a Slack call
         try:
-            _deliver(crisis, due, slack=slack, settings=settings, now=now)
+            if due.kind == FINISH_DECLARE:
+                finish_declaration(
+                    session=session,
+                    slack=slack,
+                    settings=settings,
+                    crisis=crisis,
+                    now=now,
+                    resuming=True,
+                )
+                continue
+            reminder = _outbox_row(session, crisis, due, token=token, now=now)
+            if reminder.sent_at is None:
+                version = crisis.version
+                session.commit()  # never hold a transaction open across a Slack call
+                _deliver(crisis, due, reminder, slack=slack, settings=settings, now=now)
+                reminder.sent_at = now
+                sent.append(Sent(crisis_id, due.kind, now))
+                session.refresh(crisis)
+                if crisis.version != version:
+                    # An update, hand-over or closure came in meanwhile and rescheduled the
+                    # crisis itself; record the send, not the state of an old commitment.
+                    session.commit()
+                    return sent
+            _mark_sent(session, crisis, due, settings=settings, now=now)
+            session.commit()
+        except ClaimedElsewhere:
+            session.rollback()
+            return sent
         except SlackFailure as failure:
-            log.warning("crisis %s: %s reminder failed: %s", crisis_id, due.kind, failure)
-            session.refresh(crisis)
-            crisis.next_check_at = now + RETRY_AFTER_FAILURE
+            log.warning("crisis %s: %s failed: %s", crisis_id, due.kind, failure)
+            session.rollback()
+            session.execute(
+                update(Crisis)
+                .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
+                .values(next_check_at=now + RETRY_AFTER_FAILURE, claimed_by=None)
+            )
             session.commit()
             return sent
-        session.refresh(crisis)
-        if crisis.version != version:
-            # The owner posted an update or closed meanwhile; the new state decides what is next.
-            reschedule(crisis, settings, now)
-            session.commit()
-            return sent
-        _mark_sent(session, crisis, due, settings=settings, now=now)
-        session.commit()
-        sent.append(Sent(crisis_id, due.kind, now))
     return sent
 
 
-def _deliver(
-    crisis: Crisis, due: Due, *, slack: SlackPort, settings: Settings, now: datetime
-) -> None:
+class ClaimedElsewhere(Exception):
+    """Another sweep recorded this reminder first; it does the sending."""
+
+
+def _outbox_row(
+    session: Session, crisis: Crisis, due: Due, *, token: str, now: datetime
+) -> Reminder:
+    """The outbox row for this reminder: new, or left unsent by a sweep that died."""
+    key = dict(crisis_id=crisis.id, kind=due.kind, due_at=due.at, version=crisis.version)
+    reminder = session.scalars(select(Reminder).filter_by(**key)).first()
+    if reminder is None:
+        reminder = Reminder(**key, recipient=crisis.owner_id, claimed_by=token, claimed_at=now)
+        session.add(reminder)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise ClaimedElsewhere from None
+    reminder.attempts += 1
+    reminder.claimed_by = token
+    return reminder
+
+
+def _messages(crisis: Crisis, due: Due, *, settings: Settings, now: datetime) -> list[Outgoing]:
     channel = crisis.channel_id or ""
     snooze_label = f"Snooze {format_duration(settings.snooze)}"
-    if due.kind == HEADS_UP:
+    if due.kind in (HEADS_UP, OVERDUE):
         assert crisis.next_update_due_at is not None
-        text = messages.heads_up(crisis.customer, channel, crisis.next_update_due_at)
-        slack.dm(user=crisis.owner_id, text=text, blocks=nag_blocks(crisis, text, snooze_label))
-    elif due.kind == OVERDUE:
-        assert crisis.next_update_due_at is not None
-        text = messages.overdue(
-            crisis.customer, channel, crisis.next_update_due_at, crisis.nags_sent + 1
-        )
-        slack.dm(user=crisis.owner_id, text=text, blocks=nag_blocks(crisis, text, snooze_label))
-        if crisis.nags_sent == 0 and channel and crisis.card_ts:
-            # The moment it becomes overdue, the card in the channel says so too.
-            slack.update(
-                channel=channel,
-                ts=crisis.card_ts,
-                text=card_text(crisis),
-                blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
+        if due.kind == HEADS_UP:
+            text = messages.heads_up(crisis.customer, channel, crisis.next_update_due_at)
+        else:
+            text = messages.overdue(
+                crisis.customer, channel, crisis.next_update_due_at, crisis.nags_sent + 1
             )
-    elif due.kind == ESCALATION:
+        return [Outgoing("dm", crisis.owner_id, text, nag_blocks(crisis, text, snooze_label))]
+    if due.kind == ESCALATION:
         assert crisis.next_update_due_at is not None
         late = now - crisis.next_update_due_at
+        out = []
         if settings.escalation_channel:
-            slack.post(
-                channel=settings.escalation_channel,
-                text=messages.escalation(
-                    crisis.customer, channel, crisis.owner_id, crisis.next_update_due_at, late
-                ),
+            text = messages.escalation(
+                crisis.customer, channel, crisis.owner_id, crisis.next_update_due_at, late
             )
+            out.append(Outgoing("escalation", settings.escalation_channel, text))
         if channel:
-            slack.post(channel=channel, text=messages.escalation_note(late))
-    elif due.kind == FOLLOW_UP:
+            out.append(Outgoing("note", channel, messages.escalation_note(late)))
+        return out
+    if due.kind == FOLLOW_UP:
         assert crisis.closed_at is not None
-        slack.dm(
-            user=crisis.owner_id,
-            text=messages.follow_up(crisis.customer, channel, crisis.closed_at),
+        text = messages.follow_up(crisis.customer, channel, crisis.closed_at)
+        return [Outgoing("dm", crisis.owner_id, text)]
+    raise ValueError(f"unknown reminder kind {due.kind}")
+
+
+def _deliver(
+    crisis: Crisis,
+    due: Due,
+    reminder: Reminder,
+    *,
+    slack: SlackPort,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    for message in _messages(crisis, due, settings=settings, now=now):
+        key = f"reminder:{reminder.id}:{message.part}"
+        # Only a retry after a crash can find it already there; the first try never looks.
+        if reminder.attempts > 1 and slack.find_posted(
+            channel=message.channel, key=key, since=reminder.claimed_at - CLAIM_LEASE
+        ):
+            continue
+        slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
+    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
+        # The moment it becomes overdue, the card in the channel says so too.
+        slack.update(
+            channel=crisis.channel_id,
+            ts=crisis.card_ts,
+            text=card_text(crisis),
+            blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
         )
 
 
@@ -214,4 +296,3 @@ def _mark_sent(
     elif due.kind == FOLLOW_UP:
         crisis.follow_up_sent_at = now
         record(session, crisis, kind=domain.FOLLOW_UP_SENT, at=now, detail=f"to {crisis.owner_id}")
-    reschedule(crisis, settings, now)

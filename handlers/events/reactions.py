@@ -11,6 +11,7 @@ from bot import messages
 from bot.deps import Deps, deps_of
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent
+from bot.text import from_slack
 from handlers.common import replying_on_failure, safe_reply
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,10 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                     crisis=crisis,
                     author_id=user_id,
                     content=UpdateContent(
-                        text=message.text, quoted_author=message.user, source_ts=ts
+                        # Slack's escaped text and mention tokens, back to what was typed.
+                        text=from_slack(message.text),
+                        quoted_author=message.user,
+                        source_ts=ts,
                     ),
                     now=deps.now(),
                 )

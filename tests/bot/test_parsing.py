@@ -87,3 +87,13 @@ def test_any_text_is_a_command_or_a_clear_usage_error(text: str) -> None:
         }
         if command.name == "new" and command.customer:
             assert command.text and len(command.customer) <= 200
+
+
+def test_text_arrives_escaped_with_tokens_and_is_kept_as_typed() -> None:
+    command = parse("new AT&amp;T: <@U0BEN|ben> saw &lt;!channel&gt; in <#C1|general> sev1")
+    assert command.customer == "AT&T"
+    assert command.text == "@ben saw <!channel> in #general"
+    assert parse("update see <https://status.example.com|the status page>").text == (
+        "see the status page (https://status.example.com)"
+    )
+    assert parse("update <!subteam^S1|@oncall> is on it").text == "@oncall is on it"

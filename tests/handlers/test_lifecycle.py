@@ -159,12 +159,16 @@ def test_update_emoji_quotes_a_teammates_message_once(
 ) -> None:
     channel, _ = declared
     emulator.workspace.channels[channel].members.add("U0BEN")
-    note = emulator.post_as_user("U0BEN", channel, "Customer told: fix deployed, <!here> watching")
+    # As Slack stores it: the typed "<b>" escaped, the @here mention as a token.
+    note = emulator.post_as_user(
+        "U0BEN", channel, "Customer told: fix &lt;b&gt;deployed&lt;/b&gt;, <!here> watching"
+    )
     bot.react("mega", user="U0ANA", channel=channel, ts=note.ts)
     bot.react("mega", user="U0CHEN", channel=channel, ts=note.ts)
     quoted = [m.text for m in emulator.messages(channel) if "marked by" in m.text]
     assert len(quoted) == 1
-    assert "> Customer told: fix deployed, &lt;!here&gt; watching" in quoted[0]
+    assert "> Customer told: fix &lt;b&gt;deployed&lt;/b&gt;, @here watching" in quoted[0]
+    assert "<!here>" not in quoted[0]
     assert timeline(bot).count(("update", "U0ANA")) == 1
 
 

@@ -67,14 +67,14 @@ def test_declare_stores_first_then_sets_up_the_channel(
         "post",
         "post",
         "pin",
-        "dm",
+        "post",
     ]
     assert slack.effects[0].args["name"] == "crisis-20261122-acme-corp"
     assert slack.effects[2].args["users"] == ["U0ANA", "U0BEN", "U0CHEN"]
     commitment = slack.effects[4].args["text"]
     assert "Next update to Acme Corp by <!date^" in commitment
     assert slack.effects[5].args["ts"] == "1700000000.000002"  # the commitment is pinned
-    assert slack.effects[6].args["user"] == "U0ANA"
+    assert slack.effects[6].args["channel"] == "U0ANA"  # a DM to the owner
     with session_factory() as session:
         crisis = session.get(Crisis, crisis_id)
         assert crisis is not None
@@ -99,7 +99,42 @@ def test_a_failed_step_keeps_the_crisis_and_a_retry_finishes_without_a_second_ch
         )
         assert crisis.status == "open" and crisis.commitment_pinned
     assert len(slack.named("create_channel")) == 1
-    assert len(slack.named("post")) == 2  # card and commitment, once each
+    # The card, the commitment and the owner's DM, once each.
+    assert [e.args["key"] for e in slack.named("post")] == [
+        "crisis:1:card",
+        "crisis:1:commitment",
+        "crisis:1:owner",
+    ]
+
+
+def test_after_a_crash_resuming_adopts_what_slack_already_has(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    """The process died after Slack made the channel and the card, before we recorded them."""
+    slack = RecordingSlack()
+    crisis_id = declare(session_factory, slack, settings)
+    with session_factory() as session:
+        crisis = session.get(Crisis, crisis_id)
+        assert crisis is not None
+        channel, card = crisis.channel_id, crisis.card_ts
+        crisis.status, crisis.channel_id, crisis.card_ts = "declaring", None, None
+        crisis.commitment_ts, crisis.commitment_pinned, crisis.owner_told = None, False, False
+        session.commit()
+        slack.effects.clear()
+        crises.finish_declaration(
+            session=session, slack=slack, settings=settings, crisis=crisis, now=T0, resuming=True
+        )
+        assert (crisis.status, crisis.channel_id, crisis.card_ts) == ("open", channel, card)
+    assert slack.named("create_channel") == [] and slack.named("post") == []
+    assert [e.name for e in slack.effects] == [
+        "find_channels",
+        "set_topic",
+        "invite",
+        "find_posted",
+        "find_posted",
+        "pin",
+        "find_posted",
+    ]
 
 
 def test_question_opens_nothing_and_points_to_self_service(

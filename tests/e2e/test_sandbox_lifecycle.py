@@ -1,0 +1,133 @@
+"""A whole crisis through the sandbox: the real bot, real HTTP, Slack's own request shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from bot.db.models import ProcessedEvent
+from sandbox.emulator import Emulator
+from sandbox.run import Sandbox
+from scheduler.jobs import sweep_due
+from tests.e2e.conftest import Person
+from tests.support import T0, Clock
+
+CHANNEL = "crisis-20261122-acme-corp"
+
+
+def sweep_at(sandbox: Sandbox, clock: Clock, minutes: float) -> list[str]:
+    clock.current = T0 + timedelta(minutes=minutes)
+    return [sent.kind for sent in sweep_due(sandbox.runtime.deps)]
+
+
+def nags(emulator: Emulator, user: str = "U0ANA") -> list[str]:
+    return [m.text for m in emulator.dm_messages(user) if "You own the crisis" not in m.text]
+
+
+def card_text(emulator: Emulator, channel: str) -> str:
+    return json.dumps(emulator.messages(channel)[0].blocks)
+
+
+def declare(sandbox: Sandbox, ana: Person) -> str:
+    emu = sandbox.emulator
+    assert ana.types("/crisis new Acme Corp: dashboards empty since 09:10 sev1", "C0CRISES")["ok"]
+    found = emu.wait_for(lambda: emu.channel_by_name(CHANNEL))
+    assert found is not None
+    channel = found.id
+    emu.wait_for(lambda: emu.pins(channel) and emu.dm_messages("U0ANA"))
+    return channel
+
+
+def test_a_whole_crisis_declare_ack_nags_update_close(sandbox: Sandbox, clock: Clock) -> None:
+    emu, ana = sandbox.emulator, Person(sandbox, "U0ANA")
+    channel = declare(sandbox, ana)
+
+    # Declared: the ack shows only to ana, the card leads the channel, the commitment is pinned.
+    emu.wait_for(lambda: any("declared in" in e.text for e in emu.ephemerals("U0ANA")))
+    assert "Declaring a crisis for *Acme Corp*" in emu.ephemerals("U0ANA")[0].text
+    assert "dashboards empty since 09:10" in card_text(emu, channel)
+    (commitment,) = emu.pins(channel)
+    assert "*Next update to Acme Corp by <!date^" in commitment.text
+    assert "You own the crisis for *Acme Corp*" in emu.dm_messages("U0ANA")[0].text
+
+    # Acknowledge by reaction: the page's click becomes a signed reaction_added event.
+    card = emu.messages(channel)[0]
+    assert ana.reacts("eyes", channel, card.ts)["added"]
+    emu.wait_for(lambda: "Acknowledged by <@U0ANA>" in card_text(emu, channel))
+    events = [a for a in sandbox.inbound.attempts if a.kind == "event"]
+    assert [json.loads(a.body)["event"]["type"] for a in events] == ["reaction_added"]
+
+    # Heads-up ten minutes before the promise, then overdue, in the owner's DM.
+    assert sweep_at(sandbox, clock, 19) == []
+    assert sweep_at(sandbox, clock, 20) == ["heads_up"]
+    assert "Heads-up: the next update to *Acme Corp* is due" in nags(emu)[-1]
+    assert sweep_at(sandbox, clock, 30) == ["overdue"]
+    assert "has not been posted" in nags(emu)[-1]
+    emu.wait_for(lambda: "*Update overdue* since" in card_text(emu, channel))
+
+    # The update goes to the channel and moves the promise.
+    clock.current = T0 + timedelta(minutes=32)
+    ana.types("/crisis update Root cause found: a bad deploy; rolling back", channel)
+    emu.wait_for(lambda: any("Root cause found" in m.text for m in emu.messages(channel)))
+    emu.wait_for(lambda: "Next update by" in card_text(emu, channel))
+    assert sweep_at(sandbox, clock, 40) == []
+
+    # Close: the card says resolved, and no reminder follows.
+    clock.current = T0 + timedelta(minutes=45)
+    ana.types("/crisis close Rolled back; dashboards are live again", channel)
+    emu.wait_for(lambda: "Resolved" in card_text(emu, channel))
+    before = len(nags(emu))
+    for minutes in (52, 62, 90, 24 * 60):
+        assert sweep_at(sandbox, clock, minutes) == []
+    assert len(nags(emu)) == before
+
+
+def test_the_card_buttons_and_the_update_modal(sandbox: Sandbox, clock: Clock) -> None:
+    emu, ben = sandbox.emulator, Person(sandbox, "U0BEN")
+    channel = declare(sandbox, Person(sandbox, "U0ANA"))
+    card = emu.messages(channel)[0]
+    actions = card.blocks[-1] if card.blocks else {}
+    block_id = actions["block_id"]
+    # Ben joins the crisis channel and uses the card's buttons.
+    emu.workspace.channels[channel].members.add("U0BEN")
+    assert ben.clicks(channel, card.ts, block_id, "crisis_ack")["ok"]
+    emu.wait_for(lambda: "Acknowledged by <@U0BEN>" in card_text(emu, channel))
+    assert ben.clicks(channel, card.ts, block_id, "crisis_open_update")["ok"]
+    modal = emu.wait_for(lambda: emu.open_views("U0BEN"))[-1]
+    inputs = [b for b in modal.view["blocks"] if b["type"] == "input"]
+    empty = {b["block_id"]: {b["element"]["action_id"]: ""} for b in inputs}
+    answer = ben.submits(modal.id, empty)
+    assert not answer["ok"] and answer["errors"]  # the bot's errors, next to the fields
+    assert emu.open_views("U0BEN")
+    required = [b for b in inputs if not b.get("optional")]
+    # Only the text fields are typed; "Next update in" keeps its initial choice.
+    values = {
+        b["block_id"]: {b["element"]["action_id"]: "Fix is deploying"}
+        for b in required
+        if b["element"]["type"] == "plain_text_input"
+    }
+    answer = ben.submits(modal.id, values)
+    assert answer["ok"], answer
+    emu.wait_for(lambda: any("Fix is deploying" in m.text for m in emu.messages(channel)))
+    assert emu.open_views("U0BEN") == []
+
+
+def test_a_redelivered_event_is_handled_once(sandbox: Sandbox) -> None:
+    emu = sandbox.emulator
+    channel = declare(sandbox, Person(sandbox, "U0ANA"))
+    card = emu.messages(channel)[0]
+    event = {
+        "type": "reaction_added",
+        "user": "U0ANA",
+        "reaction": "eyes",
+        "item": {"type": "message", "channel": channel, "ts": card.ts},
+        "item_user": "U0BOT",
+        "event_ts": "1.0",
+    }
+    sandbox.inbound.event(event)
+    sandbox.inbound.event(event)
+    assert sandbox.inbound.wait_idle()
+    emu.wait_for(lambda: "Acknowledged by <@U0ANA>" in card_text(emu, channel))
+    with sandbox.runtime.deps.session_factory() as session:
+        assert session.query(ProcessedEvent).count() == 2  # two distinct event ids
+    assert all(a.ok for a in sandbox.inbound.attempts)

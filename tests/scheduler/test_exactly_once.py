@@ -1,0 +1,93 @@
+"""Each reminder goes out exactly once: across a crash at any point, and across sweeps at once."""
+
+import threading
+
+import pytest
+
+from bot.db.models import Crisis, Reminder
+from bot.services import reminders
+from sandbox import Emulator
+from scheduler.jobs import sweep_due
+from tests.conftest import Clock
+from tests.harness import Bot
+
+# Every database test here runs on SQLite and on a real PostgreSQL.
+BOTH_DATABASES = True
+
+
+class Killed(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, no except clause catches it."""
+
+
+def overdue_dms(emulator: Emulator) -> list[str]:
+    return [m.text for m in emulator.dm_messages("U0ANA") if "has not been posted" in m.text]
+
+
+@pytest.fixture
+def overdue(bot: Bot, clock: Clock) -> Clock:
+    """A crisis whose heads-up went out and whose update is now due."""
+    bot.command("new Acme Corp: dashboards empty sev1")
+    clock.advance(minutes=20)
+    assert [s.kind for s in bot.sweep()] == ["heads_up"]
+    clock.advance(minutes=10)
+    return clock
+
+
+def test_killed_after_sending_before_recording_does_not_send_again(
+    bot: Bot, emulator: Emulator, overdue: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "_mark_sent", die)
+        with pytest.raises(Killed):
+            bot.sweep()
+    assert len(overdue_dms(emulator)) == 1
+    assert bot.sweep() == []  # the claim's lease still hides it
+    overdue.advance(seconds=61)
+    assert [s.kind for s in bot.sweep()] == ["overdue"]
+    assert len(overdue_dms(emulator)) == 1  # found in Slack by its key, not sent again
+    with bot.deps.session_factory() as session:
+        (row,) = session.query(Reminder).filter_by(kind="overdue").all()
+        assert row.attempts == 2 and row.sent_at is not None
+        assert session.query(Crisis).one().nags_sent == 1
+
+
+def test_killed_before_sending_sends_once_the_lease_runs_out(
+    bot: Bot, emulator: Emulator, overdue: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "_deliver", die)
+        with pytest.raises(Killed):
+            bot.sweep()
+    assert overdue_dms(emulator) == []
+    overdue.advance(seconds=61)
+    assert [s.kind for s in bot.sweep()] == ["overdue"]
+    assert len(overdue_dms(emulator)) == 1
+
+
+def test_sweeps_running_at_once_send_each_reminder_once(
+    bot: Bot, emulator: Emulator, clock: Clock
+) -> None:
+    for number in range(12):
+        bot.command(f"new Customer {number}: down sev1")
+    clock.advance(minutes=31)
+    barrier = threading.Barrier(4)
+    results: list[list[reminders.Sent]] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(sweep_due(bot.deps))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    sent = [s.crisis_id for batch in results for s in batch]
+    assert sorted(sent) == list(range(1, 13))
+    assert len(overdue_dms(emulator)) == 12

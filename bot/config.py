@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     escalation_channel: str | None = _env("CRISISBOT_ESCALATION_CHANNEL", None)
     ack_emoji: str = _env("CRISISBOT_ACK_EMOJI", "eyes")
     update_emoji: str = _env("CRISISBOT_UPDATE_EMOJI", "mega")
+    admins: str = _env("CRISISBOT_ADMINS", "")
     self_service_links: str = _env(
         "CRISISBOT_SELF_SERVICE_LINKS",
         "Help center|https://help.example.com,Status page|https://status.example.com",
@@ -122,6 +123,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an emoji name: use a name such as eyes or mega")
         return text
 
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> Any:
+        ids = [part.strip() for part in str(value or "").split(",") if part.strip()]
+        for item in ids:
+            if not (item[0] in "UWS" and item.isalnum() and item.isupper()):
+                raise ValueError(
+                    f"{item!r} is not a user or user group id: use ids such as U0123ABCD"
+                    " or S0456EFGH, separated by commas"
+                )
+        return ",".join(ids)
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -137,6 +150,11 @@ class Settings(BaseSettings):
             "sev3": self.cadence_sev3,
             "sev4": self.cadence_sev4,
         }[severity]
+
+    def admin_ids(self) -> tuple[list[str], list[str]]:
+        """Configured admins as (user ids, user group ids)."""
+        ids = [i for i in self.admins.split(",") if i]
+        return [i for i in ids if i[0] in "UW"], [i for i in ids if i[0] == "S"]
 
     def links(self) -> list[tuple[str, str]]:
         """Self-service links as (title, url) pairs, from ``Title|https://…,Other|https://…``."""

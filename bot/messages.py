@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.domain import KIND_LABELS, SEVERITIES
 from bot.durations import format_duration
-from bot.text import date_token, escape, mention, safe
+from bot.text import date_token, escape, mention, mentions, safe
 
 USAGE = {
     "new": (
@@ -72,6 +72,24 @@ def not_in_crisis_channel(command: str) -> str:
 
 def crisis_closed(what: str) -> str:
     return f":warning: This crisis is closed, so I can't {what}. Use `/crisis reopen` first."
+
+
+def not_allowed(action: str, owner_id: str, responders: list[str], has_admins: bool) -> str:
+    who = f"the owner ({mention(owner_id)})"
+    if responders:
+        who += f", the responders ({mentions(responders[:10])})"
+    who += " and crisisbot admins" if has_admins else ""
+    return (
+        f":lock: Only {who} can {action} this crisis. Ask {mention(owner_id)} to add you as a"
+        " responder or to hand it over with `/crisis owner`."
+    )
+
+
+def external_user() -> str:
+    return (
+        ":lock: crisisbot's commands are for the team running the crisis. If something is"
+        " wrong, say it in this channel and the team will pick it up."
+    )
 
 
 def crisis_gone() -> str:

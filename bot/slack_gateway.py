@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,9 +22,13 @@ from bot.services.naming import with_suffix
 from bot.services.port import Blocks, PostedMessage, SlackFailure
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_NAME_ATTEMPTS = 50
 METADATA_EVENT = "crisisbot_message"
+# Who is external, which channels are shared, who is in a group: changes rarely.
+CACHE_SECONDS = 300.0
+SHARED_FLAGS = ("is_ext_shared", "is_shared", "is_pending_ext_shared", "is_org_shared")
 # Invite errors about one user (not the channel or the token), which others should not suffer.
 PER_USER_INVITE_ERRORS = {
     "already_in_channel",
@@ -57,6 +63,8 @@ class SlackGateway:
         self.client = client
         self.limiter = limiter or RateLimiter()
         self._bot_user_id: str | None = None
+        self._team_id: str | None = None
+        self._cache = TTLCache(seconds=CACHE_SECONDS)
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         self.limiter.acquire(method, channel=kwargs.get("channel"))
@@ -76,8 +84,54 @@ class SlackGateway:
     @property
     def bot_user_id(self) -> str:
         if self._bot_user_id is None:
-            self._bot_user_id = str(self._call("auth.test").get("user_id", ""))
-        return self._bot_user_id
+            self._identify()
+        return self._bot_user_id or ""
+
+    @property
+    def team_id(self) -> str:
+        if self._team_id is None:
+            self._identify()
+        return self._team_id or ""
+
+    def _identify(self) -> None:
+        data = self._call("auth.test")
+        self._bot_user_id = str(data.get("user_id", ""))
+        self._team_id = str(data.get("team_id", ""))
+
+    def is_external(self, *, user: str) -> bool:
+        """Whether ``user`` belongs to another organisation (Slack Connect)."""
+
+        def look_up() -> bool:
+            try:
+                info = self._call("users.info", user=user)["user"]
+            except SlackFailure as failure:
+                if failure.error == "user_not_found":
+                    return True  # someone we cannot see is not one of ours
+                raise
+            return bool(info.get("is_stranger")) or info.get("team_id") not in (None, self.team_id)
+
+        return self._cache.get(("external", user), look_up)
+
+    def is_shared(self, *, channel: str) -> bool:
+        """Whether ``channel`` has members from another organisation (Slack Connect)."""
+
+        def look_up() -> bool:
+            info = self._call("conversations.info", channel=channel)["channel"]
+            return any(info.get(flag) for flag in SHARED_FLAGS)
+
+        return self._cache.get(("shared", channel), look_up)
+
+    def group_members(self, *, group: str) -> set[str]:
+        """The members of a user group (for ``CRISISBOT_ADMINS``)."""
+
+        def look_up() -> set[str]:
+            try:
+                return set(self._call("usergroups.users.list", usergroup=group).get("users", []))
+            except SlackFailure as failure:
+                log.warning("admins: cannot read user group %s: %s", group, failure.error)
+                return set()
+
+        return self._cache.get(("group", group), look_up)
 
     def create_channel(self, *, name: str) -> tuple[str, str]:
         for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
@@ -210,6 +264,27 @@ class SlackGateway:
 
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)
+
+
+class TTLCache:
+    """A small thread-safe cache whose entries expire, so changes in Slack are seen in time."""
+
+    def __init__(self, *, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._items: dict[object, tuple[float, Any]] = {}
+
+    def get(self, key: object, compute: Callable[[], T]) -> T:
+        now = self._clock()
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and now - hit[0] < self.seconds:
+            return cast(T, hit[1])
+        value = compute()
+        with self._lock:
+            self._items[key] = (now, value)
+        return value
 
 
 def _drop_none(kwargs: dict[str, Any]) -> dict[str, Any]:

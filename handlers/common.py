@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from bot import messages
+from bot.db.models import Crisis
 from bot.deps import Deps
-from bot.services import crises
+from bot.services import crises, permissions
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
 from bot.services.requests import DeclareRequest
@@ -55,5 +56,26 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
             request=request,
             now=deps.now(),
         )
-        assert crisis.channel_id and crisis.next_update_due_at
-        reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+        # A redelivered form finds the crisis still being set up: the first delivery replies.
+        if crisis.channel_id and crisis.next_update_due_at:
+            reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+
+
+def admins(deps: Deps) -> set[str]:
+    """``CRISISBOT_ADMINS`` as user ids, user groups expanded (cached by the gateway)."""
+    users, groups = deps.settings.admin_ids()
+    found = set(users)
+    for group in groups:
+        found |= deps.slack.group_members(group=group)
+    return found
+
+
+def require_manager(deps: Deps, crisis: Crisis, user_id: str, *, action: str) -> None:
+    """Refuse politely unless the user is the owner, a responder or an admin."""
+    permissions.require_manager(crisis, user_id, admins=admins(deps), action=action)
+
+
+def require_internal(deps: Deps, user_id: str) -> None:
+    """Refuse users from other organisations (Slack Connect): they never see other crises."""
+    if deps.slack.is_external(user=user_id):
+        raise CrisisError(messages.external_user())

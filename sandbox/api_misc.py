@@ -59,7 +59,17 @@ def team_info(ws: Workspace, caller: Caller, args: JSON) -> JSON:
     return {"team": team.to_api()}
 
 
+def usergroups_users_list(ws: Workspace, caller: Caller, args: JSON) -> JSON:
+    """usergroups.users.list: the members of one user group."""
+    group = ws.usergroups.get(arg_str(args, "usergroup", required="no_such_subteam"))
+    if group is None:
+        raise SlackApiError("no_such_subteam")
+    with ws.lock:
+        return {"users": sorted(group[1])}
+
+
 METHODS: dict[str, Method] = {
+    "usergroups.users.list": usergroups_users_list,
     "auth.test": auth_test,
     "users.info": users_info,
     "users.list": users_list,

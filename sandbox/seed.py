@@ -63,6 +63,7 @@ def seed_default(ws: Workspace) -> None:
     for uid, name, real, tz, fallback in _HUMANS:
         ws.add_user(_human(uid, name, real, tz, fallback, TEAM_ID, "acme.example"))
     ws.users["U0ANA"].is_admin = True
+    ws.usergroups["S0CSLEADS"] = ("cs-leads", {"U0DANA"})
     customer = _human(
         "U0CORA", "cora", "Cora Customer", "Europe/Berlin", 3600, CUSTOMER_TEAM_ID, "globex.example"
     )

@@ -80,6 +80,8 @@ class Workspace:
         self.triggers: dict[str, tuple[str | None, float]] = {}
         self.used_triggers: set[str] = set()
         self.ims: dict[str, str] = {}
+        # User groups ("subteams"): id -> (handle, member ids).
+        self.usergroups: dict[str, tuple[str, set[str]]] = {}
         self._ids = itertools.count(1)
         self._last_us = 0
 

@@ -24,6 +24,7 @@ class RecordingSlack:
     messages: dict[str, PostedMessage] = field(default_factory=dict)
     keyed: dict[str, str] = field(default_factory=dict)
     channels: list[tuple[str, str]] = field(default_factory=list)
+    shared: set[str] = field(default_factory=set)
     _ts: int = 0
 
     def _record(self, effect: str, /, **args: Any) -> None:
@@ -64,6 +65,9 @@ class RecordingSlack:
         if key:
             self.keyed[key] = ts
         return ts
+
+    def is_shared(self, *, channel: str) -> bool:
+        return channel in self.shared
 
     def find_posted(self, *, channel: str, key: str, since: Any) -> str | None:
         self._record("find_posted", channel=channel, key=key)

@@ -184,7 +184,7 @@ class Bot:
             "team": {"id": "T0CRISIS"},
             "user": {"id": user, "team_id": "T0CRISIS"},
             "api_app_id": "A0CRISIS",
-            "view": {**view, "id": "V0TEST", "state": {"values": state}},
+            "view": {"id": f"V0TEST{id(values)}", **view, "state": {"values": state}},
         }
         return self.interact(payload)
 

@@ -47,7 +47,11 @@ def test_slash_command_is_crisis_with_escaped_mentions(manifest: dict) -> None:
 
 
 def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
-    methods = set(re.findall(r'"((?:chat|conversations|pins|views|auth)\.[A-Za-z]+)"', _source()))
+    methods = set(
+        re.findall(
+            r'"((?:chat|conversations|pins|views|auth|users|usergroups)\.[A-Za-z.]+)"', _source()
+        )
+    )
     needs = {
         "conversations.create": "channels:manage",
         "conversations.setTopic": "channels:manage",
@@ -58,8 +62,18 @@ def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
         "chat.update": "chat:write",
         "chat.postEphemeral": "chat:write",
         "pins.add": "pins:write",
+        "conversations.info": "channels:read",
+        "conversations.list": "channels:read",
+        "conversations.open": "im:write",
+        "users.info": "users:read",
+        "usergroups.users.list": "usergroups:read",
     }
     assert set(needs) <= methods, "a method the scopes are derived from is no longer called"
-    expected = {needs[m] for m in methods if m in needs} | {"commands", "reactions:read"}
+    # Reading a DM's history is im:history; the code reads DMs only to check a reminder went out.
+    expected = {needs[m] for m in methods if m in needs} | {
+        "commands",
+        "reactions:read",
+        "im:history",
+    }
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == expected
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

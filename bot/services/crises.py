@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot import domain, messages
@@ -33,6 +34,9 @@ def declare(
     """Store the crisis first, then open and set up its channel step by step."""
     if request.kind == domain.NOT_A_CRISIS:
         raise CrisisError(messages.not_a_crisis(settings.links()))
+    existing = _by_source(session, request.source_key)
+    if existing is not None:
+        return existing  # the same form delivered twice: one crisis, one channel
     cadence = settings.cadence(request.severity)
     crisis = Crisis(
         customer=request.customer,
@@ -46,6 +50,7 @@ def declare(
         responders=request.responders,
         cadence_seconds=int(cadence.total_seconds()),
         origin_channel_id=request.origin_channel_id,
+        source_key=request.source_key,
         declared_at=now,
         next_update_due_at=now + cadence,
         committed_at=now,
@@ -60,10 +65,24 @@ def declare(
         detail=f"{request.severity} {request.kind}",
     )
     reschedule(crisis, settings, now)  # a crash from here on is resumed by the sweep
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same form, delivered twice at once: the other delivery declares it.
+        session.rollback()
+        existing = _by_source(session, request.source_key)
+        if existing is None:
+            raise
+        return existing
     log.info("crisis %s declared for a customer by %s", crisis.id, request.declared_by)
     finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
     return crisis
+
+
+def _by_source(session: Session, source_key: str | None) -> Crisis | None:
+    if not source_key:
+        return None
+    return session.scalars(select(Crisis).where(Crisis.source_key == source_key)).first()
 
 
 def finish_declaration(
@@ -112,7 +131,12 @@ def finish_declaration(
         slack.pin(channel=channel, ts=crisis.commitment_ts)
         crisis.commitment_pinned = True
         session.commit()
-    if settings.announce_channel and crisis.announce_ts is None:
+    if (
+        settings.announce_channel
+        and crisis.announce_ts is None
+        # Announcements name the customer; a channel shared with other companies must not.
+        and not slack.is_shared(channel=settings.announce_channel)
+    ):
         crisis.announce_channel_id = settings.announce_channel
         text = messages.announcement(
             crisis.customer, crisis.severity, crisis.kind, channel, crisis.owner_id

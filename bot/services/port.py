@@ -54,6 +54,10 @@ class SlackPort(Protocol):
         """
         ...
 
+    def is_shared(self, *, channel: str) -> bool:
+        """Whether the channel has members from another organisation (Slack Connect)."""
+        ...
+
     def find_posted(self, *, channel: str, key: str, since: datetime) -> str | None:
         """The ts of the bot's message carrying ``key`` posted since ``since``, if any."""
         ...

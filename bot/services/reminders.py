@@ -208,7 +208,9 @@ def _outbox_row(
     return reminder
 
 
-def _messages(crisis: Crisis, due: Due, *, settings: Settings, now: datetime) -> list[Outgoing]:
+def _messages(
+    crisis: Crisis, due: Due, *, slack: SlackPort, settings: Settings, now: datetime
+) -> list[Outgoing]:
     channel = crisis.channel_id or ""
     snooze_label = f"Snooze {format_duration(settings.snooze)}"
     if due.kind in (HEADS_UP, OVERDUE):
@@ -229,7 +231,8 @@ def _messages(crisis: Crisis, due: Due, *, settings: Settings, now: datetime) ->
                 crisis.customer, channel, crisis.owner_id, crisis.next_update_due_at, late
             )
             out.append(Outgoing("escalation", settings.escalation_channel, text))
-        if channel:
+        # An escalation is internal: never shown where the customer can read it.
+        if channel and not slack.is_shared(channel=channel):
             out.append(Outgoing("note", channel, messages.escalation_note(late)))
         return out
     if due.kind == FOLLOW_UP:
@@ -248,7 +251,7 @@ def _deliver(
     settings: Settings,
     now: datetime,
 ) -> None:
-    for message in _messages(crisis, due, settings=settings, now=now):
+    for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
         # Only a retry after a crash can find it already there; the first try never looks.
         if reminder.attempts > 1 and slack.find_posted(

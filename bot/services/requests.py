@@ -23,6 +23,8 @@ class DeclareRequest(BaseModel):
     owner_id: str
     responders: list[str] = Field(default_factory=list)
     origin_channel_id: str | None = None
+    # The Slack request it came from (a modal's view id), so a redelivery declares nothing new.
+    source_key: str | None = None
 
     @field_validator("customer", "experienced", "expected", mode="before")
     @classmethod

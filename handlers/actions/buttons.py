@@ -15,7 +15,12 @@ from bot.deps import Deps, deps_of
 from bot.durations import format_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
-from handlers.common import replying_on_failure, safe_reply
+from handlers.common import (
+    replying_on_failure,
+    require_internal,
+    require_manager,
+    safe_reply,
+)
 
 
 def _reply(respond: Respond) -> Any:
@@ -41,6 +46,7 @@ def handle_acknowledge(
     def work() -> None:
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
+            require_internal(deps, body["user"]["id"])
             row, created = lifecycle.acknowledge(
                 session=session,
                 slack=deps.slack,
@@ -62,14 +68,16 @@ def _open_modal(
     respond: Respond,
     context: BoltContext,
     *,
+    action: str,
     refusal_when_closed: str,
     build: Callable[[Crisis], dict[str, Any]],
 ) -> None:
-    """Open a modal about the button's crisis, unless the crisis is closed."""
+    """Open a modal about the button's crisis, for those who may, unless it is closed."""
     ack()
     deps = deps_of(context)
     with replying_on_failure(_reply(respond)), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
+        require_manager(deps, crisis, body["user"]["id"], action=action)
         if crisis.status == "closed":
             raise CrisisError(refusal_when_closed)
         deps.slack.open_view(trigger_id=body["trigger_id"], view=build(crisis))
@@ -88,6 +96,7 @@ def handle_open_update(
         respond,
         context,
         build=build,
+        action="post updates for",
         refusal_when_closed=messages.crisis_closed("post an update"),
     )
 
@@ -100,6 +109,7 @@ def handle_open_close(
         body,
         respond,
         context,
+        action="close",
         refusal_when_closed=messages.already_closed(),
         build=lambda crisis: close_modal(crisis_id=crisis.id, customer=crisis.customer),
     )
@@ -111,6 +121,7 @@ def handle_snooze(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     reply = _reply(respond)
     with replying_on_failure(reply), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
+        require_manager(deps, crisis, body["user"]["id"], action="snooze the reminders of")
         until = lifecycle.snooze(
             session=session,
             settings=deps.settings,
@@ -129,6 +140,7 @@ def handle_open_hand_over(
         body,
         respond,
         context,
+        action="hand over",
         refusal_when_closed=messages.crisis_closed("hand it over"),
         build=lambda crisis: hand_over_modal(crisis_id=crisis.id),
     )

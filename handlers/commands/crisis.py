@@ -14,8 +14,15 @@ from bot.deps import Deps, deps_of
 from bot.parsing import Command, UsageError, parse
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
-from bot.services.requests import UpdateContent, declare_request
-from handlers.common import declare_and_tell, replying_on_failure, safe_reply
+from bot.services.requests import DeclareRequest, UpdateContent, declare_request
+from handlers.common import (
+    Reply,
+    declare_and_tell,
+    replying_on_failure,
+    require_internal,
+    require_manager,
+    safe_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +30,7 @@ log = logging.getLogger(__name__)
 def handle_crisis_command(
     ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """Every ``/crisis`` subcommand."""
+    """Every ``/crisis`` subcommand: answer bad input in the ack, do the work after it."""
     deps = deps_of(context)
     user_id = command["user_id"]
     channel_id = command.get("channel_id", "")
@@ -35,66 +42,71 @@ def handle_crisis_command(
     if parsed.name == "help":
         ack(text=messages.help_text())
         return
-    if parsed.name == "list":
-        with deps.session_factory() as session:
-            rows = crises.list_open(session, now=deps.now())
-            blocks = list_blocks(rows, now=deps.now())
-        ack(
-            text=messages.list_header(len(rows)) if rows else messages.no_open_crises(),
-            blocks=blocks,
-        )
-        return
-    if parsed.name == "new":
-        _new(ack, parsed, command, respond, deps)
-        return
-    _in_crisis_channel(ack, parsed, user_id, channel_id, respond, deps)
-
-
-def _new(ack: Ack, parsed: Command, command: dict[str, Any], respond: Respond, deps: Deps) -> None:
-    user_id = command["user_id"]
-    channel_id = command.get("channel_id")
     reply = safe_reply(respond)
-    if not parsed.customer:
+    if parsed.name == "new" and not parsed.customer:
         ack()
+        # views.open right away: the trigger expires three seconds after the command.
         with replying_on_failure(reply):
+            require_internal(deps, user_id)
             deps.slack.open_view(
                 trigger_id=command["trigger_id"],
                 view=declare_modal(user_id=user_id, origin_channel_id=channel_id),
             )
         return
-    try:
-        request = declare_request(
-            customer=parsed.customer,
-            experienced=parsed.text,
-            severity=parsed.severity,
-            declared_by=user_id,
-            owner_id=user_id,
-            origin_channel_id=channel_id,
-        )
-    except CrisisError as error:
-        ack(text=str(error))
+    if parsed.name == "new":
+        try:
+            request = declare_request(
+                customer=parsed.customer,
+                experienced=parsed.text,
+                severity=parsed.severity,
+                declared_by=user_id,
+                owner_id=user_id,
+                origin_channel_id=channel_id,
+            )
+        except CrisisError as error:
+            ack(text=str(error))
+            return
+        ack(text=messages.declaring(parsed.customer))
+        deps.later(lambda: _declare(deps, request, user_id, reply))
         return
-    ack(text=messages.declaring(parsed.customer))
-    deps.later(lambda: declare_and_tell(deps, request, reply))
-
-
-def _in_crisis_channel(
-    ack: Ack, parsed: Command, user_id: str, channel_id: str, respond: Respond, deps: Deps
-) -> None:
+    if parsed.name == "list":
+        ack()
+        deps.later(lambda: _list(deps, user_id, respond))
+        return
     with deps.session_factory() as session:
         crisis = crises.by_channel(session, channel_id)
         if crisis is None:
             ack(text=messages.not_in_crisis_channel(parsed.name))
             return
-        if parsed.name == "status":
-            ack(
-                text=f"Crisis for {crisis.customer}",
-                blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
-            )
-            return
         crisis_id = crisis.id
     ack()
     deps.later(lambda: _run_channel_command(deps, parsed, user_id, crisis_id, respond))
+
+
+def _declare(deps: Deps, request: DeclareRequest, user_id: str, reply: Reply) -> None:
+    with replying_on_failure(reply):
+        require_internal(deps, user_id)
+        declare_and_tell(deps, request, reply)
+
+
+def _list(deps: Deps, user_id: str, respond: Respond) -> None:
+    with replying_on_failure(safe_reply(respond)):
+        require_internal(deps, user_id)
+        with deps.session_factory() as session:
+            rows = crises.list_open(session, now=deps.now())
+            blocks = list_blocks(rows, now=deps.now())
+        header = messages.list_header(len(rows)) if rows else messages.no_open_crises()
+        respond(text=header, blocks=blocks)
+
+
+# What each channel command does, for the refusal that names who may do it.
+MANAGING = {
+    "update": "post updates for",
+    "close": "close",
+    "reopen": "reopen",
+    "owner": "hand over",
+    "every": "change the update cadence of",
+}
 
 
 def _run_channel_command(
@@ -106,6 +118,15 @@ def _run_channel_command(
         crisis = crises.by_id(session, crisis_id)
         if crisis is None:
             raise CrisisError(messages.crisis_gone())
+        require_internal(deps, user_id)
+        if parsed.name in MANAGING:
+            require_manager(deps, crisis, user_id, action=MANAGING[parsed.name])
+        if parsed.name == "status":
+            respond(
+                text=f"Crisis for {crisis.customer}",
+                blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
+            )
+            return
         common: dict[str, Any] = {
             "session": session,
             "slack": deps.slack,

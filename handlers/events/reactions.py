@@ -12,7 +12,7 @@ from bot.deps import Deps, deps_of
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent
 from bot.text import from_slack
-from handlers.common import replying_on_failure, safe_reply
+from handlers.common import replying_on_failure, require_manager, safe_reply
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,9 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
     with deps.session_factory() as session:
         if reaction == settings.ack_emoji:
             crisis = crises.by_message(session, channel, ts)
-            if crisis is None:
-                return  # an eyes emoji on any other message is just an emoji
+            if crisis is None or deps.slack.is_external(user=user_id):
+                # An eyes emoji on any other message, or from a customer, is just an emoji.
+                return
             with replying_on_failure(reply, crisis_id=crisis.id):
                 lifecycle.acknowledge(
                     session=session,
@@ -54,6 +55,7 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
             if crisis is None:
                 return
             with replying_on_failure(reply, crisis_id=crisis.id):
+                require_manager(deps, crisis, user_id, action="post updates for")
                 message = deps.slack.fetch_message(channel=channel, ts=ts)
                 if message is None or not message.text.strip():
                     reply(messages.update_reaction_unusable())

@@ -17,7 +17,7 @@ from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
 from bot.services.requests import UpdateContent, declare_request
-from handlers.common import declare_and_tell, replying_on_failure
+from handlers.common import declare_and_tell, replying_on_failure, require_manager
 
 log = logging.getLogger(__name__)
 MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
@@ -89,6 +89,7 @@ def handle_declare_submission(
             owner_id=values.get("owner") or user_id,
             responders=values.get("responders") or [],
             origin_channel_id=origin,
+            source_key=f"view:{view.get('id', '')}" if view.get("id") else None,
         )
     except CrisisError as error:
         field = {"owner_id": "owner"}.get(error.field or "", error.field or "")
@@ -140,8 +141,18 @@ def handle_update_submission(
         doing=values["doing"],
         next_steps=values.get("next_steps", ""),
         next_in=next_in,
+        # A redelivered submission of the same form is the same update.
+        source_ts=f"view:{view['id']}" if view.get("id") else None,
     )
-    _run_on_crisis(deps, view, user_id, lifecycle.post_update, author_id=user_id, content=content)
+    _run_on_crisis(
+        deps,
+        view,
+        user_id,
+        lifecycle.post_update,
+        action="post updates for",
+        author_id=user_id,
+        content=content,
+    )
 
 
 def handle_close_submission(
@@ -160,6 +171,7 @@ def handle_close_submission(
         view,
         user_id,
         lifecycle.close,
+        action="close",
         actor_id=user_id,
         resolution=resolution,
         follow_ups=values.get("follow_ups", ""),
@@ -176,12 +188,24 @@ def handle_hand_over_submission(
     if not _crisis_action(None if new_owner else {"owner": "Pick the new owner."}, ack):
         return
     _run_on_crisis(
-        deps, view, user_id, lifecycle.hand_over, actor_id=user_id, new_owner_id=new_owner
+        deps,
+        view,
+        user_id,
+        lifecycle.hand_over,
+        action="hand over",
+        actor_id=user_id,
+        new_owner_id=new_owner,
     )
 
 
 def _run_on_crisis(
-    deps: Deps, view: dict[str, Any], user_id: str, action: Callable[..., object], **kwargs: Any
+    deps: Deps,
+    view: dict[str, Any],
+    user_id: str,
+    service: Callable[..., object],
+    *,
+    action: str,
+    **kwargs: Any,
 ) -> None:
     """Run a lifecycle service on the modal's crisis; failures reach the user by DM."""
     crisis_id = _metadata(view).get("crisis_id")
@@ -189,14 +213,16 @@ def _run_on_crisis(
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=None, text=text)
 
-    deps.later(lambda: _run(deps, crisis_id, reply, action, kwargs))
+    deps.later(lambda: _run(deps, crisis_id, user_id, reply, service, action, kwargs))
 
 
 def _run(
     deps: Deps,
     crisis_id: object,
+    user_id: str,
     reply: Callable[[str], None],
-    action: Callable[..., object],
+    service: Callable[..., object],
+    action: str,
     kwargs: dict[str, Any],
 ) -> None:
     known = crisis_id if isinstance(crisis_id, int) else None
@@ -204,7 +230,8 @@ def _run(
         crisis = crises.by_id(session, known) if known is not None else None
         if crisis is None:
             raise CrisisError(messages.crisis_gone())
-        action(
+        require_manager(deps, crisis, user_id, action=action)
+        service(
             session=session,
             slack=deps.slack,
             settings=deps.settings,

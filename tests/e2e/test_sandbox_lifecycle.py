@@ -92,13 +92,19 @@ def test_the_card_buttons_and_the_update_modal(sandbox: Sandbox, clock: Clock) -
     emu.workspace.channels[channel].members.add("U0BEN")
     assert ben.clicks(channel, card.ts, block_id, "crisis_ack")["ok"]
     emu.wait_for(lambda: "Acknowledged by <@U0BEN>" in card_text(emu, channel))
+    # Ben is neither owner nor responder: he is told who can post updates.
     assert ben.clicks(channel, card.ts, block_id, "crisis_open_update")["ok"]
-    modal = emu.wait_for(lambda: emu.open_views("U0BEN"))[-1]
+    refusal = emu.wait_for(lambda: emu.ephemerals("U0BEN") or emu.response_posts)
+    assert "Only the owner (<@U0ANA>)" in str(refusal[-1].text)
+    assert emu.open_views("U0BEN") == []
+    ana = Person(sandbox, "U0ANA")
+    assert ana.clicks(channel, card.ts, block_id, "crisis_open_update")["ok"]
+    modal = emu.wait_for(lambda: emu.open_views("U0ANA"))[-1]
     inputs = [b for b in modal.view["blocks"] if b["type"] == "input"]
     empty = {b["block_id"]: {b["element"]["action_id"]: ""} for b in inputs}
-    answer = ben.submits(modal.id, empty)
+    answer = ana.submits(modal.id, empty)
     assert not answer["ok"] and answer["errors"]  # the bot's errors, next to the fields
-    assert emu.open_views("U0BEN")
+    assert emu.open_views("U0ANA")
     required = [b for b in inputs if not b.get("optional")]
     # Only the text fields are typed; "Next update in" keeps its initial choice.
     values = {
@@ -106,10 +112,10 @@ def test_the_card_buttons_and_the_update_modal(sandbox: Sandbox, clock: Clock) -
         for b in required
         if b["element"]["type"] == "plain_text_input"
     }
-    answer = ben.submits(modal.id, values)
+    answer = ana.submits(modal.id, values)
     assert answer["ok"], answer
     emu.wait_for(lambda: any("Fix is deploying" in m.text for m in emu.messages(channel)))
-    assert emu.open_views("U0BEN") == []
+    assert emu.open_views("U0ANA") == []
 
 
 def test_a_redelivered_event_is_handled_once(sandbox: Sandbox) -> None:

@@ -248,13 +248,15 @@ def test_list_status_and_help(
     channel, _ = declared
     bot.command("new Globex: invoices doubled sev3")
     clock.advance(minutes=45)  # Acme (sev1, 30m) is now overdue, Globex (sev3, 4h) is not
-    listing = bot.command("list").json()
-    assert listing["text"] == "*2 open crises*, overdue first"
-    sections = [b["text"]["text"] for b in listing["blocks"][1:]]
+    bot.command("list")
+    listing = emulator.response_posts[-1]
+    assert listing.response_type == "ephemeral"
+    assert listing.text == "*2 open crises*, overdue first"
+    sections = [b["text"]["text"] for b in (listing.blocks or [])[1:]]
     assert "*Acme Corp*" in sections[0] and "Update overdue" in sections[0]
     assert "*Globex*" in sections[1] and "Next update by" in sections[1]
-    status = bot.command("status", channel=channel).json()
-    timeline_text = json.dumps(status["blocks"])
+    bot.command("status", channel=channel)
+    timeline_text = json.dumps(emulator.response_posts[-1].blocks)
     assert "declared the crisis" in timeline_text
     assert "crisis_ack" not in timeline_text
     assert "/crisis update" in bot.command("help").text

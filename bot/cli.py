@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.config import ConfigError, load_settings
+from bot.logs import configure_logging
 
 log = logging.getLogger("crisisbot")
 
@@ -29,8 +30,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"crisisbot: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    configure_logging(
+        settings.log_level,
+        secrets=[
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_signing_secret.get_secret_value(),
+            settings.slack_app_token.get_secret_value() if settings.slack_app_token else "",
+        ],
     )
     if args.command == "db":
         from bot.db.migrate import upgrade
@@ -49,7 +55,7 @@ def run(settings: object) -> int:
     """Serve Slack until interrupted."""
     from bot.config import Settings
     from bot.http import make_server
-    from bot.runtime import build_runtime, masked
+    from bot.runtime import SchemaError, build_runtime, masked
 
     assert isinstance(settings, Settings)
     if not settings.slack_bot_token.get_secret_value():
@@ -65,7 +71,11 @@ def run(settings: object) -> int:
             file=sys.stderr,
         )
         return 2
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings, migrate=settings.migrate_on_start)
+    except SchemaError as error:
+        print(f"crisisbot: {error}", file=sys.stderr)
+        return 2
     log.info("starting with %s", masked(settings))
     runtime.scheduler.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
         le=512,
         validation_alias=AliasChoices("CRISISBOT_WORKER_THREADS", "worker_threads"),
     )
+    migrate_on_start: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("CRISISBOT_MIGRATE_ON_START", "migrate_on_start"),
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
 
     @field_validator("announce_channel", "escalation_channel", mode="before")

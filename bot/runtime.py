@@ -12,13 +12,17 @@ from sqlalchemy import Engine
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.db.migrate import upgrade
+from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
 from bot.slack_gateway import SlackGateway, make_client
 from scheduler.factory import build_scheduler
 
 log = logging.getLogger(__name__)
+
+
+class SchemaError(RuntimeError):
+    """The database is not at the schema this code needs."""
 
 
 @dataclass
@@ -38,6 +42,11 @@ def build_runtime(
     if migrate:
         upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
+    if not is_current(engine):
+        raise SchemaError(
+            f"the database schema is at {current_revision(engine)}, this crisisbot needs"
+            f" {head_revision()}: run `crisisbot db upgrade`"
+        )
     client = make_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )

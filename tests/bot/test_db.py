@@ -1,3 +1,4 @@
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -5,9 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from bot.db.migrate import current_revision, head_revision, is_current
+from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.models import Base, Crisis
-from bot.db.session import SessionFactory
+from bot.db.session import SessionFactory, make_engine
+from tests.postgres import fresh_database
 
 # Every database test here runs on SQLite and on a real PostgreSQL.
 BOTH_DATABASES = True
@@ -50,3 +52,27 @@ def test_timestamps_come_back_timezone_aware_utc(session_factory: SessionFactory
         assert stored is not None
         assert stored.declared_at == datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
         assert stored.declared_at.tzinfo is UTC
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_migrate_once(postgres_admin_url: str) -> None:
+    url = fresh_database(postgres_admin_url)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            upgrade(url)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    engine = make_engine(url)
+    try:
+        assert is_current(engine)
+    finally:
+        engine.dispose()

@@ -43,6 +43,9 @@ def configure_logging(level: str, *, secrets: Iterable[str] = ()) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # Every tick and every migration plugin at INFO would bury what matters.
+    for chatty in ("apscheduler.executors", "apscheduler.scheduler", "alembic.runtime.plugins"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     secret_filter = SecretFilter(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(secret_filter)

@@ -15,6 +15,7 @@ from bot.parsing import Command, UsageError, parse
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.requests import DeclareRequest, UpdateContent, declare_request
+from bot.text import safe
 from handlers.common import (
     Reply,
     declare_and_tell,
@@ -123,7 +124,7 @@ def _run_channel_command(
             require_manager(deps, crisis, user_id, action=MANAGING[parsed.name])
         if parsed.name == "status":
             respond(
-                text=f"Crisis for {crisis.customer}",
+                text=f"Crisis for {safe(crisis.customer, 100)}",
                 blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
             )
             return

@@ -90,6 +90,12 @@ def test_user_text_never_pings_anyone(bot: Bot, emulator: Emulator) -> None:
             assert "<@U0BEN>" not in text
     topic = emulator.calls_to("conversations.setTopic")[0].args["topic"]
     assert "<!everyone>" not in topic
+    channel = next(c for c in emulator.workspace.channels.values() if c.name.startswith("crisis"))
+    for command in ("status", "list"):
+        bot.command(command, channel=channel.id)
+        reply = emulator.response_posts[-1]
+        for text in rendered_texts({"text": reply.text, "blocks": reply.blocks}):
+            assert "<!channel>" not in text and "<!everyone>" not in text
 
 
 def test_new_alone_opens_the_declare_modal(bot: Bot, emulator: Emulator) -> None:

@@ -81,7 +81,8 @@ def test_a_taken_name_gets_a_suffix(bot: Bot, emulator: Emulator) -> None:
 
 
 def test_user_text_never_pings_anyone(bot: Bot, emulator: Emulator) -> None:
-    bot.command("new <!everyone> Corp: <!channel> it is <@U0BEN> down sev2")
+    # Typed literally, Slack sends angle brackets escaped; they must never turn into pings.
+    bot.command("new &lt;!everyone&gt; Corp: &lt;!channel&gt; it is &lt;@U0BEN&gt; down sev2")
     posted = [c for c in emulator.calls_to("chat.postMessage") if c.ok]
     assert len(posted) >= 3
     for call in posted:

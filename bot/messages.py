@@ -377,6 +377,13 @@ def cadence_changed(actor_id: str, every: timedelta, due: datetime) -> str:
     )
 
 
+def home_intro() -> str:
+    return (
+        "Respond fast, listen, tell the customer *when* they hear next, keep it about the outcome,"
+        " close every loose end. `/crisis new` declares one; `/crisis help` shows the rest."
+    )
+
+
 def no_open_crises() -> str:
     return ":sunny: No open crises. Calm seas."
 

@@ -23,6 +23,7 @@ METHOD_LIMITS: dict[str, int] = {
     "users.info": TIER_4,
     "chat.postEphemeral": TIER_4,
     "views.open": TIER_4,
+    "views.publish": TIER_4,
 }
 # chat.postMessage: about one message a second per channel.
 POST_PER_CHANNEL = 1

@@ -265,6 +265,9 @@ class SlackGateway:
     def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)
 
+    def publish_home(self, *, user: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", user_id=user, view=view)
+
 
 class TTLCache:
     """A small thread-safe cache whose entries expire, so changes in Slack are seen in time."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from handlers.events.home import handle_app_home_opened
 from handlers.events.reactions import handle_reaction_added
 
 
 def register(app: App) -> None:
     app.event("reaction_added")(handle_reaction_added)
+    app.event("app_home_opened")(handle_app_home_opened)

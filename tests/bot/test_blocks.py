@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 from bot.blocks.card import commitment_blocks, crisis_card, nag_blocks
+from bot.blocks.home import home_view
 from bot.blocks.listing import list_blocks, status_blocks
 from bot.blocks.modals import close_modal, declare_modal, hand_over_modal, update_modal
 from bot.db.models import Acknowledgement, Crisis, TimelineEvent
@@ -148,3 +149,10 @@ def test_list_and_status_stay_within_50_blocks() -> None:
     status = status_blocks(c, now=T0, ack_emoji="eyes")
     validate_blocks(status)
     assert "Showing the last 30 of 200 events." in mrkdwn_texts(status)
+
+
+def test_home_fits_in_a_home_tab_with_many_crises() -> None:
+    many = [crisis(id=i, customer=f"Customer {i}", owner_id="U0BEN") for i in range(150)]
+    view = home_view(user_id="U0ANA", open_crises=many, now=T0)
+    validate_view(view, types=("home",))
+    assert "…and 110 more: `/crisis list`." in mrkdwn_texts(view["blocks"])

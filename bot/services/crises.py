@@ -222,16 +222,13 @@ def by_message(session: Session, channel_id: str, ts: str) -> Crisis | None:
     ).first()
 
 
-def list_open(session: Session, *, now: datetime, limit: int = 50) -> list[Crisis]:
-    """Open crises, overdue ones first, then by when the next update is due."""
-    rows = session.scalars(
-        select(Crisis)
-        .where(Crisis.status.in_(("open", "declaring")))
-        .order_by(Crisis.next_update_due_at)
-        .limit(limit)
-    ).all()
-    return sorted(rows, key=lambda c: (not _overdue(c, now), c.next_update_due_at or now))
-
-
-def _overdue(crisis: Crisis, now: datetime) -> bool:
-    return crisis.next_update_due_at is not None and crisis.next_update_due_at <= now
+def list_open(session: Session, *, limit: int = 50) -> list[Crisis]:
+    """Open crises by when their next update is due: the overdue ones come first."""
+    return list(
+        session.scalars(
+            select(Crisis)
+            .where(Crisis.status.in_(("open", "declaring")))
+            .order_by(Crisis.next_update_due_at, Crisis.id)
+            .limit(limit)
+        )
+    )

@@ -94,7 +94,7 @@ def _list(deps: Deps, user_id: str, respond: Respond) -> None:
     with replying_on_failure(safe_reply(respond)):
         require_internal(deps, user_id)
         with deps.session_factory() as session:
-            rows = crises.list_open(session, now=deps.now())
+            rows = crises.list_open(session)
             blocks = list_blocks(rows, now=deps.now())
         header = messages.list_header(len(rows)) if rows else messages.no_open_crises()
         respond(text=header, blocks=blocks)

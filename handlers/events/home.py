@@ -27,7 +27,7 @@ def _publish(deps: Deps, user_id: str) -> None:
         if deps.slack.is_external(user=user_id):
             return  # other organisations never see our list of customers
         with deps.session_factory() as session:
-            rows = crises.list_open(session, now=deps.now(), limit=200)
+            rows = crises.list_open(session, limit=200)
             view = home_view(user_id=user_id, open_crises=rows, now=deps.now())
         deps.slack.publish_home(user=user_id, view=view)
     except SlackFailure as failure:

@@ -30,20 +30,22 @@ _EVENT_LABELS = {
 }
 
 
+def crisis_row(crisis: Crisis, now: datetime) -> Block:
+    """One line per crisis: severity, customer, channel, owner, and when the update is due."""
+    where = f"<#{crisis.channel_id}>" if crisis.channel_id else "_channel being set up_"
+    return section(
+        f"{SEVERITY_EMOJI.get(crisis.severity, '')} *{safe(crisis.customer, 80)}*"
+        f" · {crisis.severity.upper()} · {where} · owner {mention(crisis.owner_id)}"
+        f"\n{status_line(crisis, now)}"
+    )
+
+
 def list_blocks(crises: list[Crisis], *, now: datetime) -> list[Block]:
     """Open crises with owner, severity and next update due, overdue first."""
     if not crises:
         return [section(messages.no_open_crises())]
     blocks: list[Block] = [section(messages.list_header(len(crises)))]
-    for crisis in crises[:MAX_LISTED]:
-        where = f"<#{crisis.channel_id}>" if crisis.channel_id else "_channel being set up_"
-        blocks.append(
-            section(
-                f"{SEVERITY_EMOJI.get(crisis.severity, '')} *{safe(crisis.customer, 80)}*"
-                f" · {crisis.severity.upper()} · {where} · owner {mention(crisis.owner_id)}"
-                f"\n{status_line(crisis, now)}"
-            )
-        )
+    blocks += [crisis_row(crisis, now) for crisis in crises[:MAX_LISTED]]
     if len(crises) > MAX_LISTED:
         blocks.append(context(f"…and {len(crises) - MAX_LISTED} more."))
     return blocks

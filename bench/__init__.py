@@ -1,0 +1,1 @@
+"""Benchmarks for crisisbot: ``python -m bench`` (see docs/benchmarks.md)."""

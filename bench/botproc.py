@@ -1,0 +1,236 @@
+"""The bot (or a bare Bolt app) in its own process, for honest timings and memory figures.
+
+Modes: ``serve`` (crisisbot over HTTP, wired like bot/runtime.py but with a scaled rate
+limiter), ``bare`` (a Bolt app that only acks), ``sweep`` (the real scheduler against a seeded
+database with an injected clock) and ``restart`` (bot/runtime.py as ``crisisbot run`` does it,
+until the first sweep). Each prints one JSON line on stdout; closing stdin ends it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+PROCESS_START = time.time()
+
+
+def _emit(data: dict[str, Any]) -> None:
+    print(json.dumps(data), flush=True)
+
+
+def _wait_for_stdin_eof() -> None:
+    sys.stdin.read()
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from pydantic import SecretStr
+
+    from bench.common import SIGNING_SECRET, TOKEN
+    from bot.config import Settings
+
+    return Settings(
+        slack_bot_token=SecretStr(TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=args.api_url,
+        database_url=args.database_url,
+        listener_threads=args.listener_threads,
+        worker_threads=args.worker_threads,
+        tick=timedelta(seconds=args.tick),
+    )
+
+
+def _deps(args: argparse.Namespace, clock: Any = None) -> Any:
+    """Deps as bot/runtime.py builds them, except the limiter's window (bench-scaled)."""
+    from bot.db.session import make_engine, make_session_factory
+    from bot.deps import Deps, system_clock
+    from bot.ratelimit import RateLimiter
+    from bot.slack_gateway import SlackGateway, make_client
+
+    settings = _settings(args)
+    client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=args.api_url)
+    return Deps(
+        settings=settings,
+        session_factory=make_session_factory(make_engine(args.database_url)),
+        slack=SlackGateway(client, limiter=RateLimiter(window=args.window)),
+        clock=clock or system_clock,
+        workers=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work"),
+    ), client
+
+
+def serve(args: argparse.Namespace) -> None:
+    from bot.app import build_app
+    from bot.db.migrate import upgrade
+    from scheduler.factory import build_scheduler
+
+    upgrade(args.database_url)
+    deps, client = _deps(args)
+    app = build_app(deps, client=client)
+    if args.scheduler:
+        build_scheduler(deps).start()
+    _serve_app(app)
+
+
+def bare(args: argparse.Namespace) -> None:
+    from slack_bolt import Ack, App
+    from slack_sdk import WebClient
+
+    from bench.common import SIGNING_SECRET, TOKEN
+
+    app = App(
+        signing_secret=SIGNING_SECRET,
+        # Bolt authorizes with one auth.test on the first request, as it does for the bot.
+        client=WebClient(token=TOKEN, base_url=args.api_url),
+        token_verification_enabled=False,
+        # The same pool size as the bot under test, so only the listeners differ.
+        listener_executor=ThreadPoolExecutor(max_workers=args.listener_threads),
+    )
+
+    @app.command("/crisis")
+    def only_ack(ack: Ack) -> None:
+        ack()
+
+    _serve_app(app)
+
+
+def _serve_app(app: Any) -> None:
+    from bot.http import make_server
+
+    server = make_server(app, host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _emit({"port": server.server_address[1], "pid": os.getpid()})
+    _wait_for_stdin_eof()
+    # Workers may be parked on the rate limiter with a queue behind them; do not drain it.
+    os._exit(0)
+
+
+def sweep(args: argparse.Namespace) -> None:
+    """Run the real APScheduler scheduler over a seeded database until every due row is sent,
+    then for ``--idle-ticks`` ticks with nothing due."""
+    from sqlalchemy import func, select
+
+    import bot.services.reminders as reminders
+    from bot.db.models import Crisis
+    from scheduler.factory import build_scheduler
+
+    t0 = datetime.fromisoformat(args.t0)
+    wall0 = time.time()
+    deps, _ = _deps(args, clock=lambda: t0 + timedelta(seconds=time.time() - wall0))
+    claims: list[list[float]] = []
+    original = reminders.claim_due
+
+    def timed_claim(*args: Any, **kwargs: Any) -> list[int]:
+        started = time.time()
+        ids: list[int] = original(*args, **kwargs)
+        claims.append([started, time.time(), len(ids), *ids])
+        return ids
+
+    # Bench-only instrumentation: sweep() looks claim_due up in its module at each call.
+    reminders.claim_due = timed_claim
+    scheduler = build_scheduler(deps)
+    scheduler.start()
+    done_at = None
+    deadline = time.time() + args.timeout
+    while time.time() < deadline:
+        with deps.session_factory() as session:
+            sent = session.scalar(
+                select(func.count()).select_from(Crisis).where(Crisis.heads_up_sent_at.is_not(None))
+            )
+        if sent is not None and sent >= args.due_count:
+            done_at = time.time()
+            break
+        time.sleep(0.5)
+    # Nothing is due now (the next reminders are the overdue ones, minutes away): measure idle.
+    time.sleep(args.tick)
+    cpu_before, wall_before = _cpu(), time.time()
+    sweeps_before = len(claims)
+    time.sleep(args.tick * args.idle_ticks)
+    cpu_after, wall_after = _cpu(), time.time()
+    scheduler.shutdown(wait=False)
+    _emit(
+        {
+            "wall0": wall0,
+            "done_at": done_at,
+            "claims": claims,
+            "idle_cpu": cpu_after - cpu_before,
+            "idle_wall": wall_after - wall_before,
+            "idle_sweeps": len(claims) - sweeps_before,
+            "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "rss_kb": _rss_kb(),
+        }
+    )
+    os._exit(0)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def restart(args: argparse.Namespace) -> None:
+    """Start as ``crisisbot run`` does (migrations included) and report the first sweep."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
+
+    from bot.runtime import build_runtime
+
+    imported = time.time()
+    runtime = build_runtime(_settings(args))
+    built = time.time()
+    marks: dict[str, float] = {}
+    finished = threading.Event()
+
+    def on_event(event: Any) -> None:
+        if event.job_id != "sweep":
+            return
+        if event.code == EVENT_JOB_SUBMITTED:
+            marks.setdefault("sweep_started", time.time())
+        else:
+            marks.setdefault("sweep_done", time.time())
+            marks["sweep_failed"] = float(event.code == EVENT_JOB_ERROR)
+            finished.set()
+
+    runtime.scheduler.add_listener(
+        on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
+    runtime.scheduler.start()
+    finished.wait(60)
+    runtime.scheduler.shutdown(wait=False)
+    _emit({"process_start": PROCESS_START, "imported": imported, "built": built, **marks})
+    os._exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.botproc")
+    parser.add_argument("mode", choices=["serve", "bare", "sweep", "restart"])
+    parser.add_argument("--database-url", default="sqlite://")
+    parser.add_argument("--api-url", default="http://127.0.0.1:9/api/")
+    parser.add_argument("--window", type=float, default=60.0, help="rate-limit minute, seconds")
+    parser.add_argument("--listener-threads", type=int, default=32)
+    parser.add_argument("--worker-threads", type=int, default=16)
+    parser.add_argument("--tick", type=float, default=5.0)
+    parser.add_argument("--scheduler", action="store_true", help="serve: run the scheduler too")
+    parser.add_argument("--t0", default="2030-01-01T00:00:00+00:00", help="sweep: clock zero")
+    parser.add_argument("--due-count", type=int, default=0)
+    parser.add_argument("--idle-ticks", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=240.0)
+    args = parser.parse_args()
+    {"serve": serve, "bare": bare, "sweep": sweep, "restart": restart}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()

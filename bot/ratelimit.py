@@ -28,6 +28,10 @@ METHOD_LIMITS: dict[str, int] = {
 # chat.postMessage: about one message a second per channel.
 POST_PER_CHANNEL = 1
 POST_WINDOW = 1.0
+# Our clock and Slack's never agree to the millisecond: leave a little room, or the call that
+# opens the next window lands in the old one and costs a 429 and a whole Retry-After.
+MARGIN = 0.02
+MARGIN_FLOOR = 0.05
 
 
 class RateLimiter:
@@ -53,9 +57,9 @@ class RateLimiter:
     def _limit(self, method: str, channel: str | None) -> tuple[str, int, float] | None:
         if method == "chat.postMessage" and channel:
             # A window scaled like the others, so tests that shrink the minute shrink this too.
-            return f"post:{channel}", POST_PER_CHANNEL, POST_WINDOW * self.window / 60.0
+            return f"post:{channel}", POST_PER_CHANNEL, _padded(POST_WINDOW * self.window / 60.0)
         limit = METHOD_LIMITS.get(method)
-        return (method, limit, self.window) if limit else None
+        return (method, limit, _padded(self.window)) if limit else None
 
     def acquire(self, method: str, *, channel: str | None = None) -> float:
         """Wait for a slot for ``method``; returns the seconds waited."""
@@ -76,3 +80,7 @@ class RateLimiter:
                 pause = calls[0] + window - now
             self._sleep(pause)
             waited += pause
+
+
+def _padded(window: float) -> float:
+    return window + max(window * MARGIN, min(MARGIN_FLOOR, window * 0.5))

@@ -62,9 +62,8 @@ class SlackGateway:
     def __init__(self, client: WebClient, *, limiter: RateLimiter | None = None) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter()
-        self._bot_user_id: str | None = None
-        self._team_id: str | None = None
         self._cache = TTLCache(seconds=CACHE_SECONDS)
+        self._identity_cache = TTLCache(seconds=float("inf"))
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         self.limiter.acquire(method, channel=kwargs.get("channel"))
@@ -83,20 +82,20 @@ class SlackGateway:
 
     @property
     def bot_user_id(self) -> str:
-        if self._bot_user_id is None:
-            self._identify()
-        return self._bot_user_id or ""
+        return self._identity()[0]
 
     @property
     def team_id(self) -> str:
-        if self._team_id is None:
-            self._identify()
-        return self._team_id or ""
+        return self._identity()[1]
 
-    def _identify(self) -> None:
-        data = self._call("auth.test")
-        self._bot_user_id = str(data.get("user_id", ""))
-        self._team_id = str(data.get("team_id", ""))
+    def _identity(self) -> tuple[str, str]:
+        """Who the bot is, asked of Slack once per process (not once per worker thread)."""
+
+        def look_up() -> tuple[str, str]:
+            data = self._call("auth.test")
+            return str(data.get("user_id", "")), str(data.get("team_id", ""))
+
+        return self._identity_cache.get("identity", look_up)
 
     def is_external(self, *, user: str) -> bool:
         """Whether ``user`` belongs to another organisation (Slack Connect)."""
@@ -277,17 +276,28 @@ class TTLCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._items: dict[object, tuple[float, Any]] = {}
+        self._computing: dict[object, threading.Lock] = {}
 
     def get(self, key: object, compute: Callable[[], T]) -> T:
-        now = self._clock()
+        """The cached value, or ``compute()`` once even when many threads ask at once."""
+        hit = self._fresh(key)
+        if hit is not None:
+            return cast(T, hit[1])
+        with self._lock:
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:
+            hit = self._fresh(key)
+            if hit is not None:
+                return cast(T, hit[1])
+            value = compute()
+            with self._lock:
+                self._items[key] = (self._clock(), value)
+            return value
+
+    def _fresh(self, key: object) -> tuple[float, Any] | None:
         with self._lock:
             hit = self._items.get(key)
-        if hit is not None and now - hit[0] < self.seconds:
-            return cast(T, hit[1])
-        value = compute()
-        with self._lock:
-            self._items[key] = (now, value)
-        return value
+        return hit if hit is not None and self._clock() - hit[0] < self.seconds else None
 
 
 def _drop_none(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -17,11 +18,18 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=2)
 
 
-def sweep_due(deps: Deps) -> list[Sent]:
-    """One tick: send what is due now. Safe to run in several processes at once."""
+def sweep_due(deps: Deps, senders: Executor | None = None) -> list[Sent]:
+    """One tick: send what is due now, on ``senders`` threads if given.
+
+    Safe to run in several processes at once: the sweep claims its work in the database.
+    """
     now = deps.now()
     sent = sweep(
-        session_factory=deps.session_factory, slack=deps.slack, settings=deps.settings, now=now
+        session_factory=deps.session_factory,
+        slack=deps.slack,
+        settings=deps.settings,
+        now=now,
+        executor=senders,
     )
     for item in sent:
         log.info("crisis %s: %s sent", item.crisis_id, item.kind)

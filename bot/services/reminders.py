@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=60)
 RETRY_AFTER_FAILURE = timedelta(seconds=60)
 CLAIM_BATCH = 500
+# One tick keeps claiming while whole batches come back, up to this many.
+MAX_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -101,16 +104,24 @@ def sweep(
     slack: SlackPort,
     settings: Settings,
     now: datetime,
+    executor: Executor | None = None,
 ) -> list[Sent]:
-    """Send every reminder that is due by ``now``, once each; returns what was sent."""
+    """Send every reminder that is due by ``now``, once each; returns what was sent.
+
+    With an ``executor``, claimed crises are handled in parallel: a thousand nags due in the
+    same second should not wait on each other's Web API round trips.
+    """
     token = uuid.uuid4().hex
-    with session_factory() as session:
-        ids = claim_due(session, now=now, token=token)
     sent: list[Sent] = []
-    for crisis_id in ids:
+    for _ in range(MAX_BATCHES):
         with session_factory() as session:
-            sent.extend(
-                _send_due(
+            ids = claim_due(session, now=now, token=token)
+        if not ids:
+            break
+
+        def handle(crisis_id: int) -> list[Sent]:
+            with session_factory() as session:
+                return _send_due(
                     session,
                     slack=slack,
                     settings=settings,
@@ -118,7 +129,12 @@ def sweep(
                     now=now,
                     token=token,
                 )
-            )
+
+        batches = executor.map(handle, ids) if executor else map(handle, ids)
+        for batch in batches:
+            sent.extend(batch)
+        if len(ids) < CLAIM_BATCH:
+            break
     return sent
 
 

@@ -14,8 +14,10 @@ ESCALATION = "escalation"
 FOLLOW_UP = "follow_up"
 FINISH_DECLARE = "finish_declare"
 
-# A crisis whose declaration stopped halfway (crash, Slack error) is resumed after this.
-RESUME_DECLARE_AFTER = timedelta(seconds=30)
+# A crisis whose declaration stopped halfway (crash, Slack error) is resumed after this. It
+# must outlast a declaration that is only waiting its turn under Slack's rate limits (up to a
+# minute or two in a mass outage), or a resume would race the declaration still running.
+RESUME_DECLARE_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

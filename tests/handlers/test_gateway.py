@@ -1,5 +1,7 @@
 """The Slack gateway against the emulator: Slack's own errors handled where they should be."""
 
+import threading
+
 import pytest
 
 from bot.services.port import SlackFailure
@@ -62,3 +64,23 @@ def test_a_bad_token_is_reported_as_slack_says(emulator: Emulator) -> None:
     with pytest.raises(SlackFailure) as raised:
         gateway.post(channel="C0GENERAL", text="hi")
     assert raised.value.error == "invalid_auth"
+
+
+def test_identity_and_lookups_are_asked_once_under_concurrency(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
+    barrier = threading.Barrier(8)
+
+    def ask() -> None:
+        barrier.wait()
+        assert gateway.bot_user_id == "U0BOT"
+        assert gateway.is_external(user="U0CORA") is True
+        assert gateway.is_external(user="U0ANA") is False
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(emulator.calls_to("auth.test")) == 1
+    assert len(emulator.calls_to("users.info")) == 2

@@ -1,6 +1,7 @@
 """Each reminder goes out exactly once: across a crash at any point, and across sweeps at once."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -81,7 +82,9 @@ def test_sweeps_running_at_once_send_each_reminder_once(
 
     def run() -> None:
         barrier.wait()
-        results.append(sweep_due(bot.deps))
+        # Each sweep also sends its own claims in parallel, as the scheduler job does.
+        with ThreadPoolExecutor(max_workers=4) as senders:
+            results.append(sweep_due(bot.deps, senders))
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:

@@ -25,9 +25,11 @@ METHOD_LIMITS: dict[str, int] = {
     "views.open": TIER_4,
     "views.publish": TIER_4,
 }
-# chat.postMessage: about one message a second per channel.
+# chat.postMessage: about one message a second per channel, and several hundred a minute
+# across the workspace.
 POST_PER_CHANNEL = 1
 POST_WINDOW = 1.0
+POST_PER_WORKSPACE = 300
 # Our clock and Slack's never agree to the millisecond: leave a little room, or the call that
 # opens the next window lands in the old one and costs a 429 and a whole Retry-After.
 MARGIN = 0.02
@@ -54,30 +56,37 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._calls: dict[str, deque[float]] = {}
 
-    def _limit(self, method: str, channel: str | None) -> tuple[str, int, float] | None:
-        if method == "chat.postMessage" and channel:
+    def _rules(self, method: str, channel: str | None) -> list[tuple[str, int, float]]:
+        if method == "chat.postMessage":
             # A window scaled like the others, so tests that shrink the minute shrink this too.
-            return f"post:{channel}", POST_PER_CHANNEL, _padded(POST_WINDOW * self.window / 60.0)
+            rules = [("post", POST_PER_WORKSPACE, _padded(self.window))]
+            if channel:
+                per_channel = _padded(POST_WINDOW * self.window / 60.0)
+                rules.append((f"post:{channel}", POST_PER_CHANNEL, per_channel))
+            return rules
         limit = METHOD_LIMITS.get(method)
-        return (method, limit, _padded(self.window)) if limit else None
+        return [(method, limit, _padded(self.window))] if limit else []
 
     def acquire(self, method: str, *, channel: str | None = None) -> float:
-        """Wait for a slot for ``method``; returns the seconds waited."""
-        rule = self._limit(method, channel)
-        if rule is None:
+        """Wait for a slot for ``method`` (in every window it counts in); returns the wait."""
+        rules = self._rules(method, channel)
+        if not rules:
             return 0.0
-        key, limit, window = rule
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                calls = self._calls.setdefault(key, deque())
-                while calls and calls[0] <= now - window:
-                    calls.popleft()
-                if len(calls) < limit:
-                    calls.append(now)
+                pause = 0.0
+                for key, limit, window in rules:
+                    calls = self._calls.setdefault(key, deque())
+                    while calls and calls[0] <= now - window:
+                        calls.popleft()
+                    if len(calls) >= limit:
+                        pause = max(pause, calls[0] + window - now)
+                if pause <= 0:
+                    for key, _, _ in rules:
+                        self._calls[key].append(now)
                     return waited
-                pause = calls[0] + window - now
             self._sleep(pause)
             waited += pause
 

@@ -19,21 +19,20 @@ EVENT_MEMORY = timedelta(days=2)
 
 
 def sweep_due(deps: Deps, senders: Executor | None = None) -> list[Sent]:
-    """One tick: send what is due now, on ``senders`` threads if given.
+    """One tick: claim what is due now and send it; returns what was sent.
 
-    Safe to run in several processes at once: the sweep claims its work in the database.
+    With ``senders`` the tick only claims, and the sends run on those threads, so a tick never
+    waits for the last tick's Web API calls. Safe in several processes at once: the sweep
+    claims its work in the database.
     """
-    now = deps.now()
-    sent = sweep(
+    return sweep(
         session_factory=deps.session_factory,
         slack=deps.slack,
         settings=deps.settings,
-        now=now,
+        now=deps.now(),
         executor=senders,
+        wait=senders is None,
     )
-    for item in sent:
-        log.info("crisis %s: %s sent", item.crisis_id, item.kind)
-    return sent
 
 
 def forget_old_events(deps: Deps) -> int:

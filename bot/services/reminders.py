@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # How long a claimed crisis is hidden from other sweeps while its reminder is being sent.
 CLAIM_LEASE = timedelta(seconds=60)
 RETRY_AFTER_FAILURE = timedelta(seconds=60)
-CLAIM_BATCH = 500
+CLAIM_BATCH = 2000
 # One tick keeps claiming while whole batches come back, up to this many.
 MAX_BATCHES = 20
 
@@ -105,37 +105,42 @@ def sweep(
     settings: Settings,
     now: datetime,
     executor: Executor | None = None,
+    wait: bool = True,
 ) -> list[Sent]:
     """Send every reminder that is due by ``now``, once each; returns what was sent.
 
     With an ``executor``, claimed crises are handled in parallel: a thousand nags due in the
-    same second should not wait on each other's Web API round trips.
+    same second should not wait on each other's Web API round trips. With ``wait=False`` the
+    sweep only claims and hands the sending to the executor, so the next tick can claim what
+    falls due meanwhile instead of waiting for this tick's sends; it then returns nothing.
     """
     token = uuid.uuid4().hex
+
+    def handle(crisis_id: int) -> list[Sent]:
+        with session_factory() as session:
+            return _send_due(
+                session, slack=slack, settings=settings, crisis_id=crisis_id, now=now, token=token
+            )
+
     sent: list[Sent] = []
     for _ in range(MAX_BATCHES):
         with session_factory() as session:
             ids = claim_due(session, now=now, token=token)
-        if not ids:
-            break
-
-        def handle(crisis_id: int) -> list[Sent]:
-            with session_factory() as session:
-                return _send_due(
-                    session,
-                    slack=slack,
-                    settings=settings,
-                    crisis_id=crisis_id,
-                    now=now,
-                    token=token,
-                )
-
-        batches = executor.map(handle, ids) if executor else map(handle, ids)
-        for batch in batches:
-            sent.extend(batch)
+        if executor is not None and not wait:
+            for crisis_id in ids:
+                executor.submit(handle, crisis_id).add_done_callback(_log_failure)
+        else:
+            for batch in executor.map(handle, ids) if executor else map(handle, ids):
+                sent.extend(batch)
         if len(ids) < CLAIM_BATCH:
             break
     return sent
+
+
+def _log_failure(future: Future[list[Sent]]) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("sending a reminder failed", exc_info=error)
 
 
 def _send_due(
@@ -178,6 +183,7 @@ def _send_due(
                 _deliver(crisis, due, reminder, slack=slack, settings=settings, now=now)
                 reminder.sent_at = now
                 sent.append(Sent(crisis_id, due.kind, now))
+                log.info("crisis %s: %s sent", crisis_id, due.kind)
                 session.refresh(crisis)
                 if crisis.version != version:
                     # An update, hand-over or closure came in meanwhile and rescheduled the

@@ -45,3 +45,13 @@ def test_unlisted_methods_are_not_paced() -> None:
     for _ in range(1000):
         limiter.acquire("auth.test")
     assert time.slept == []
+
+
+def test_posts_also_count_against_the_workspace() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
+    for number in range(300):
+        limiter.acquire("chat.postMessage", channel=f"U{number:04d}")
+    assert time.now == 0.0
+    limiter.acquire("chat.postMessage", channel="U9999")
+    assert time.now == pytest.approx(61.2)

@@ -1,0 +1,28 @@
+"""``crisisbot run`` with the sweep's fixed waits optionally shortened for a test.
+
+The claim lease and the wait before a half-done declaration is resumed (minutes) are
+constants; a test sets ``TEST_CLAIM_LEASE`` / ``TEST_RESUME_DECLARE_AFTER`` (seconds) to shrink
+them, as the other tests shrink Slack's rate-limit windows. Everything else is the real command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+
+
+def main() -> int:
+    from bot.services import reminders, schedule
+
+    if lease := os.environ.get("TEST_CLAIM_LEASE"):
+        reminders.CLAIM_LEASE = timedelta(seconds=float(lease))
+    if resume := os.environ.get("TEST_RESUME_DECLARE_AFTER"):
+        schedule.RESUME_DECLARE_AFTER = timedelta(seconds=float(resume))
+    from bot.cli import main as cli
+
+    return cli(["run"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

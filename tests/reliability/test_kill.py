@@ -1,0 +1,460 @@
+"""SIGKILL ``crisisbot run`` at random points of a crisis lifecycle and at each step of a
+declaration, restart it, and audit Slack (the emulator) and the database."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Acknowledgement, Crisis, Reminder, StatusUpdate, TimelineEvent
+from bot.db.session import make_engine
+from sandbox import Emulator, start_emulator
+from sandbox.workspace import Message
+from tests.reliability.support import (
+    BotProcess,
+    base_env,
+    free_port,
+    reaction_event,
+    slash,
+    start_bot,
+)
+
+# Real durations, short: a whole lifecycle with heads-up, nags, escalation and follow-up in ~30 s.
+FAST = {
+    "CRISISBOT_CADENCE_SEV1": "6s",
+    "CRISISBOT_REMINDER_LEAD": "3s",
+    "CRISISBOT_NAG_EVERY": "3s",
+    "CRISISBOT_ESCALATE_AFTER": "6s",
+    "CRISISBOT_FOLLOW_UP": "5s",
+    "CRISISBOT_TICK": "1s",
+    "CRISISBOT_ANNOUNCE_CHANNEL": "C0CRISES",
+    "CRISISBOT_ESCALATION_CHANNEL": "C0ESCAL",
+    # The claim lease and the wait before resuming a declaration (5 min), shrunk to seconds.
+    "TEST_CLAIM_LEASE": "5",
+    "TEST_RESUME_DECLARE_AFTER": "4",
+}
+BOT = "U0BOT"
+OWNER = "U0ANA"
+RESPONDER = "U0BEN"
+
+
+@dataclass
+class Supervisor:
+    """One bot at a time on a fixed port; kills and restarts it on demand."""
+
+    env: dict[str, str]
+    logdir: Path
+    port: int = field(default_factory=free_port)
+    processes: list[BotProcess] = field(default_factory=list)
+    kills: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def current(self) -> BotProcess:
+        return self.processes[-1]
+
+    def start(self) -> BotProcess:
+        with self.lock:
+            name = f"bot{len(self.processes)}"
+            self.processes.append(start_bot(name, self.env, self.logdir, port=self.port))
+            return self.processes[-1]
+
+    def kill(self) -> None:
+        with self.lock:
+            if self.processes and self.current.alive():
+                self.current.kill()
+                self.kills.append(time.time())
+
+    def close(self) -> None:
+        with self.lock:
+            for process in self.processes:
+                if process.alive():
+                    process.kill()
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with start_emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def supervisor(emulator: Emulator, tmp_path: Path) -> Iterator[Supervisor]:
+    env = base_env(emulator, f"sqlite:///{tmp_path / 'bot.db'}", **FAST)
+    supervisor = Supervisor(env, tmp_path)
+    try:
+        yield supervisor
+    finally:
+        supervisor.close()
+
+
+def until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout} s")
+        time.sleep(0.2)
+
+
+def attempt(send: Callable[[], object]) -> None:
+    """Send a request to whichever bot is up; a dead or starting one just misses it."""
+    with contextlib.suppress(OSError):
+        send()
+
+
+def crisis_row(engine: Engine, customer: str) -> Crisis | None:
+    with Session(engine) as session:
+        return session.scalars(select(Crisis).where(Crisis.customer == customer)).first()
+
+
+def step(
+    name: str,
+    send: Callable[[], object],
+    done: Callable[[], object],
+    *,
+    retry_after: float = 6.0,
+    timeout: float = 90.0,
+) -> None:
+    """Do ``send`` until ``done``: a person who saw nothing happen tries again."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"{name} never took effect"
+        attempt(send)
+        try:
+            until(done, retry_after, name)
+        except TimeoutError:
+            continue
+
+
+def bot_messages(emulator: Emulator, channel: str | None) -> list[Message]:
+    if channel is None:
+        return []
+    return [m for m in emulator.messages(channel) if m.user == BOT]
+
+
+def key_of(message: Message) -> str | None:
+    payload = (message.metadata or {}).get("event_payload") or {}
+    return payload.get("key")
+
+
+def audit(emulator: Emulator, engine: Engine, customer: str) -> dict[str, int]:
+    """Everything Slack shows for one crisis, against the database; returns counts."""
+    with Session(engine) as session:
+        crisis = session.scalars(select(Crisis).where(Crisis.customer == customer)).one()
+        reminders = list(session.scalars(select(Reminder).where(Reminder.crisis_id == crisis.id)))
+        timeline = Counter(
+            session.scalars(select(TimelineEvent.kind).where(TimelineEvent.crisis_id == crisis.id))
+        )
+        updates = list(
+            session.scalars(select(StatusUpdate).where(StatusUpdate.crisis_id == crisis.id))
+        )
+        acks = list(
+            session.scalars(select(Acknowledgement).where(Acknowledgement.crisis_id == crisis.id))
+        )
+        session.expunge_all()
+    slug = customer.lower().replace(" ", "-")
+    with emulator.workspace.lock:
+        channels = [
+            c.id
+            for c in emulator.workspace.channels.values()
+            if not c.is_im and c.name.startswith("crisis-") and slug in c.name
+        ]
+    assert channels == [crisis.channel_id], f"one channel per crisis, got {channels}"
+    assert crisis.channel_id is not None
+    in_channel = bot_messages(emulator, crisis.channel_id)
+    dms = emulator.dm_messages(OWNER)
+    announced = [
+        m
+        for m in bot_messages(emulator, "C0CRISES")
+        if slug in m.text.lower() or customer in m.text
+    ]
+    escalations = [m for m in bot_messages(emulator, "C0ESCAL") if customer in m.text]
+    prefixes = (f"crisis:{crisis.id}:", *(f"reminder:{r.id}:" for r in reminders))
+    mine = [m for m in dms if (key_of(m) or "").startswith(prefixes)]
+    everything = in_channel + announced + escalations + mine
+    # No message twice: by its key where it has one, by its text otherwise.
+    seen = Counter(key_of(m) or m.text for m in everything)
+    assert [k for k, n in seen.items() if n > 1] == [], "duplicate bot messages"
+    keys = {key_of(m) for m in everything}
+    for part in ("card", "commitment", "announcement", "owner"):
+        assert f"crisis:{crisis.id}:{part}" in keys, f"{part} missing"
+    (pin,) = emulator.pins(crisis.channel_id)
+    assert key_of(pin) == f"crisis:{crisis.id}:commitment"
+    assert crisis.card_ts and crisis.commitment_ts and crisis.commitment_pinned
+    # Every reminder the outbox says went out is in Slack exactly once; nothing else is.
+    parts = {"heads_up": ["dm"], "overdue": ["dm"], "follow_up": ["dm"]}
+    parts["escalation"] = ["escalation", "note"]
+    sent = [r for r in reminders if r.sent_at is not None]
+    for reminder in sent:
+        for part in parts[reminder.kind]:
+            assert f"reminder:{reminder.id}:{part}" in keys, f"{reminder.kind} {reminder.id}"
+    # A reminder posted by a bot killed before recording it, whose crisis then moved on
+    # (an update came in), stays unsent in the outbox: its message went out once, and counts.
+    posted = {k.split(":")[1] for k in keys if k and k.startswith("reminder:")}
+    assert posted <= {str(r.id) for r in reminders}
+    kinds = Counter(r.kind for r in reminders if str(r.id) in posted)
+    assert kinds["heads_up"] >= 1 and kinds["overdue"] >= 1, kinds
+    assert kinds["escalation"] >= 1 and kinds["follow_up"] == 1, kinds
+    # The timeline tells the same story: one of each step, one line per reminder sent.
+    assert timeline["declared"] == 1 and timeline["acknowledged"] == 1
+    assert timeline["update"] == 1 and timeline["closed"] == 1
+    assert timeline["follow_up_sent"] == 1
+    for kind, event in (("overdue", "nag_sent"), ("heads_up", "heads_up_sent")):
+        assert timeline[event] <= kinds[kind] <= timeline[event] + 1, (kind, timeline, kinds)
+    assert timeline["escalated"] <= kinds["escalation"] <= timeline["escalated"] + 1
+    assert len(updates) == 1 and len(acks) == 1
+    if updates[0].message_ts:
+        assert sum(1 for m in in_channel if "Status update" in m.text) == 1
+    assert crisis.status == "closed" and crisis.follow_up_sent_at is not None
+    retried = sum(1 for r in reminders if r.attempts > 1)
+    unshown = sum(1 for u in updates if u.message_ts is None)
+    return {
+        "reminders": len(posted),
+        "messages": len(everything),
+        "retried": retried,
+        "unshown": unshown,
+    }
+
+
+def lifecycle(supervisor: Supervisor, emulator: Emulator, engine: Engine, customer: str) -> None:
+    """Declare, acknowledge by reaction, let it go overdue and escalate, update, close,
+    get the follow-up; each step retried until it has taken effect, as a person would."""
+
+    def row() -> Crisis | None:
+        return crisis_row(engine, customer)
+
+    def declare() -> None:
+        if row() is None:  # once recorded, the bot finishes it by itself
+            slash(
+                supervisor.current,
+                emulator,
+                f"new {customer}: dashboards empty sev1",
+                channel="C0GENERAL",
+            )
+
+    step("declare", declare, lambda: (c := row()) and c.status == "open", retry_after=8)
+    crisis = row()
+    assert crisis is not None and crisis.channel_id and crisis.card_ts
+    channel, card = crisis.channel_id, crisis.card_ts
+    emulator.add_reaction(RESPONDER, channel, card, "eyes")
+    reacted = [False]
+
+    def acknowledge() -> None:
+        if not reacted[0]:
+            reacted[0] = True
+            reaction_event(
+                supervisor.current, user=RESPONDER, channel=channel, ts=card, name="eyes"
+            )
+        else:  # Slack does not send the event again; the responder types /crisis ack
+            slash(supervisor.current, emulator, "ack", user=RESPONDER, channel=channel)
+
+    def acked() -> bool:
+        with Session(engine) as session:
+            return session.scalars(select(Acknowledgement)).first() is not None
+
+    step("ack", acknowledge, acked)
+    until(lambda: (c := row()) and c.escalated_at, 60, "escalation")
+
+    def updated() -> bool:
+        with Session(engine) as session:
+            return session.scalars(select(StatusUpdate)).first() is not None
+
+    step(
+        "update",
+        lambda: slash(
+            supervisor.current,
+            emulator,
+            "update Root cause found, fix rolling out",
+            channel=channel,
+        ),
+        updated,
+    )
+    step(
+        "close",
+        lambda: slash(
+            supervisor.current, emulator, "close Cache fixed, customer confirmed", channel=channel
+        ),
+        lambda: (c := row()) and c.status == "closed",
+    )
+    until(lambda: (c := row()) and c.follow_up_sent_at, 60, "follow-up")
+
+
+@pytest.mark.parametrize("seed", [7, 2024])
+def test_sigkill_at_random_points_loses_and_repeats_nothing(
+    seed: int, supervisor: Supervisor, emulator: Emulator, tmp_path: Path
+) -> None:
+    rng = random.Random(seed)
+    offsets: list[float] = []
+    while len(offsets) < 6:
+        offset = rng.uniform(1.0, 20.0)
+        if all(abs(offset - other) > 2.5 for other in offsets):
+            offsets.append(offset)
+    offsets.sort()
+    downtimes = [rng.uniform(0.0, 1.5) for _ in offsets]
+    supervisor.start().wait_healthy()
+    engine = make_engine(supervisor.env["DATABASE_URL"])
+    finished = threading.Event()
+    began = time.monotonic()
+
+    def killer() -> None:
+        for offset, down in zip(offsets, downtimes, strict=True):
+            if finished.wait(max(0.0, began + offset - time.monotonic())):
+                return
+            supervisor.kill()
+            time.sleep(down)
+            supervisor.start()
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        lifecycle(supervisor, emulator, engine, f"Killco {seed}")
+    finally:
+        finished.set()
+        thread.join(timeout=30)
+    time.sleep(3)  # a duplicate would show up now
+    supervisor.close()
+    counts = audit(emulator, engine, f"Killco {seed}")
+    engine.dispose()
+    first_kill = supervisor.kills[0] if supervisor.kills else float("inf")
+    resumed = [
+        c
+        for c in emulator.calls_to("chat.postMessage")
+        if c.ok and c.at > first_kill and "reminder:" in str(c.args.get("metadata", ""))
+    ]
+    print(
+        f"\nseed {seed}: {len(supervisor.kills)} SIGKILLs at {[round(o, 1) for o in offsets]} s,"
+        f" {len(supervisor.processes) - 1} restarts, {counts['reminders']} reminders,"
+        f" {counts['messages']} bot messages, {counts['retried']} reminders retried after a kill,"
+        f" {len(resumed)} reminders after the first kill,"
+        f" lifecycle {time.monotonic() - began:.1f} s, duplicates 0,"
+        f" updates recorded but never shown (known bug): {counts['unshown']}"
+    )
+    assert supervisor.kills, "no kill happened during the lifecycle"
+    assert resumed, "no reminder went out after a restart"
+
+
+def declare_killed_after(
+    kill_when: Callable[[dict[str, Any]], bool],
+) -> Callable[[Supervisor, Emulator], None]:
+    """Arrange for the bot to be SIGKILLed the moment Slack has done one declaration step."""
+
+    def arm(supervisor: Supervisor, emulator: Emulator) -> None:
+        fired = threading.Event()
+
+        def watch(event: dict[str, Any]) -> None:
+            if not fired.is_set() and kill_when(event):
+                fired.set()
+                supervisor.kill()  # before Slack's answer reaches the bot
+
+        emulator.workspace.subscribe(watch)
+
+    return arm
+
+
+def keyed(part: str) -> Callable[[dict[str, Any]], bool]:
+    def match(event: dict[str, Any]) -> bool:
+        payload = (event.get("metadata") or {}).get("event_payload") or {}
+        return event.get("type") == "message" and str(payload.get("key", "")).endswith(part)
+
+    return match
+
+
+KILL_POINTS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "channel created": lambda e: (
+        e.get("type") == "channel_created"
+        and str(e["channel"].get("name", "")).startswith("crisis-")
+    ),
+    "card posted": keyed(":card"),
+    "commitment pinned": lambda e: e.get("type") == "pin_added",
+    "owner told": keyed(":owner"),
+}
+# What the database had not recorded yet when the bot died: the step Slack had just done.
+UNRECORDED: dict[str, Callable[[Crisis], bool]] = {
+    "channel created": lambda c: c.channel_id is None,
+    "card posted": lambda c: c.card_ts is None,
+    "commitment pinned": lambda c: not c.commitment_pinned,
+    "owner told": lambda c: not c.owner_told,
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_a_declaration_killed_midway_is_completed_by_the_next_start(
+    point: str, supervisor: Supervisor, emulator: Emulator
+) -> None:
+    supervisor.start().wait_healthy()
+    engine = make_engine(supervisor.env["DATABASE_URL"])
+    declare_killed_after(KILL_POINTS[point])(supervisor, emulator)
+    customer = "Halfway " + point.split()[0].title()
+    slash(supervisor.current, emulator, f"new {customer}: checkout fails sev1", channel="C0GENERAL")
+    until(lambda: supervisor.kills, 10, "the kill")
+    half = crisis_row(engine, customer)
+    assert half is not None and half.status == "declaring" and UNRECORDED[point](half)
+    supervisor.start().wait_healthy()
+    until(lambda: (c := crisis_row(engine, customer)) and c.status == "open", 30, "resumed")
+    time.sleep(1.5)
+    crisis = crisis_row(engine, customer)
+    assert crisis is not None and crisis.channel_id
+    slug = customer.lower().replace(" ", "-")
+    with emulator.workspace.lock:
+        names = [c.name for c in emulator.workspace.channels.values() if slug in c.name]
+    assert len(names) == 1 and not names[0].endswith("-2"), names
+    messages = bot_messages(emulator, crisis.channel_id)
+    keys = Counter(key_of(m) for m in messages)
+    assert keys == {f"crisis:{crisis.id}:card": 1, f"crisis:{crisis.id}:commitment": 1}
+    assert len(emulator.pins(crisis.channel_id)) == 1
+    owner_dms = [m for m in emulator.dm_messages(OWNER) if key_of(m) == f"crisis:{crisis.id}:owner"]
+    assert len(owner_dms) == 1
+    members = emulator.workspace.channels[crisis.channel_id].members
+    assert {OWNER, BOT} <= members
+    engine.dispose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/services/lifecycle.py post_update commits the update, then posts it; a crash "
+    "before the post (it can wait a second for Slack's per-channel pacing) loses the message "
+    "for good: nothing posts a recorded update later",
+)
+def test_an_update_recorded_before_a_crash_is_still_posted(
+    supervisor: Supervisor, emulator: Emulator
+) -> None:
+    supervisor.start().wait_healthy()
+    engine = make_engine(supervisor.env["DATABASE_URL"])
+    slash(supervisor.current, emulator, "new Paced Corp: reports late sev2", channel="C0GENERAL")
+    until(lambda: (c := crisis_row(engine, "Paced Corp")) and c.status == "open", 10, "open")
+    crisis = crisis_row(engine, "Paced Corp")
+    assert crisis is not None and crisis.channel_id
+    channel = crisis.channel_id
+
+    def recorded() -> int:
+        with Session(engine) as session:
+            return len(list(session.scalars(select(StatusUpdate))))
+
+    # Two updates at once: the second post waits ~1 s for the channel's posting slot.
+    for text in ("update First: cause found", "update Second: fix deployed"):
+        slash(supervisor.current, emulator, text, channel=channel)
+
+    def shown() -> list[str]:
+        return [m.text for m in bot_messages(emulator, channel) if "Status update" in m.text]
+
+    until(lambda: recorded() == 2 and len(shown()) == 1, 5, "both recorded, one posted")
+    supervisor.kill()  # the other post is still waiting for its slot
+    assert len(shown()) == 1, "the kill came after both posts; nothing to show"
+    supervisor.start().wait_healthy()
+    time.sleep(4)
+    engine.dispose()
+    assert len(shown()) == 2

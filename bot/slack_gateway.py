@@ -132,13 +132,15 @@ class SlackGateway:
 
         return self._cache.get(("group", group), look_up)
 
-    def create_channel(self, *, name: str) -> tuple[str, str]:
-        for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+    def create_channel(
+        self, *, name: str, first: int = 1, last: int = MAX_NAME_ATTEMPTS
+    ) -> tuple[str, str]:
+        for attempt in range(first, last + 1):
             candidate = with_suffix(name, attempt)
             try:
                 data = self._call("conversations.create", name=candidate, is_private=False)
             except SlackFailure as failure:
-                if failure.error == "name_taken":
+                if failure.error == "name_taken" and attempt < last:
                     continue
                 raise
             channel = data["channel"]

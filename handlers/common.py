@@ -48,16 +48,22 @@ def safe_reply(send: Callable[..., object]) -> Reply:
 
 def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
     """Declare (after the ack), then tell the declarer where the crisis lives."""
-    with replying_on_failure(reply), deps.session_factory() as session:
-        crisis = crises.declare(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            request=request,
-            now=deps.now(),
-        )
-        # A redelivered form finds the crisis still being set up: the first delivery replies.
-        if crisis.channel_id and crisis.next_update_due_at:
+    now = deps.now()
+    with deps.session_factory() as session:
+        stored: tuple[Crisis, bool] | None = None
+        with replying_on_failure(reply):
+            stored = crises.store_declaration(
+                session=session, settings=deps.settings, request=request, now=now
+            )
+        if stored is None or not stored[1]:
+            return  # refused, or a redelivered form: the first delivery does the rest
+        crisis = stored[0]
+        # From here on, whatever fails names the crisis, in the log and to the user.
+        with replying_on_failure(reply, crisis_id=crisis.id):
+            crises.finish_declaration(
+                session=session, slack=deps.slack, settings=deps.settings, crisis=crisis, now=now
+            )
+            assert crisis.channel_id and crisis.next_update_due_at
             reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
 
 

@@ -39,7 +39,7 @@ class RecordingSlack:
     def named(self, name: str) -> list[Effect]:
         return [e for e in self.effects if e.name == name]
 
-    def create_channel(self, *, name: str) -> tuple[str, str]:
+    def create_channel(self, *, name: str, first: int = 1, last: int = 50) -> tuple[str, str]:
         self._record("create_channel", name=name)
         channel = (f"C{len(self.named('create_channel')):04d}", name)
         self.channels.append(channel)

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.db.models import Crisis
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
-from bot.services.port import Blocks, SlackPort
+from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.requests import DeclareRequest
 from bot.services.schedule import reschedule
 from bot.services.timeline import record
@@ -32,11 +32,24 @@ def declare(
     now: datetime,
 ) -> Crisis:
     """Store the crisis first, then open and set up its channel step by step."""
+    crisis, new = store_declaration(session=session, settings=settings, request=request, now=now)
+    if new:
+        finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
+    return crisis
+
+
+def store_declaration(
+    *, session: Session, settings: Settings, request: DeclareRequest, now: datetime
+) -> tuple[Crisis, bool]:
+    """Record the crisis (nothing in Slack yet); (crisis, whether it is new).
+
+    The same form delivered twice gives back the crisis the first delivery stored.
+    """
     if request.kind == domain.NOT_A_CRISIS:
         raise CrisisError(messages.not_a_crisis(settings.links()))
     existing = _by_source(session, request.source_key)
     if existing is not None:
-        return existing  # the same form delivered twice: one crisis, one channel
+        return existing, False
     cadence = settings.cadence(request.severity)
     crisis = Crisis(
         customer=request.customer,
@@ -73,10 +86,9 @@ def declare(
         existing = _by_source(session, request.source_key)
         if existing is None:
             raise
-        return existing
+        return existing, False
     log.info("crisis %s declared for a customer by %s", crisis.id, request.declared_by)
-    finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
-    return crisis
+    return crisis, True
 
 
 def _by_source(session: Session, source_key: str | None) -> Crisis | None:
@@ -109,7 +121,9 @@ def finish_declaration(
     if crisis.channel_id is None:
         name = channel_name(crisis.customer, crisis.declared_at)
         adopted = _orphan_channel(session, slack, name=name, since=since) if resuming else None
-        crisis.channel_id, crisis.channel_name = adopted or slack.create_channel(name=name)
+        crisis.channel_id, crisis.channel_name = adopted or _create_channel(
+            session, slack, name=name, since=since
+        )
         session.commit()
         resuming = resuming or adopted is not None
         slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
@@ -153,6 +167,21 @@ def finish_declaration(
     crisis.status = "open"
     reschedule(crisis, settings, now)
     session.commit()
+
+
+def _create_channel(
+    session: Session, slack: SlackPort, *, name: str, since: datetime
+) -> tuple[str, str]:
+    """Create the crisis channel; a taken name may be ours already (Slack made it, then an
+    error hid the answer and the retry was told ``name_taken``)."""
+    try:
+        return slack.create_channel(name=name, first=1, last=1)
+    except SlackFailure as failure:
+        if failure.error != "name_taken":
+            raise
+    return _orphan_channel(session, slack, name=name, since=since) or slack.create_channel(
+        name=name, first=2
+    )
 
 
 def _orphan_channel(

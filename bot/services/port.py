@@ -31,8 +31,9 @@ class PostedMessage:
 class SlackPort(Protocol):
     """The Slack effects the crisis logic asks for."""
 
-    def create_channel(self, *, name: str) -> tuple[str, str]:
-        """Create a public channel named ``name`` (or ``name-2``, … when taken); (id, name)."""
+    def create_channel(self, *, name: str, first: int = 1, last: int = 50) -> tuple[str, str]:
+        """Create a public channel: attempt 1 is ``name``, then ``name-2``, … up to ``last``
+        while Slack answers ``name_taken``; (id, name)."""
         ...
 
     def set_topic(self, *, channel: str, topic: str) -> None: ...

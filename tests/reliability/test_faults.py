@@ -149,11 +149,6 @@ def test_a_declaration_stopped_by_slack_at_the_pin_is_completed_without_a_second
     assert len(emulator.messages(crisis.channel_id)) == 2  # card and commitment, once each
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/common.py declare_and_tell: replying_on_failure(reply) gets no crisis_id, "
-    "so a declaration failure is logged as 'crisis None' and the reply names no crisis",
-)
 def test_a_persistent_failure_while_declaring_names_the_crisis(
     bot: Bot, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -167,11 +162,6 @@ def test_a_persistent_failure_while_declaring_names_the_crisis(
     assert f"(crisis #{crisis_id})" in replies(emulator)[-1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/slack_gateway.py create_channel: a 5xx after Slack created the channel is "
-    "retried, gets name_taken and creates '<name>-2'; the first channel is left orphaned",
-)
 def test_a_channel_created_despite_a_5xx_is_not_created_twice(bot: Bot, emulator: Emulator) -> None:
     # Slack did the work but the answer was lost (a 500 from a proxy, say).
     emulator.faults.script("conversations.create", Failure("internal_error", 500, apply=True), 1)

@@ -79,6 +79,9 @@ class Crisis(Base):
     announce_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
     announce_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     owner_told: Mapped[bool] = mapped_column(default=False)
+    closure_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Set while a recorded update or closure may not be in Slack yet; the sweep finishes it.
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

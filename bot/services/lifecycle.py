@@ -104,6 +104,7 @@ def post_update(
         source_ts=content.source_ts,
     )
     crisis.updates.append(status_update)
+    crisis.pending_since = now  # until it is in Slack: a crash from here is finished by the sweep
     new_commitment(crisis, settings, due=due, now=now)
     record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
@@ -111,19 +112,77 @@ def post_update(
     assert crisis.channel_id is not None
     if content.quoted_author and content.source_ts:
         text = messages.update_quoted(content.quoted_author, raw, author_id, due)
-        status_update.message_ts = slack.post(channel=crisis.channel_id, text=text, thread_ts=None)
     else:
         body = (
             safe(content.text, domain.MAX_UPDATE)
             if content.text
             else messages.update_body(content.what_happened, content.doing, content.next_steps)
         )
-        status_update.message_ts = slack.post(
-            channel=crisis.channel_id, text=messages.update_posted(author_id, body, due)
-        )
+        text = messages.update_posted(author_id, body, due)
+    status_update.message_ts = slack.post(
+        channel=crisis.channel_id, text=text, key=update_key(status_update)
+    )
     session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    _done(session, settings, crisis, now)
     return status_update
+
+
+def update_key(status_update: StatusUpdate) -> str:
+    """The metadata key that finds this update's message in Slack after a crash."""
+    return f"update:{status_update.id}"
+
+
+def closure_key(crisis: Crisis) -> str:
+    return f"closure:{crisis.id}:{crisis.version}"
+
+
+def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -> None:
+    """Clear the sweep's to-do once everything recorded is in Slack (an earlier operation
+    may have died halfway; then the sweep still has work)."""
+    unposted = any(u.message_ts is None for u in crisis.updates)
+    if not unposted and (crisis.status != "closed" or crisis.closure_ts):
+        crisis.pending_since = None
+    reschedule(crisis, settings, now)
+    session.commit()
+
+
+def finish_posts(
+    *, session: Session, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime
+) -> None:
+    """After a crash: post the recorded updates and closure Slack has not got, once each."""
+    assert crisis.channel_id is not None
+    since = crisis.pending_since or crisis.declared_at
+    for status_update in crisis.updates:
+        if status_update.message_ts is None:
+            key = update_key(status_update)
+            text = messages.update_posted(
+                status_update.author_id,
+                safe(status_update.text, domain.MAX_UPDATE),
+                status_update.next_update_due_at,
+            )
+            status_update.message_ts = slack.find_posted(
+                channel=crisis.channel_id, key=key, since=since
+            ) or slack.post(channel=crisis.channel_id, text=text, key=key)
+            session.commit()
+    if crisis.status == "closed" and crisis.closure_ts is None:
+        key = closure_key(crisis)
+        crisis.closure_ts = slack.find_posted(
+            channel=crisis.channel_id, key=key, since=since
+        ) or slack.post(channel=crisis.channel_id, text=_closure_text(crisis), key=key)
+        session.commit()
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    _done(session, settings, crisis, now)
+
+
+def _closure_text(crisis: Crisis) -> str:
+    closer = next((e.actor_id for e in reversed(crisis.timeline) if e.kind == domain.CLOSED), None)
+    return messages.closure(
+        crisis.resolution or "",
+        crisis.follow_ups or "",
+        crisis.customer_confirmed,
+        closer or crisis.owner_id,
+    )
 
 
 def close(
@@ -152,16 +211,21 @@ def close(
     crisis.follow_up_due_at = now + settings.follow_up
     crisis.follow_up_sent_at = None
     crisis.version += 1
+    crisis.closure_ts = None
+    crisis.pending_since = now
     reschedule(crisis, settings, now)
     record(session, crisis, kind=domain.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
 
     assert crisis.channel_id is not None
-    slack.post(
+    crisis.closure_ts = slack.post(
         channel=crisis.channel_id,
         text=messages.closure(crisis.resolution, crisis.follow_ups, confirmed, actor_id),
+        key=closure_key(crisis),
     )
+    session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    _done(session, settings, crisis, now)
     return crisis.follow_up_due_at
 
 

@@ -30,10 +30,12 @@ from bot.config import Settings
 from bot.db.models import Crisis, Reminder
 from bot.durations import format_duration
 from bot.services.crises import finish_declaration
+from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.schedule import (
     ESCALATION,
     FINISH_DECLARE,
+    FINISH_POSTS,
     FOLLOW_UP,
     HEADS_UP,
     OVERDUE,
@@ -166,6 +168,11 @@ def _send_due(
             session.commit()
             return sent
         try:
+            if due.kind == FINISH_POSTS:
+                finish_posts(
+                    session=session, slack=slack, settings=settings, crisis=crisis, now=now
+                )
+                continue
             if due.kind == FINISH_DECLARE:
                 finish_declaration(
                     session=session,

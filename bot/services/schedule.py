@@ -13,6 +13,7 @@ OVERDUE = "overdue"
 ESCALATION = "escalation"
 FOLLOW_UP = "follow_up"
 FINISH_DECLARE = "finish_declare"
+FINISH_POSTS = "finish_posts"
 
 # A crisis whose declaration stopped halfway (crash, Slack error) is resumed after this. It
 # must outlast a declaration that is only waiting its turn under Slack's rate limits (up to a
@@ -32,6 +33,9 @@ def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | No
     """The earliest reminder this crisis still owes, or None. Pure: reads only the row."""
     if crisis.status == "declaring":
         return Due(FINISH_DECLARE, crisis.declared_at + RESUME_DECLARE_AFTER)
+    if crisis.pending_since is not None:
+        # An update or closure recorded but maybe never posted: finish that before anything.
+        return Due(FINISH_POSTS, crisis.pending_since + RESUME_DECLARE_AFTER)
     if crisis.status == "closed":
         if crisis.follow_up_due_at and crisis.follow_up_sent_at is None:
             return Due(FOLLOW_UP, crisis.follow_up_due_at)

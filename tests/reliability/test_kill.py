@@ -423,12 +423,6 @@ def test_a_declaration_killed_midway_is_completed_by_the_next_start(
     engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/services/lifecycle.py post_update commits the update, then posts it; a crash "
-    "before the post (it can wait a second for Slack's per-channel pacing) loses the message "
-    "for good: nothing posts a recorded update later",
-)
 def test_an_update_recorded_before_a_crash_is_still_posted(
     supervisor: Supervisor, emulator: Emulator
 ) -> None:

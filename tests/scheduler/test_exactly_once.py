@@ -97,3 +97,31 @@ def test_sweeps_running_at_once_send_each_reminder_once(
     with bot.deps.session_factory() as session:
         assert [c.nags_sent for c in session.query(Crisis)] == [1] * 12
         assert session.query(Reminder).filter(Reminder.sent_at.is_(None)).count() == 0
+
+
+def test_an_update_killed_halfway_is_finished_by_the_sweep_once(
+    bot: Bot, emulator: Emulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.command("new Acme Corp: dashboards empty sev1")
+    with bot.deps.session_factory() as session:
+        channel = session.query(Crisis).one().channel_id or ""
+    real_post = bot.deps.slack.post
+
+    def post_then_die(**kwargs: object) -> str:
+        real_post(**kwargs)  # type: ignore[arg-type]
+        raise Killed  # Slack has the message; we die before recording its ts
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.deps.slack, "post", post_then_die)
+        bot.command("update Root cause found", channel=channel)
+    updates = [m.text for m in emulator.messages(channel) if "Status update" in m.text]
+    assert len(updates) == 1
+    bot.command("close Fixed and verified", channel=channel)
+    clock.advance(minutes=6)
+    bot.sweep()
+    assert [m.text for m in emulator.messages(channel) if "Status update" in m.text] == updates
+    assert sum("*Resolved* by" in m.text for m in emulator.messages(channel)) == 1
+    with bot.deps.session_factory() as session:
+        crisis = session.query(Crisis).one()
+        assert crisis.pending_since is None and crisis.closure_ts
+        assert all(u.message_ts for u in crisis.updates)

@@ -36,6 +36,10 @@ MARGIN = 0.02
 MARGIN_FLOOR = 0.05
 
 
+# Slack counts its limits per minute.
+WINDOW = 60.0
+
+
 class RateLimiter:
     """A sliding window per method (and per channel for posts), as Slack counts them.
 
@@ -46,11 +50,11 @@ class RateLimiter:
     def __init__(
         self,
         *,
-        window: float = 60.0,
+        window: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.window = window
+        self.window = WINDOW if window is None else window
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()

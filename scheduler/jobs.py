@@ -32,6 +32,7 @@ def sweep_due(deps: Deps, senders: Executor | None = None) -> list[Sent]:
         now=deps.now(),
         executor=senders,
         wait=senders is None,
+        clock=deps.clock,
     )
 
 

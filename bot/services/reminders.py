@@ -46,8 +46,9 @@ from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
 
-# How long a claimed crisis is hidden from other sweeps while its reminder is being sent.
-CLAIM_LEASE = timedelta(seconds=60)
+# How long a claimed crisis is hidden from other sweeps while its reminder is being sent. It
+# must outlast one send, pacing waits included (up to about a minute under Slack's tiers).
+CLAIM_LEASE = timedelta(minutes=3)
 RETRY_AFTER_FAILURE = timedelta(seconds=60)
 CLAIM_BATCH = 2000
 # One tick keeps claiming while whole batches come back, up to this many.
@@ -108,6 +109,7 @@ def sweep(
     now: datetime,
     executor: Executor | None = None,
     wait: bool = True,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Sent]:
     """Send every reminder that is due by ``now``, once each; returns what was sent.
 
@@ -117,11 +119,19 @@ def sweep(
     falls due meanwhile instead of waiting for this tick's sends; it then returns nothing.
     """
     token = uuid.uuid4().hex
+    # Leases are counted from when they are taken: a send may wait in the queue after the tick.
+    lease_clock = clock or (lambda: now)
 
     def handle(crisis_id: int) -> list[Sent]:
         with session_factory() as session:
             return _send_due(
-                session, slack=slack, settings=settings, crisis_id=crisis_id, now=now, token=token
+                session,
+                slack=slack,
+                settings=settings,
+                crisis_id=crisis_id,
+                now=now,
+                token=token,
+                clock=lease_clock,
             )
 
     sent: list[Sent] = []
@@ -153,6 +163,7 @@ def _send_due(
     crisis_id: int,
     now: datetime,
     token: str,
+    clock: Callable[[], datetime],
 ) -> list[Sent]:
     sent: list[Sent] = []
     # Several reminders can be due at once (an overdue nag and the escalation); each goes once.
@@ -186,11 +197,25 @@ def _send_due(
             reminder = _outbox_row(session, crisis, due, token=token, now=now)
             if reminder.sent_at is None:
                 version = crisis.version
+                # Renew the lease in the same transaction as the outbox row, only if the claim
+                # is still ours: another sweep that took over after it ran out does the sending.
+                renewed = session.execute(
+                    update(Crisis)
+                    .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
+                    .values(next_check_at=clock() + CLAIM_LEASE)
+                    .execution_options(synchronize_session=False)
+                )
+                if not getattr(renewed, "rowcount", 1):
+                    session.rollback()
+                    return sent
                 session.commit()  # never hold a transaction open across a Slack call
-                _deliver(crisis, due, reminder, slack=slack, settings=settings, now=now)
+                posted = _deliver(crisis, due, reminder, slack=slack, settings=settings, now=now)
                 reminder.sent_at = now
                 sent.append(Sent(crisis_id, due.kind, now))
-                log.info("crisis %s: %s sent", crisis_id, due.kind)
+                if posted:
+                    log.info("crisis %s: %s sent", crisis_id, due.kind)
+                else:
+                    log.info("crisis %s: %s was already in Slack", crisis_id, due.kind)
                 session.refresh(crisis)
                 if crisis.version != version:
                     # An update, hand-over or closure came in meanwhile and rescheduled the
@@ -279,7 +304,9 @@ def _deliver(
     slack: SlackPort,
     settings: Settings,
     now: datetime,
-) -> None:
+) -> int:
+    """Post the reminder's messages; returns how many were posted (not found already there)."""
+    posted = 0
     for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
         # Only a retry after a crash can find it already there; the first try never looks.
@@ -288,6 +315,7 @@ def _deliver(
         ):
             continue
         slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
+        posted += 1
     if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
         # The moment it becomes overdue, the card in the channel says so too.
         slack.update(
@@ -296,6 +324,7 @@ def _deliver(
             text=card_text(crisis),
             blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
         )
+    return posted
 
 
 def _mark_sent(

@@ -46,7 +46,7 @@ def test_killed_after_sending_before_recording_does_not_send_again(
             bot.sweep()
     assert len(overdue_dms(emulator)) == 1
     assert bot.sweep() == []  # the claim's lease still hides it
-    overdue.advance(seconds=61)
+    overdue.advance(seconds=reminders.CLAIM_LEASE.total_seconds() + 1)
     assert [s.kind for s in bot.sweep()] == ["overdue"]
     assert len(overdue_dms(emulator)) == 1  # found in Slack by its key, not sent again
     with bot.deps.session_factory() as session:
@@ -66,7 +66,7 @@ def test_killed_before_sending_sends_once_the_lease_runs_out(
         with pytest.raises(Killed):
             bot.sweep()
     assert overdue_dms(emulator) == []
-    overdue.advance(seconds=61)
+    overdue.advance(seconds=reminders.CLAIM_LEASE.total_seconds() + 1)
     assert [s.kind for s in bot.sweep()] == ["overdue"]
     assert len(overdue_dms(emulator)) == 1
 

@@ -104,7 +104,7 @@ def post_update(
         source_ts=content.source_ts,
     )
     crisis.updates.append(status_update)
-    crisis.pending_since = now  # until it is in Slack: a crash from here is finished by the sweep
+    crisis.pending_since = crisis.pending_since or now  # until in Slack; else the sweep posts it
     new_commitment(crisis, settings, due=due, now=now)
     record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
@@ -212,7 +212,7 @@ def close(
     crisis.follow_up_sent_at = None
     crisis.version += 1
     crisis.closure_ts = None
-    crisis.pending_since = now
+    crisis.pending_since = crisis.pending_since or now
     reschedule(crisis, settings, now)
     record(session, crisis, kind=domain.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
@@ -241,6 +241,7 @@ def reopen(
     """Reopen a closed crisis and restart the clock; returns the new due time."""
     if crisis.status != "closed":
         raise CrisisError(messages.crisis_already_open())
+    crisis.pending_since = crisis.pending_since or now  # the sweep repairs a crash
     crisis.status = "open"
     crisis.closed_at = None
     crisis.follow_up_due_at = None
@@ -251,6 +252,7 @@ def reopen(
     assert crisis.channel_id is not None
     slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due))
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    _done(session, settings, crisis, now)
     return due
 
 
@@ -269,6 +271,7 @@ def hand_over(
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
+    crisis.pending_since = crisis.pending_since or now  # the sweep repairs a crash
     old_owner = crisis.owner_id
     crisis.owner_id = new_owner_id
     crisis.version += 1
@@ -295,6 +298,7 @@ def hand_over(
         user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
     )
     refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    _done(session, settings, crisis, now)
 
 
 def set_cadence(
@@ -310,6 +314,7 @@ def set_cadence(
     """Promise updates every ``every`` from now on; returns the new due time."""
     if crisis.status == "closed":
         raise CrisisError(messages.crisis_closed("change the update cadence"))
+    crisis.pending_since = crisis.pending_since or now  # the sweep repairs a crash
     crisis.cadence_seconds = int(every.total_seconds())
     due = now + every
     new_commitment(crisis, settings, due=due, now=now)
@@ -325,6 +330,7 @@ def set_cadence(
     assert crisis.channel_id is not None
     slack.post(channel=crisis.channel_id, text=messages.cadence_changed(actor_id, every, due))
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    _done(session, settings, crisis, now)
     return due
 
 

@@ -109,6 +109,9 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
         lines += [f"### {result.name}", "", result.command, ""]
         lines += [f"- {note}" for note in result.notes]
         lines.append("")
+    tuning = Path(__file__).with_name("tuning.md")
+    if tuning.exists():
+        lines += [tuning.read_text().rstrip(), ""]
     lines += [
         "## Commands",
         "",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import math
@@ -18,7 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
 
-from sandbox import Emulator, User
+from sandbox import Emulator
+from sandbox.inbound import User, slash_command_form
+from sandbox.inbound import sign as slack_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "bench-signing-secret"
@@ -60,28 +60,12 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def sign(body: str, secret: str = SIGNING_SECRET) -> dict[str, str]:
     """Slack's v0 request signature headers."""
-    stamp = str(int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + digest.hexdigest()}
+    return slack_signature(body, secret)
 
 
 def command_body(emulator: Emulator, text: str, *, user: str, channel: str) -> str:
     """A ``/crisis`` slash-command form as Slack sends it, with a live response_url."""
-    form = {
-        "token": "legacy",
-        "team_id": "T0CRISIS",
-        "team_domain": "acme-success",
-        "channel_id": channel,
-        "channel_name": "general",
-        "user_id": user,
-        "user_name": user.lower(),
-        "command": "/crisis",
-        "text": text,
-        "api_app_id": "A0CRISIS",
-        "response_url": emulator.new_response_url(channel, user),
-        "trigger_id": emulator.issue_trigger(user),
-    }
-    return urlencode(form)
+    return urlencode(slash_command_form(emulator, user_id=user, channel_id=channel, text=text))
 
 
 def post_signed(port: int, body: str, *, timeout: float = 10.0) -> tuple[int, float]:

@@ -51,6 +51,36 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
 
 
+def slash_command_form(
+    emulator: Emulator,
+    *,
+    user_id: str,
+    channel_id: str,
+    text: str,
+    command: str = "/crisis",
+    app_id: str = "A0CRISIS",
+) -> dict[str, str]:
+    """The form Slack posts for a slash command, with a live response_url and trigger_id."""
+    ws = emulator.workspace
+    with ws.lock:
+        user, channel = ws.users[user_id], ws.channels[channel_id]
+        return {
+            "token": VERIFICATION_TOKEN,
+            "team_id": user.team_id,
+            "team_domain": ws.teams[user.team_id].domain,
+            "channel_id": channel.id,
+            "channel_name": _channel_name(channel),
+            "user_id": user.id,
+            "user_name": user.name,
+            "command": command,
+            "text": text,
+            "api_app_id": app_id,
+            "is_enterprise_install": "false",
+            "response_url": emulator.new_response_url(channel.id, user.id),
+            "trigger_id": emulator.issue_trigger(user.id),
+        }
+
+
 @dataclass(frozen=True)
 class AppManifest:
     """The parts of the app's manifest that decide what Slack sends it."""
@@ -186,24 +216,14 @@ class Inbound:
         self, user_id: str, channel_id: str, text: str, command: str = "/crisis"
     ) -> Outcome:
         """`command text` typed by the user in the channel; the ack is shown like Slack does."""
-        ws = self.emulator.workspace
-        with ws.lock:
-            user, channel = ws.users[user_id], ws.channels[channel_id]
-            form = {
-                "token": VERIFICATION_TOKEN,
-                "team_id": user.team_id,
-                "team_domain": ws.teams[user.team_id].domain,
-                "channel_id": channel.id,
-                "channel_name": _channel_name(channel),
-                "user_id": user.id,
-                "user_name": user.name,
-                "command": command,
-                "text": text,
-                "api_app_id": self.app_id,
-                "is_enterprise_install": "false",
-                "response_url": self.emulator.new_response_url(channel.id, user.id),
-                "trigger_id": self.emulator.issue_trigger(user.id),
-            }
+        form = slash_command_form(
+            self.emulator,
+            user_id=user_id,
+            channel_id=channel_id,
+            text=text,
+            command=command,
+            app_id=self.app_id,
+        )
         attempt = self._send("command", urlencode(form), "application/x-www-form-urlencoded")
         if attempt.error is not None:
             # Slack's own wording, shown only to the user who ran the command.

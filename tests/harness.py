@@ -6,8 +6,6 @@ app's WebClient points (``base_url``) at the local Slack emulator.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -26,6 +24,8 @@ from bot.http import make_server
 from bot.ratelimit import RateLimiter
 from bot.slack_gateway import SlackGateway, make_client
 from sandbox import Emulator
+from sandbox.inbound import sign as slack_signature
+from sandbox.inbound import slash_command_form
 from scheduler.jobs import sweep_due
 from tests.support import SIGNING_SECRET, Clock
 
@@ -61,10 +61,8 @@ class Answer:
 def sign(
     body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    base = f"v0:{stamp}:{body}".encode()
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+    """Slack's v0 signature headers, as the sandbox's inbound traffic signs them."""
+    return slack_signature(body, secret, timestamp)
 
 
 class Bot:
@@ -117,20 +115,7 @@ class Bot:
 
     def command(self, text: str, *, user: str = "U0ANA", channel: str = "C0GENERAL") -> Answer:
         """``/crisis <text>`` typed by ``user`` in ``channel``."""
-        form = {
-            "token": "legacy-verification-token",
-            "team_id": "T0CRISIS",
-            "team_domain": "acme-success",
-            "channel_id": channel,
-            "channel_name": "general",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/crisis",
-            "text": text,
-            "api_app_id": "A0CRISIS",
-            "response_url": self.emulator.new_response_url(channel, user),
-            "trigger_id": self.emulator.issue_trigger(user),
-        }
+        form = slash_command_form(self.emulator, user_id=user, channel_id=channel, text=text)
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
     def interact(self, payload: dict[str, Any]) -> Answer:

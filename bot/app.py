@@ -27,7 +27,9 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
         # mass outage where every declare waits on Slack.
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt"),
-        token_verification_enabled=False,
+        # One auth.test at start: checks the token and tells Bolt who the bot is, so concurrent
+        # first requests don't each ask Slack.
+        token_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )
 

@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(settings: object) -> int:
     """Serve Slack until interrupted."""
+    from slack_bolt.error import BoltError
+
     from bot.config import Settings
     from bot.http import make_server
     from bot.runtime import SchemaError, build_runtime, masked
@@ -75,6 +77,10 @@ def run(settings: object) -> int:
         runtime = build_runtime(settings, migrate=settings.migrate_on_start)
     except SchemaError as error:
         print(f"crisisbot: {error}", file=sys.stderr)
+        return 2
+    except BoltError as error:
+        # Bolt checks the token with Slack at start (auth.test).
+        print(f"crisisbot: SLACK_BOT_TOKEN: Slack did not accept it ({error})", file=sys.stderr)
         return 2
     log.info("starting with %s", masked(settings))
     runtime.scheduler.start()

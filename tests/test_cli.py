@@ -106,3 +106,14 @@ def test_run_migrates_serves_slack_and_stops_cleanly(
     assert (tmp_path / "bot.db").exists()
     assert "slack_bot_token=xoxb-…" in err and BOT_TOKEN not in err.replace("xoxb-…", "")
     assert SIGNING_SECRET not in err
+
+
+def test_a_token_slack_refuses_stops_the_start_with_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    process = crisisbot("run", env=env | {"SLACK_BOT_TOKEN": "xoxb-revoked"}, cwd=tmp_path)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("crisisbot: SLACK_BOT_TOKEN: Slack did not accept it")
+    assert "invalid_auth" in line and "xoxb-revoked" not in err

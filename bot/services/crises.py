@@ -133,18 +133,9 @@ def finish_declaration(
         slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
         slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
     channel = crisis.channel_id
-    if crisis.card_ts is None:
-        blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
-        crisis.card_ts = once("card", channel, card_text(crisis), blocks)
-        session.commit()
-    if crisis.commitment_ts is None:
-        text, blocks = commitment_blocks(crisis)
-        crisis.commitment_ts = once("commitment", channel, text, blocks)
-        session.commit()
-    if not crisis.commitment_pinned:
-        slack.pin(channel=channel, ts=crisis.commitment_ts)
-        crisis.commitment_pinned = True
-        session.commit()
+    # Tell people first: each of these goes to one shared channel (the owner's DM, the
+    # announce channel), which Slack paces to a message a second, so in a mass outage they
+    # keep pace with the channels being created instead of queueing up at the end.
     if (
         settings.announce_channel
         and crisis.announce_ts is None
@@ -164,6 +155,19 @@ def finish_declaration(
         )
         once("owner", crisis.owner_id, text)
         crisis.owner_told = True
+        session.commit()
+    if crisis.card_ts is None:
+        blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
+        crisis.card_ts = once("card", channel, card_text(crisis), blocks)
+        session.commit()
+    if crisis.commitment_ts is None:
+        text, blocks = commitment_blocks(crisis)
+        crisis.commitment_ts = once("commitment", channel, text, blocks)
+        session.commit()
+    if not crisis.commitment_pinned:
+        slack.pin(channel=channel, ts=crisis.commitment_ts)
+        crisis.commitment_pinned = True
+        session.commit()
     crisis.status = "open"
     reschedule(crisis, settings, now)
     session.commit()

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from bot import domain, messages
 from bot.blocks.card import card_text, crisis_card, nag_blocks
@@ -169,7 +169,7 @@ def _send_due(
     # Several reminders can be due at once (an overdue nag and the escalation); each goes once.
     # The lease from the claim stays on the row until the loop ends, so no other sweep joins in.
     for _ in range(4):
-        crisis = session.get(Crisis, crisis_id, options=[selectinload(Crisis.acknowledgements)])
+        crisis = session.get(Crisis, crisis_id)
         if crisis is None or crisis.claimed_by != token:
             return sent  # another sweep took over after our lease ran out
         due = next_reminder(crisis, settings, now)
@@ -223,6 +223,13 @@ def _send_due(
                     session.commit()
                     return sent
             _mark_sent(session, crisis, due, settings=settings, now=now)
+            upcoming = next_reminder(crisis, settings, now)
+            if upcoming is None or upcoming.at > now:
+                # Nothing more due: release the claim in the same commit (one fewer per send).
+                crisis.next_check_at = upcoming.at if upcoming else None
+                crisis.claimed_by = None
+                session.commit()
+                return sent
             session.commit()
         except ClaimedElsewhere:
             session.rollback()

@@ -60,21 +60,21 @@ def test_declare_stores_first_then_sets_up_the_channel(
 ) -> None:
     slack = RecordingSlack()
     crisis_id = declare(session_factory, slack, settings)
-    assert [e.name for e in slack.effects] == [
-        "create_channel",
-        "set_topic",
-        "invite",
-        "post",
-        "post",
-        "pin",
-        "post",
+    assert [(e.name, e.args.get("key")) for e in slack.effects] == [
+        ("create_channel", None),
+        ("set_topic", None),
+        ("invite", None),
+        ("post", "crisis:1:owner"),  # the owner's DM first: it never queues behind the rest
+        ("post", "crisis:1:card"),
+        ("post", "crisis:1:commitment"),
+        ("pin", None),
     ]
     assert slack.effects[0].args["name"] == "crisis-20261122-acme-corp"
     assert slack.effects[2].args["users"] == ["U0ANA", "U0BEN", "U0CHEN"]
-    commitment = slack.effects[4].args["text"]
+    assert slack.effects[3].args["channel"] == "U0ANA"  # a DM to the owner
+    commitment = slack.effects[5].args["text"]
     assert "Next update to Acme Corp by <!date^" in commitment
-    assert slack.effects[5].args["ts"] == "1700000000.000002"  # the commitment is pinned
-    assert slack.effects[6].args["channel"] == "U0ANA"  # a DM to the owner
+    assert slack.effects[6].args["ts"] == "1700000000.000003"  # the commitment is pinned
     with session_factory() as session:
         crisis = session.get(Crisis, crisis_id)
         assert crisis is not None
@@ -101,9 +101,9 @@ def test_a_failed_step_keeps_the_crisis_and_a_retry_finishes_without_a_second_ch
     assert len(slack.named("create_channel")) == 1
     # The card, the commitment and the owner's DM, once each.
     assert [e.args["key"] for e in slack.named("post")] == [
+        "crisis:1:owner",
         "crisis:1:card",
         "crisis:1:commitment",
-        "crisis:1:owner",
     ]
 
 
@@ -132,8 +132,8 @@ def test_after_a_crash_resuming_adopts_what_slack_already_has(
         "invite",
         "find_posted",
         "find_posted",
-        "pin",
         "find_posted",
+        "pin",
     ]
 
 

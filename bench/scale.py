@@ -255,7 +255,7 @@ def run(
     postgres_url: str | None,
     window: float = 6.0,
     latency: float = 0.1,
-    tick: float = 1.0,
+    tick: float = 0.5,
     with_restart: bool = True,
 ) -> tuple[Result, Result | None]:
     count = "1,000 open, 100" if quick else "10,000 open, 1,000"

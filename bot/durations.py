@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_PART = re.compile(r"(\d+)\s*([smhd])")
-_WHOLE = re.compile(r"^(?:\d+\s*[smhd]\s*)+$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_PART = re.compile(r"(\d+)\s*(ms|[smhd])")
+_WHOLE = re.compile(r"^(?:\d+\s*(?:ms|[smhd])\s*)+$")
 
 DURATION_HELP = "a number followed by s, m, h or d, such as 45s, 30m, 2h or 1d (or 1h30m)"
+# "500ms" is accepted too: only the scheduler's tick ever wants less than a second.
 MAX_DURATION = timedelta(days=365)
 
 

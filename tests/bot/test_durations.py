@@ -9,9 +9,17 @@ from bot.durations import DurationError, format_duration, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("45s", 45), ("30m", 1800), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), (" 2H ", 7200)],
+    [
+        ("45s", 45),
+        ("30m", 1800),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1h30m", 5400),
+        (" 2H ", 7200),
+        ("500ms", 0.5),
+    ],
 )
-def test_parses_the_documented_forms(text: str, seconds: int) -> None:
+def test_parses_the_documented_forms(text: str, seconds: float) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 

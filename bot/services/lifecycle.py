@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,7 +104,7 @@ def post_update(
         source_ts=content.source_ts,
     )
     crisis.updates.append(status_update)
-    crisis.pending_since = crisis.pending_since or now  # until in Slack; else the sweep posts it
+    crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
     new_commitment(crisis, settings, due=due, now=now)
     record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
@@ -138,11 +138,27 @@ def closure_key(crisis: Crisis) -> str:
 
 
 def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -> None:
-    """Clear the sweep's to-do once everything recorded is in Slack (an earlier operation
-    may have died halfway; then the sweep still has work)."""
-    unposted = any(u.message_ts is None for u in crisis.updates)
-    if not unposted and (crisis.status != "closed" or crisis.closure_ts):
-        crisis.pending_since = None
+    """Clear the sweep's to-do once everything recorded is in Slack.
+
+    Decided by the database, not this session's view: another update may have been recorded
+    meanwhile (or died halfway), and then the sweep still has work.
+    """
+    session.commit()
+    unposted = exists().where(
+        StatusUpdate.crisis_id == Crisis.id, StatusUpdate.message_ts.is_(None)
+    )
+    session.execute(
+        update(Crisis)
+        .where(
+            Crisis.id == crisis.id,
+            ~unposted,
+            or_(Crisis.status != "closed", Crisis.closure_ts.is_not(None)),
+        )
+        .values(pending_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(crisis)
     reschedule(crisis, settings, now)
     session.commit()
 
@@ -212,7 +228,7 @@ def close(
     crisis.follow_up_sent_at = None
     crisis.version += 1
     crisis.closure_ts = None
-    crisis.pending_since = crisis.pending_since or now
+    crisis.pending_since = now
     reschedule(crisis, settings, now)
     record(session, crisis, kind=domain.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
@@ -241,7 +257,7 @@ def reopen(
     """Reopen a closed crisis and restart the clock; returns the new due time."""
     if crisis.status != "closed":
         raise CrisisError(messages.crisis_already_open())
-    crisis.pending_since = crisis.pending_since or now  # the sweep repairs a crash
+    crisis.pending_since = now  # the sweep repairs a crash
     crisis.status = "open"
     crisis.closed_at = None
     crisis.follow_up_due_at = None
@@ -271,7 +287,7 @@ def hand_over(
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
-    crisis.pending_since = crisis.pending_since or now  # the sweep repairs a crash
+    crisis.pending_since = now  # the sweep repairs a crash
     old_owner = crisis.owner_id
     crisis.owner_id = new_owner_id
     crisis.version += 1
@@ -314,7 +330,7 @@ def set_cadence(
     """Promise updates every ``every`` from now on; returns the new due time."""
     if crisis.status == "closed":
         raise CrisisError(messages.crisis_closed("change the update cadence"))
-    crisis.pending_since = crisis.pending_since or now  # the sweep repairs a crash
+    crisis.pending_since = now  # the sweep repairs a crash
     crisis.cadence_seconds = int(every.total_seconds())
     due = now + every
     new_commitment(crisis, settings, due=due, now=now)

@@ -34,9 +34,7 @@ SEVERITY_EMOJI = {
 }
 
 # Block Kit and Slack limits we cut user text to.
-MAX_CUSTOMER = 80
 MAX_FIELD = 1900
-MAX_SECTION = 3000
 MAX_UPDATE = 2800
 MAX_RESPONDERS = 50
 MAX_TOPIC = 250

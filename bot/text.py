@@ -81,8 +81,3 @@ def date_token(moment: datetime, *, style: str = "{date_short_pretty} at {time}"
     moment = moment.astimezone(UTC)
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
-
-
-def time_token(moment: datetime) -> str:
-    """A short date token showing only the reader's local time of day."""
-    return date_token(moment, style="{time}")

@@ -143,7 +143,7 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
     Decided by the database, not this session's view: another update may have been recorded
     meanwhile (or died halfway), and then the sweep still has work.
     """
-    session.commit()
+    session.flush()  # our own writes (a message ts) count in the check below
     unposted = exists().where(
         StatusUpdate.crisis_id == Crisis.id, StatusUpdate.message_ts.is_(None)
     )
@@ -157,7 +157,6 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
         .values(pending_since=None)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     session.refresh(crisis)
     reschedule(crisis, settings, now)
     session.commit()

@@ -15,10 +15,11 @@ FOLLOW_UP = "follow_up"
 FINISH_DECLARE = "finish_declare"
 FINISH_POSTS = "finish_posts"
 
-# A crisis whose declaration stopped halfway (crash, Slack error) is resumed after this. It
-# must outlast a declaration that is only waiting its turn under Slack's rate limits (up to a
-# minute or two in a mass outage), or a resume would race the declaration still running.
-RESUME_DECLARE_AFTER = timedelta(minutes=5)
+# Work that stopped halfway (a declaration, or an update or closure not yet in Slack, after a
+# crash or a Slack error) is finished by the sweep after this. It must outlast work that is
+# only waiting its turn under Slack's rate limits (up to a minute or two in a mass outage), or
+# the sweep would race the work still running.
+RESUME_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,10 @@ class Due:
 def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | None:
     """The earliest reminder this crisis still owes, or None. Pure: reads only the row."""
     if crisis.status == "declaring":
-        return Due(FINISH_DECLARE, crisis.declared_at + RESUME_DECLARE_AFTER)
+        return Due(FINISH_DECLARE, crisis.declared_at + RESUME_AFTER)
     if crisis.pending_since is not None:
         # An update or closure recorded but maybe never posted: finish that before anything.
-        return Due(FINISH_POSTS, crisis.pending_since + RESUME_DECLARE_AFTER)
+        return Due(FINISH_POSTS, crisis.pending_since + RESUME_AFTER)
     if crisis.status == "closed":
         if crisis.follow_up_due_at and crisis.follow_up_sent_at is None:
             return Due(FOLLOW_UP, crisis.follow_up_due_at)

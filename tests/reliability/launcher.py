@@ -1,7 +1,7 @@
 """``crisisbot run`` with the sweep's fixed waits optionally shortened for a test.
 
 The claim lease and the wait before a half-done declaration is resumed (minutes) are
-constants; a test sets ``TEST_CLAIM_LEASE`` / ``TEST_RESUME_DECLARE_AFTER`` (seconds) to shrink
+constants; a test sets ``TEST_CLAIM_LEASE`` / ``TEST_RESUME_AFTER`` (seconds) to shrink
 them, and ``TEST_RATE_WINDOW`` (seconds) to run Slack's per-minute pacing faster, as the other
 tests shrink the emulator's windows. Everything else is the real command.
 """
@@ -21,8 +21,8 @@ def main() -> int:
         ratelimit.WINDOW = float(window)
     if lease := os.environ.get("TEST_CLAIM_LEASE"):
         reminders.CLAIM_LEASE = timedelta(seconds=float(lease))
-    if resume := os.environ.get("TEST_RESUME_DECLARE_AFTER"):
-        schedule.RESUME_DECLARE_AFTER = timedelta(seconds=float(resume))
+    if resume := os.environ.get("TEST_RESUME_AFTER"):
+        schedule.RESUME_AFTER = timedelta(seconds=float(resume))
     from bot.cli import main as cli
 
     return cli(["run"])

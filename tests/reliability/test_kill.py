@@ -42,7 +42,7 @@ FAST = {
     "CRISISBOT_ESCALATION_CHANNEL": "C0ESCAL",
     # The claim lease and the wait before resuming a declaration (5 min), shrunk to seconds.
     "TEST_CLAIM_LEASE": "5",
-    "TEST_RESUME_DECLARE_AFTER": "4",
+    "TEST_RESUME_AFTER": "4",
 }
 BOT = "U0BOT"
 OWNER = "U0ANA"

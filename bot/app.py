@@ -36,6 +36,11 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
     @app.middleware
     def inject_deps(context: BoltContext, next: Any) -> Any:
         context[DEPS_KEY] = deps
+        known = context.authorize_result
+        if known is not None:
+            deps.slack.learn_identity(
+                bot_user_id=known.bot_user_id or "", team_id=known.team_id or ""
+            )
         return next()
 
     @app.middleware

@@ -122,11 +122,17 @@ def declaring(customer: str) -> str:
     return f":rotating_light: Declaring a crisis for *{safe(customer, 80)}*… opening its channel."
 
 
-def declared(customer: str, channel_id: str, due: datetime) -> str:
-    return (
+def declared(
+    customer: str, channel_id: str, due: datetime, *, lead: timedelta | None = None
+) -> str:
+    """The reply to a declaration; with ``lead`` the declarer owns it and this is their brief."""
+    text = (
         f":white_check_mark: Crisis for *{safe(customer, 80)}* declared in <#{channel_id}>."
         f" You have promised the next update by {date_token(due)}."
     )
+    if lead is None:
+        return text
+    return f"{text}{_reminder_promise(lead)}\n{OWNER_VOICE}"
 
 
 def not_a_crisis(links: list[tuple[str, str]]) -> str:
@@ -161,16 +167,20 @@ def commitment_resolved(customer: str, closed_at: datetime) -> str:
     )
 
 
+OWNER_VOICE = "Listen first, say when they will hear next, and keep it about the outcome."
+
+
+def _reminder_promise(lead: timedelta) -> str:
+    if lead:
+        return f" I will remind you {format_duration(lead)} before it is due."
+    return " I will remind you when it is due."
+
+
 def owner_commitment_dm(customer: str, channel_id: str, due: datetime, lead: timedelta) -> str:
-    reminder = (
-        f" I will remind you {format_duration(lead)} before it is due."
-        if lead
-        else " I will remind you when it is due."
-    )
     return (
         f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
-        f"\nYou have told them the next update comes by {date_token(due)}.{reminder}"
-        "\nListen first, say when they will hear next, and keep it about the outcome."
+        f"\nYou have told them the next update comes by {date_token(due)}."
+        f"{_reminder_promise(lead)}\n{OWNER_VOICE}"
     )
 
 

@@ -97,6 +97,11 @@ class SlackGateway:
 
         return self._identity_cache.get("identity", look_up)
 
+    def learn_identity(self, *, bot_user_id: str, team_id: str) -> None:
+        """Who the bot is, as Bolt's own ``auth.test`` at start found it: no second call."""
+        if bot_user_id and team_id:
+            self._identity_cache.get("identity", lambda: (bot_user_id, team_id))
+
     def is_external(self, *, user: str) -> bool:
         """Whether ``user`` belongs to another organisation (Slack Connect)."""
 

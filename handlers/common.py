@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from bot import messages
 from bot.db.models import Crisis
 from bot.deps import Deps
-from bot.services import crises, permissions
+from bot.services import crises, lifecycle, permissions
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
 from bot.services.requests import DeclareRequest
@@ -58,13 +58,30 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
         if stored is None or not stored[1]:
             return  # refused, or a redelivered form: the first delivery does the rest
         crisis = stored[0]
+        owns_it = request.declarer_owns_it
         # From here on, whatever fails names the crisis, in the log and to the user.
         with replying_on_failure(reply, crisis_id=crisis.id):
             crises.finish_declaration(
-                session=session, slack=deps.slack, settings=deps.settings, crisis=crisis, now=now
+                session=session,
+                slack=deps.slack,
+                settings=deps.settings,
+                crisis=crisis,
+                now=now,
+                dm_owner=not owns_it,
             )
             assert crisis.channel_id and crisis.next_update_due_at
-            reply(messages.declared(crisis.customer, crisis.channel_id, crisis.next_update_due_at))
+            reply(
+                messages.declared(
+                    crisis.customer,
+                    crisis.channel_id,
+                    crisis.next_update_due_at,
+                    lead=deps.settings.reminder_lead if owns_it else None,
+                )
+            )
+            if not crisis.owner_told:
+                lifecycle.owner_told_by_reply(
+                    session=session, settings=deps.settings, crisis=crisis, now=deps.now()
+                )
 
 
 def admins(deps: Deps) -> set[str]:

@@ -34,6 +34,7 @@ def declare(
     """Store the crisis first, then open and set up its channel step by step."""
     crisis, new = store_declaration(session=session, settings=settings, request=request, now=now)
     if new:
+        # No reply to tell the declarer here: the owner is told by DM.
         finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
     return crisis
 
@@ -105,11 +106,15 @@ def finish_declaration(
     crisis: Crisis,
     now: datetime,
     resuming: bool = False,
+    dm_owner: bool = True,
 ) -> None:
     """Do each remaining set-up step once, committing after each, so a retry resumes.
 
     When ``resuming`` after a crash, first look in Slack for what a step may already have
     done before its result was committed, so a retry never makes a second channel or card.
+    ``dm_owner=False`` when the owner declared it and the reply to the declaration tells them
+    (one message instead of two, and no DM queue in a mass outage); a declaration resumed
+    after a crash never had that reply, so it sends the DM.
     """
     since = crisis.declared_at
 
@@ -148,14 +153,15 @@ def finish_declaration(
         )
         crisis.announce_ts = once("announcement", settings.announce_channel, text)
         session.commit()
-    if not crisis.owner_told:
-        assert crisis.next_update_due_at is not None
-        text = messages.owner_commitment_dm(
-            crisis.customer, channel, crisis.next_update_due_at, settings.reminder_lead
+    if not crisis.owner_told and dm_owner:
+        tell_owner(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            since=since,
+            resuming=resuming,
         )
-        once("owner", crisis.owner_id, text)
-        crisis.owner_told = True
-        session.commit()
     if crisis.card_ts is None:
         blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
         crisis.card_ts = once("card", channel, card_text(crisis), blocks)
@@ -169,7 +175,33 @@ def finish_declaration(
         crisis.commitment_pinned = True
         session.commit()
     crisis.status = "open"
+    if not crisis.owner_told:
+        # The reply to the declarer tells them; until that is recorded, the sweep's to-do
+        # says to tell them by DM, so a crash right here still never leaves them untold.
+        crisis.pending_since = now
     reschedule(crisis, settings, now)
+    session.commit()
+
+
+def tell_owner(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    since: datetime,
+    resuming: bool,
+) -> None:
+    """DM the owner what they have promised, once: ``resuming`` after a crash, look in Slack
+    first for the DM a dead process may have sent."""
+    assert crisis.channel_id and crisis.next_update_due_at
+    key = f"crisis:{crisis.id}:owner"
+    text = messages.owner_commitment_dm(
+        crisis.customer, crisis.channel_id, crisis.next_update_due_at, settings.reminder_lead
+    )
+    if not (resuming and slack.find_posted(channel=crisis.owner_id, key=key, since=since)):
+        slack.post(channel=crisis.owner_id, text=text, key=key)
+    crisis.owner_told = True
     session.commit()
 
 

@@ -13,7 +13,7 @@ from bot import domain, messages
 from bot.config import Settings
 from bot.db.models import Acknowledgement, Crisis, StatusUpdate
 from bot.durations import format_duration
-from bot.services.crises import refresh
+from bot.services.crises import refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackPort
 from bot.services.requests import UpdateContent
@@ -153,6 +153,7 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
             Crisis.id == crisis.id,
             ~unposted,
             or_(Crisis.status != "closed", Crisis.closure_ts.is_not(None)),
+            Crisis.owner_told.is_(True),
         )
         .values(pending_since=None)
         .execution_options(synchronize_session=False)
@@ -165,9 +166,19 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
 def finish_posts(
     *, session: Session, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime
 ) -> None:
-    """After a crash: post the recorded updates and closure Slack has not got, once each."""
+    """After a crash: post the recorded updates and closure Slack has not got, once each,
+    and tell an owner who never got the reply to their declaration."""
     assert crisis.channel_id is not None
     since = crisis.pending_since or crisis.declared_at
+    if not crisis.owner_told:
+        tell_owner(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            since=crisis.declared_at,
+            resuming=True,
+        )
     for status_update in crisis.updates:
         if status_update.message_ts is None:
             key = update_key(status_update)
@@ -187,6 +198,14 @@ def finish_posts(
         ) or slack.post(channel=crisis.channel_id, text=_closure_text(crisis), key=key)
         session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
+    _done(session, settings, crisis, now)
+
+
+def owner_told_by_reply(
+    *, session: Session, settings: Settings, crisis: Crisis, now: datetime
+) -> None:
+    """The declarer who owns the crisis has had the reply: the sweep need not DM them."""
+    crisis.owner_told = True
     _done(session, settings, crisis, now)
 
 

@@ -26,6 +26,11 @@ class DeclareRequest(BaseModel):
     # The Slack request it came from (a modal's view id), so a redelivery declares nothing new.
     source_key: str | None = None
 
+    @property
+    def declarer_owns_it(self) -> bool:
+        """The declarer is the owner: the reply to the declaration is their brief, no DM."""
+        return self.owner_id == self.declared_by
+
     @field_validator("customer", "experienced", "expected", mode="before")
     @classmethod
     def _strip(cls, value: object) -> object:

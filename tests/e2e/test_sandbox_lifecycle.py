@@ -34,7 +34,7 @@ def declare(sandbox: Sandbox, ana: Person) -> str:
     found = emu.wait_for(lambda: emu.channel_by_name(CHANNEL))
     assert found is not None
     channel = found.id
-    emu.wait_for(lambda: emu.pins(channel) and emu.dm_messages("U0ANA"))
+    emu.wait_for(lambda: emu.pins(channel))
     return channel
 
 
@@ -43,12 +43,15 @@ def test_a_whole_crisis_declare_ack_nags_update_close(sandbox: Sandbox, clock: C
     channel = declare(sandbox, ana)
 
     # Declared: the ack shows only to ana, the card leads the channel, the commitment is pinned.
-    emu.wait_for(lambda: any("declared in" in e.text for e in emu.ephemerals("U0ANA")))
+    told = emu.wait_for(
+        lambda: [e.text for e in emu.ephemerals("U0ANA") if "declared in" in e.text]
+    )
     assert "Declaring a crisis for *Acme Corp*" in emu.ephemerals("U0ANA")[0].text
+    assert "I will remind you 10m before it is due." in told[0]
     assert "dashboards empty since 09:10" in card_text(emu, channel)
     (commitment,) = emu.pins(channel)
     assert "*Next update to Acme Corp by <!date^" in commitment.text
-    assert "You own the crisis for *Acme Corp*" in emu.dm_messages("U0ANA")[0].text
+    assert emu.dm_messages("U0ANA") == []  # the reply was her brief
 
     # Acknowledge by reaction: the page's click becomes a signed reaction_added event.
     card = emu.messages(channel)[0]

@@ -63,9 +63,11 @@ def test_new_declares_opens_the_channel_and_pins_the_commitment(
     ]
     assert "*Next update to Acme Corp by <!date^" in commitment.text
     assert [m.ts for m in emulator.pins(channel.id)] == [commitment.ts]
-    dm = emulator.dm_messages("U0ANA")[-1]
-    assert "You own the crisis for *Acme Corp*" in dm.text
-    assert any(f"declared in <#{channel.id}>" in text for text in replies(emulator))
+    # Ana declared it and owns it: the reply is her brief, and no DM says it all again.
+    reply = next(text for text in replies(emulator) if f"declared in <#{channel.id}>" in text)
+    assert "I will remind you 10m before it is due." in reply
+    assert "Listen first" in reply
+    assert emulator.dm_messages("U0ANA") == []
 
 
 def test_a_taken_name_gets_a_suffix(bot: Bot, emulator: Emulator) -> None:
@@ -83,10 +85,11 @@ def test_a_taken_name_gets_a_suffix(bot: Bot, emulator: Emulator) -> None:
 def test_user_text_never_pings_anyone(bot: Bot, emulator: Emulator) -> None:
     # Typed literally, Slack sends angle brackets escaped; they must never turn into pings.
     bot.command("new &lt;!everyone&gt; Corp: &lt;!channel&gt; it is &lt;@U0BEN&gt; down sev2")
-    posted = [c for c in emulator.calls_to("chat.postMessage") if c.ok]
-    assert len(posted) >= 3
-    for call in posted:
-        for text in rendered_texts(call.args):
+    posted = [c.args for c in emulator.calls_to("chat.postMessage") if c.ok]
+    said = [{"text": r.text, "blocks": r.blocks} for r in emulator.response_posts]
+    assert len(posted) == 2 and len(said) == 1  # the card, the commitment; the reply
+    for call in posted + said:
+        for text in rendered_texts(call):
             assert "<!channel>" not in text and "<!everyone>" not in text
             assert "<@U0BEN>" not in text
     topic = emulator.calls_to("conversations.setTopic")[0].args["topic"]
@@ -140,8 +143,12 @@ def test_modal_submission_declares_with_owner_and_responders(bot: Bot, emulator:
     assert "Invoices doubled" in json.dumps(card.blocks) and "One invoice a month" in json.dumps(
         card.blocks
     )
-    assert "You own the crisis for *Globex*" in emulator.dm_messages("U0BEN")[-1].text
-    assert any("declared in" in e.text for e in emulator.ephemerals("U0ANA", "C0CRISES"))
+    # Ben owns what Ana declared: he is told by DM, she by an ephemeral without his brief.
+    (dm,) = emulator.dm_messages("U0BEN")
+    assert "You own the crisis for *Globex*" in dm.text and "I will remind you" in dm.text
+    (told,) = [e.text for e in emulator.ephemerals("U0ANA", "C0CRISES") if "declared in" in e.text]
+    assert "I will remind you" not in told
+    assert emulator.dm_messages("U0ANA") == []
 
 
 def test_modal_errors_show_next_to_the_field(bot: Bot, emulator: Emulator) -> None:
@@ -179,3 +186,15 @@ def test_question_is_not_a_crisis(bot: Bot, emulator: Emulator) -> None:
     assert emulator.calls_to("conversations.create") == []
     told = emulator.ephemerals("U0ANA", "C0CRISES")[-1].text
     assert "rather than a crisis" in told and "https://help.example.com" in told
+
+
+def test_slack_is_asked_who_the_bot_is_once_and_each_declarer_once(
+    bot: Bot, emulator: Emulator
+) -> None:
+    for customer in ("Acme", "Globex", "Initech"):
+        assert bot.command(f"new {customer}: checkout fails").status == 200
+    assert bot.command("new Umbrella: checkout fails", user="U0BEN").status == 200
+    # Bolt's auth.test at start tells the gateway the bot's workspace too (is_external needs it).
+    assert len(emulator.calls_to("auth.test")) == 1
+    assert [c.args["user"] for c in emulator.calls_to("users.info")] == ["U0ANA", "U0BEN"]
+    assert len(emulator.calls_to("conversations.create")) == 4

@@ -157,6 +157,33 @@ def slash(
     return post_signed(f"{bot.base}/slack/events", body, "application/x-www-form-urlencoded")
 
 
+def declare_by_form(
+    bot: BotProcess, *, customer: str, experienced: str, owner: str, user: str, channel: str
+) -> int:
+    """The declare modal submitted (``view_submission``, signed): ``user`` names ``owner``."""
+    values = {
+        "customer": {"type": "plain_text_input", "value": customer},
+        "experienced": {"type": "plain_text_input", "value": experienced},
+        "severity": {"type": "static_select", "selected_option": {"value": "sev1"}},
+        "owner": {"type": "users_select", "selected_user": owner},
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0CRISIS"},
+        "user": {"id": user, "team_id": "T0CRISIS"},
+        "api_app_id": "A0CRISIS",
+        "view": {
+            "id": f"V{uuid.uuid4().hex[:10].upper()}",
+            "type": "modal",
+            "callback_id": "declare_crisis",
+            "private_metadata": json.dumps({"origin_channel_id": channel}),
+            "state": {"values": {block: {"value": v} for block, v in values.items()}},
+        },
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return post_signed(f"{bot.base}/slack/events", body, "application/x-www-form-urlencoded")
+
+
 def reaction_event(bot: BotProcess, *, user: str, channel: str, ts: str, name: str) -> int:
     """A ``reaction_added`` Events API delivery, signed."""
     body = json.dumps(

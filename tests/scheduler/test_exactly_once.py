@@ -125,3 +125,28 @@ def test_an_update_killed_halfway_is_finished_by_the_sweep_once(
         crisis = session.query(Crisis).one()
         assert crisis.pending_since is None and crisis.closure_ts
         assert all(u.message_ts for u in crisis.updates)
+
+
+def test_an_owner_never_told_of_their_declaration_gets_one_dm_from_the_sweep(
+    bot: Bot, emulator: Emulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(**kwargs: object) -> None:
+        raise Killed  # the reply may have gone; that it did is not recorded
+
+    bot.command("new Told Corp: dashboards empty sev1")  # the reply tells Ana: no DM
+    with monkeypatch.context() as patch:
+        patch.setattr("handlers.common.lifecycle.owner_told_by_reply", die)
+        bot.command("new Untold Corp: checkout fails sev1")
+    assert emulator.dm_messages("U0ANA") == []
+    clock.advance(minutes=6)
+    bot.sweep()
+    bot.sweep()
+    (dm,) = emulator.dm_messages("U0ANA")
+    assert "You own the crisis for *Untold Corp*" in dm.text
+    with bot.deps.session_factory() as session:
+        rows = {c.customer: c for c in session.query(Crisis)}
+        assert all(c.owner_told and c.pending_since is None for c in rows.values())
+        # Back on the normal schedule: the heads-up 10 minutes before the promise.
+        untold = rows["Untold Corp"]
+        assert untold.next_update_due_at is not None
+        assert untold.next_check_at == untold.next_update_due_at - bot.deps.settings.reminder_lead

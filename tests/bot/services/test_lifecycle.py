@@ -84,6 +84,30 @@ def test_declare_stores_first_then_sets_up_the_channel(
     assert kinds(session_factory, crisis_id) == ["declared"]
 
 
+def test_a_declarer_who_owns_it_is_told_by_the_reply_and_no_dm(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = RecordingSlack()
+    request = declare_request(customer="Acme Corp", declared_by="U0ANA", owner_id="U0ANA")
+    assert request.declarer_owns_it
+    with session_factory() as session:
+        crisis, _ = crises.store_declaration(
+            session=session, settings=settings, request=request, now=T0
+        )
+        crises.finish_declaration(
+            session=session, slack=slack, settings=settings, crisis=crisis, now=T0, dm_owner=False
+        )
+        assert [e.args["key"] for e in slack.named("post")] == [
+            "crisis:1:card",
+            "crisis:1:commitment",
+        ]
+        # Open, but until the reply is recorded the sweep's to-do is to DM her.
+        assert crisis.status == "open" and not crisis.owner_told and crisis.pending_since == T0
+        lifecycle.owner_told_by_reply(session=session, settings=settings, crisis=crisis, now=T0)
+        assert crisis.owner_told and crisis.pending_since is None
+        assert crisis.next_check_at == T0 + settings.cadence_sev2 - settings.reminder_lead
+
+
 def test_a_failed_step_keeps_the_crisis_and_a_retry_finishes_without_a_second_channel(
     session_factory: SessionFactory, settings: Settings
 ) -> None:

@@ -214,14 +214,21 @@ def restart(args: argparse.Namespace) -> None:
     os._exit(0)
 
 
+def _default(setting: str) -> int:
+    from bot.config import Settings
+
+    return int(Settings.model_fields[setting].default)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.botproc")
     parser.add_argument("mode", choices=["serve", "bare", "sweep", "restart"])
     parser.add_argument("--database-url", default="sqlite://")
     parser.add_argument("--api-url", default="http://127.0.0.1:9/api/")
     parser.add_argument("--window", type=float, default=60.0, help="rate-limit minute, seconds")
-    parser.add_argument("--listener-threads", type=int, default=32)
-    parser.add_argument("--worker-threads", type=int, default=16)
+    # The bot's own defaults, so the benchmarks measure what a deployment runs.
+    parser.add_argument("--listener-threads", type=int, default=_default("listener_threads"))
+    parser.add_argument("--worker-threads", type=int, default=_default("worker_threads"))
     parser.add_argument("--tick", type=float, default=5.0)
     parser.add_argument("--scheduler", action="store_true", help="serve: run the scheduler too")
     parser.add_argument("--t0", default="2030-01-01T00:00:00+00:00", help="sweep: clock zero")

@@ -17,7 +17,11 @@ TIER_2_METHODS = ("conversations.create", "conversations.setTopic", "pins.add")
 
 
 def run(
-    *, quick: bool, window: float = 6.0, worker_threads: int = 16, bot_window: float | None = None
+    *,
+    quick: bool,
+    window: float = 6.0,
+    worker_threads: int | None = None,
+    bot_window: float | None = None,
 ) -> Result:
     """``bot_window``: the bot limiter's minute when it should differ (a safety margin)."""
     count = 40 if quick else 100
@@ -40,9 +44,9 @@ def run(
             emulator.api_url,
             "--window",
             str(bot_window or window),
-            "--worker-threads",
-            str(worker_threads),
             "--scheduler",
+            # None: the bot's default
+            *(["--worker-threads", str(worker_threads)] if worker_threads else []),
         ]
     )
     bound = (math.ceil(count / TIER_2) - 1) * window

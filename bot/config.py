@@ -98,7 +98,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CRISISBOT_LISTENER_THREADS", "listener_threads"),
     )
     worker_threads: int = Field(
-        default=16,
+        # At least Slack's tier-2 allowance (20 a minute): in a mass outage every tier-2 slot
+        # that opens finds a worker ready to use it.
+        default=32,
         ge=1,
         le=512,
         validation_alias=AliasChoices("CRISISBOT_WORKER_THREADS", "worker_threads"),

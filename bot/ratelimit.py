@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 # Calls per window (a minute) for the methods we call; Slack's tiers from its documentation.
 TIER_2, TIER_3, TIER_4 = 20, 50, 100
@@ -40,11 +44,31 @@ MARGIN_FLOOR = 0.05
 WINDOW = 60.0
 
 
+# How often a caller checks again when its turn depends on callers ahead of it that are
+# themselves still waiting on another window.
+POLL = 0.01
+
+
+@dataclass
+class _Window:
+    """One sliding window: the calls it has counted, and who waits for it, in arrival order."""
+
+    limit: int
+    length: float
+    calls: deque[float] = field(default_factory=deque)
+    # Tickets waiting, lowest (earliest) first.
+    queue: list[int] = field(default_factory=list)
+    # Callers through this window, still waiting on a broader one: their call is coming.
+    held: int = 0
+
+
 class RateLimiter:
     """A sliding window per method (and per channel for posts), as Slack counts them.
 
     ``acquire`` blocks until the call may go; the wait is what Slack would otherwise answer
-    with a 429 and Retry-After.
+    with a 429 and Retry-After. Waiters are served first come, first served: each sleeps until
+    the slot that is its turn frees up, so when a window refills the calls that waited longest
+    go first, and nobody waits a second minute while later arrivals take the slots.
     """
 
     def __init__(
@@ -58,41 +82,102 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._calls: dict[str, deque[float]] = {}
+        self._windows: dict[str, _Window] = {}
+        self._tickets = itertools.count()
+        self._place = threading.local()
 
     def _rules(self, method: str, channel: str | None) -> list[tuple[str, int, float]]:
+        """The windows a call counts in, narrowest first."""
         if method == "chat.postMessage":
-            # A window scaled like the others, so tests that shrink the minute shrink this too.
-            rules = [("post", POST_PER_WORKSPACE, _padded(self.window))]
+            rules = []
             if channel:
+                # A window scaled like the others, so tests that shrink the minute shrink this.
                 per_channel = _padded(POST_WINDOW * self.window / 60.0)
                 rules.append((f"post:{channel}", POST_PER_CHANNEL, per_channel))
+            rules.append(("post", POST_PER_WORKSPACE, _padded(self.window)))
             return rules
         limit = METHOD_LIMITS.get(method)
         return [(method, limit, _padded(self.window))] if limit else []
 
+    @contextmanager
+    def in_line(self, method: str) -> Iterator[None]:
+        """Take this thread's place in line for ``method`` now, before the work that leads to
+        the call: when the window has room for only some, work started earlier goes first,
+        even if a later start reached Slack sooner (a nag due at 09:00:00.1 must not lose
+        the minute's last slot to one due at 09:00:00.3 whose database work was quicker)."""
+        rules = self._rules(method, None)
+        if not rules:
+            yield
+            return
+        key, limit, length = rules[-1]
+        with self._lock:
+            ticket = next(self._tickets)
+            window = self._windows.setdefault(key, _Window(limit, length))
+            bisect.insort(window.queue, ticket)
+        self._place.ticket = ticket
+        try:
+            yield
+        finally:
+            self._place.ticket = None
+            with self._lock:
+                if ticket in window.queue:
+                    window.queue.remove(ticket)
+
     def acquire(self, method: str, *, channel: str | None = None) -> float:
-        """Wait for a slot for ``method`` (in every window it counts in); returns the wait."""
+        """Wait for a slot for ``method`` (in every window it counts in); returns the wait.
+
+        The narrow window (the channel) first, then the broad one (the workspace), so a call
+        held back by its own channel never holds up the others' turn in the workspace.
+        """
         rules = self._rules(method, channel)
         if not rules:
             return 0.0
-        waited = 0.0
-        while True:
+        started = self._clock()
+        ticket = getattr(self._place, "ticket", None)
+        if ticket is None:
+            with self._lock:
+                ticket = next(self._tickets)
+        passed: list[_Window] = []
+        try:
+            for key, limit, length in rules:
+                passed.append(self._wait_turn(key, limit, length, ticket))
+        finally:
             with self._lock:
                 now = self._clock()
-                pause = 0.0
-                for key, limit, window in rules:
-                    calls = self._calls.setdefault(key, deque())
-                    while calls and calls[0] <= now - window:
+                for window in passed:
+                    window.held -= 1
+                    if len(passed) == len(rules):
+                        window.calls.append(now)
+        return self._clock() - started
+
+    def _wait_turn(self, key: str, limit: int, length: float, ticket: int) -> _Window:
+        with self._lock:
+            window = self._windows.setdefault(key, _Window(limit, length))
+            if ticket not in window.queue:  # not already in line (``in_line``)
+                bisect.insort(window.queue, ticket)
+        try:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    calls = window.calls
+                    while calls and calls[0] <= now - length:
                         calls.popleft()
-                    if len(calls) >= limit:
-                        pause = max(pause, calls[0] + window - now)
-                if pause <= 0:
-                    for key, _, _ in rules:
-                        self._calls[key].append(now)
-                    return waited
-            self._sleep(pause)
-            waited += pause
+                    ahead = window.queue.index(ticket)
+                    # Which counted call must age out before there is a slot for us as well as
+                    # for everyone ahead of us: none (go now), a known one, or one not yet made.
+                    must_age = len(calls) + window.held + ahead - limit
+                    if must_age < 0:
+                        window.queue.remove(ticket)
+                        window.held += 1
+                        return window
+                    known = must_age < len(calls)
+                    pause = calls[must_age] + length - now if known else POLL
+                self._sleep(max(pause, 0.0))
+        except BaseException:
+            with self._lock:
+                if ticket in window.queue:
+                    window.queue.remove(ticket)
+            raise
 
 
 def _padded(window: float) -> float:

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -96,6 +97,9 @@ class SlackGateway:
             return str(data.get("user_id", "")), str(data.get("team_id", ""))
 
         return self._identity_cache.get("identity", look_up)
+
+    def keep_place(self) -> AbstractContextManager[None]:
+        return self.limiter.in_line("chat.postMessage")
 
     def learn_identity(self, *, bot_user_id: str, team_id: str) -> None:
         """Who the bot is, as Bolt's own ``auth.test`` at start found it: no second call."""

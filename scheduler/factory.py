@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.deps import Deps
 from scheduler import jobs
 
-SENDER_THREADS = 16
+SENDER_THREADS = 32
 
 
 def build_scheduler(deps: Deps) -> BackgroundScheduler:

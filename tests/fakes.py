@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,9 @@ class RecordingSlack:
     def _next_ts(self) -> str:
         self._ts += 1
         return f"1700000000.{self._ts:06d}"
+
+    def keep_place(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def named(self, name: str) -> list[Effect]:
         return [e for e in self.effects if e.name == name]

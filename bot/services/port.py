@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -82,3 +83,9 @@ class SlackPort(Protocol):
     ) -> None: ...
 
     def fetch_message(self, *, channel: str, ts: str) -> PostedMessage | None: ...
+
+    def keep_place(self) -> AbstractContextManager[None]:
+        """Within the block, this thread's posts keep the place in Slack's queue it took when
+        the block began: when the rate limits leave room for only some, work begun earlier
+        (an earlier-due nag) goes first."""
+        ...

@@ -123,7 +123,8 @@ def sweep(
     lease_clock = clock or (lambda: now)
 
     def handle(crisis_id: int) -> list[Sent]:
-        with session_factory() as session:
+        # Claimed in due order, sent in due order: the place in line is taken now.
+        with slack.keep_place(), session_factory() as session:
             return _send_due(
                 session,
                 slack=slack,
@@ -258,12 +259,15 @@ def _outbox_row(
     key = dict(crisis_id=crisis.id, kind=due.kind, due_at=due.at, version=crisis.version)
     reminder = session.scalars(select(Reminder).filter_by(**key)).first()
     if reminder is None:
-        reminder = Reminder(**key, recipient=crisis.owner_id, claimed_by=token, claimed_at=now)
+        reminder = Reminder(
+            **key, recipient=crisis.owner_id, claimed_by=token, claimed_at=now, attempts=1
+        )
         session.add(reminder)
         try:
             session.flush()
         except IntegrityError:
             raise ClaimedElsewhere from None
+        return reminder
     reminder.attempts += 1
     reminder.claimed_by = token
     return reminder

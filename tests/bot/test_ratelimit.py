@@ -1,3 +1,6 @@
+import threading
+import time
+
 import pytest
 
 from bot.ratelimit import RateLimiter
@@ -55,3 +58,69 @@ def test_posts_also_count_against_the_workspace() -> None:
     assert time.now == 0.0
     limiter.acquire("chat.postMessage", channel="U9999")
     assert time.now == pytest.approx(61.2)
+
+
+def test_waiters_are_served_first_come_first_served() -> None:
+    """Sixty threads queue for a tier-2 method (20 a window): each refill goes to those who
+    have waited longest, so nobody is pushed into a later window by a later arrival."""
+    limiter = RateLimiter(window=1.0)  # real time: a 1 s "minute", padded to 1.05 s
+    started: dict[int, float] = {}
+    t0 = time.monotonic()
+
+    def call(number: int) -> None:
+        limiter.acquire("conversations.create")
+        started[number] = time.monotonic() - t0
+
+    threads = []
+    for number in range(60):
+        thread = threading.Thread(target=call, args=(number,))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.004)  # arrive in order
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(started) == 60
+    for number, at in started.items():
+        turn = number // 20  # the window this caller's place in the queue entitles it to
+        assert turn * 1.05 - 0.01 <= at < turn * 1.05 + 0.5, (number, at)
+
+
+def test_a_post_held_back_by_its_channel_does_not_hold_up_other_channels() -> None:
+    time_ = FakeTime()
+    limiter = RateLimiter(clock=time_.clock, sleep=time_.sleep)
+    limiter.acquire("chat.postMessage", channel="C1")
+    limiter.acquire("chat.postMessage", channel="C1")  # waits for C1's second
+    assert time_.now == pytest.approx(1.05)
+    limiter.acquire("chat.postMessage", channel="C2")
+    assert time_.now == pytest.approx(1.05)
+
+
+def test_work_that_took_its_place_first_gets_the_last_slot() -> None:
+    """A nag claimed first keeps the minute's last slot, though its database work is slower
+    than a later nag's."""
+    limiter = RateLimiter(window=1.0)  # real time: a 1 s "minute", padded to 1.05 s
+    for _ in range(19):
+        limiter.acquire("conversations.create")
+    started: dict[str, float] = {}
+    t0 = time.monotonic()
+    in_line = threading.Event()
+
+    def first() -> None:
+        with limiter.in_line("conversations.create"):
+            in_line.set()
+            time.sleep(0.2)  # slow work before the call
+            limiter.acquire("conversations.create")
+            started["first"] = time.monotonic() - t0
+
+    def second() -> None:
+        in_line.wait()
+        limiter.acquire("conversations.create")
+        started["second"] = time.monotonic() - t0
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert 0.2 <= started["first"] < 0.5
+    assert started["second"] >= 1.0  # the next slot, when the first call of the minute ages out

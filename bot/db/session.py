@@ -28,6 +28,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Enough connections for the scheduler's senders and the listeners' workers at once,
+    # and few enough that three replicas stay within PostgreSQL's default 100.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
 
 

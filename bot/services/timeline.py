@@ -19,7 +19,8 @@ def record(
     detail: str = "",
 ) -> TimelineEvent:
     """Add a timeline row for ``crisis`` (the caller commits)."""
-    event = TimelineEvent(kind=kind, actor_id=actor_id, at=at, detail=detail[:4000])
-    crisis.timeline.append(event)
+    # Set from the event's side: appending to ``crisis.timeline`` would load the whole
+    # timeline first, a query per line recorded that grows with the crisis.
+    event = TimelineEvent(kind=kind, actor_id=actor_id, at=at, detail=detail[:4000], crisis=crisis)
     session.add(event)
     return event

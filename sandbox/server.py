@@ -180,6 +180,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server bound to one Emulator."""
 
     daemon_threads = True
+    # Slack takes many connections at once; the default backlog of 5 would drop the rest,
+    # and their retransmitted SYNs arrive seconds late.
+    request_queue_size = 128
 
     def __init__(self, emulator: Emulator, host: str, port: int) -> None:
         self.emulator = emulator

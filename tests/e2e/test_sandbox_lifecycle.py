@@ -57,7 +57,8 @@ def test_a_whole_crisis_declare_ack_nags_update_close(sandbox: Sandbox, clock: C
     card = emu.messages(channel)[0]
     assert ana.reacts("eyes", channel, card.ts)["added"]
     emu.wait_for(lambda: "Acknowledged by <@U0ANA>" in card_text(emu, channel))
-    events = [a for a in sandbox.inbound.attempts if a.kind == "event"]
+    # The delivery is recorded when its HTTP answer is back, which can trail the card's edit.
+    events = emu.wait_for(lambda: [a for a in sandbox.inbound.attempts if a.kind == "event"])
     assert [json.loads(a.body)["event"]["type"] for a in events] == ["reaction_added"]
 
     # Heads-up ten minutes before the promise, then overdue, in the owner's DM.

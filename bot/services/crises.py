@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.db.models import Crisis
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
-from bot.services.port import Blocks, SlackFailure, SlackPort
+from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
 from bot.services.requests import DeclareRequest
 from bot.services.schedule import reschedule
 from bot.services.timeline import record
@@ -120,8 +120,10 @@ def finish_declaration(
 
     def once(part: str, channel: str, text: str, blocks: Blocks | None = None) -> str:
         key = f"crisis:{crisis.id}:{part}"
-        found = slack.find_posted(channel=channel, key=key, since=since) if resuming else None
-        return found or slack.post(channel=channel, text=text, blocks=blocks, key=key)
+        look_since = since if resuming else None
+        return post_once(
+            slack, channel=channel, key=key, text=text, blocks=blocks, look_since=look_since
+        )
 
     if crisis.channel_id is None:
         name = channel_name(crisis.customer, crisis.declared_at)
@@ -199,8 +201,9 @@ def tell_owner(
     text = messages.owner_commitment_dm(
         crisis.customer, crisis.channel_id, crisis.next_update_due_at, settings.reminder_lead
     )
-    if not (resuming and slack.find_posted(channel=crisis.owner_id, key=key, since=since)):
-        slack.post(channel=crisis.owner_id, text=text, key=key)
+    post_once(
+        slack, channel=crisis.owner_id, key=key, text=text, look_since=since if resuming else None
+    )
     crisis.owner_told = True
     session.commit()
 
@@ -248,18 +251,28 @@ def refresh(
     channel_topic: bool = True,
 ) -> None:
     """Edit the card, the pinned commitment and the topic in place to match the database."""
-    if crisis.channel_id and crisis.card_ts:
+    if not crisis.channel_id:
+        return
+    card = (card_text(crisis), crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji))
+    pinned = commitment_blocks(crisis)
+    end_read(crisis)  # rendering may have loaded the acknowledgements
+    if crisis.card_ts:
+        slack.update(channel=crisis.channel_id, ts=crisis.card_ts, text=card[0], blocks=card[1])
+    if commitment and crisis.commitment_ts:
         slack.update(
-            channel=crisis.channel_id,
-            ts=crisis.card_ts,
-            text=card_text(crisis),
-            blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
+            channel=crisis.channel_id, ts=crisis.commitment_ts, text=pinned[0], blocks=pinned[1]
         )
-    if commitment and crisis.channel_id and crisis.commitment_ts:
-        text, blocks = commitment_blocks(crisis)
-        slack.update(channel=crisis.channel_id, ts=crisis.commitment_ts, text=text, blocks=blocks)
-    if channel_topic and crisis.channel_id:
+    if channel_topic:
         slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+
+
+def end_read(crisis: Crisis) -> None:
+    """End the transaction a lazy load began, so neither it nor its pooled connection is held
+    across the Slack calls that follow (which can wait a minute under Slack's rate limits).
+    Only a read: callers commit their writes before they call Slack."""
+    session = object_session(crisis)
+    if session is not None and not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 def by_channel(session: Session, channel_id: str) -> Crisis | None:

@@ -13,9 +13,9 @@ from bot import domain, messages
 from bot.config import Settings
 from bot.db.models import Acknowledgement, Crisis, StatusUpdate
 from bot.durations import format_duration
-from bot.services.crises import refresh, tell_owner
+from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
-from bot.services.port import SlackPort
+from bot.services.port import SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import new_commitment, reschedule
 from bot.services.timeline import record
@@ -179,23 +179,32 @@ def finish_posts(
             since=crisis.declared_at,
             resuming=True,
         )
-    for status_update in crisis.updates:
-        if status_update.message_ts is None:
-            key = update_key(status_update)
-            text = messages.update_posted(
-                status_update.author_id,
-                safe(status_update.text, domain.MAX_UPDATE),
-                status_update.next_update_due_at,
-            )
-            status_update.message_ts = slack.find_posted(
-                channel=crisis.channel_id, key=key, since=since
-            ) or slack.post(channel=crisis.channel_id, text=text, key=key)
-            session.commit()
-    if crisis.status == "closed" and crisis.closure_ts is None:
-        key = closure_key(crisis)
-        crisis.closure_ts = slack.find_posted(
-            channel=crisis.channel_id, key=key, since=since
-        ) or slack.post(channel=crisis.channel_id, text=_closure_text(crisis), key=key)
+    unposted = [u for u in crisis.updates if u.message_ts is None]
+    closing = crisis.status == "closed" and crisis.closure_ts is None
+    closure_text = _closure_text(crisis) if closing else ""
+    end_read(crisis)
+    for status_update in unposted:
+        text = messages.update_posted(
+            status_update.author_id,
+            safe(status_update.text, domain.MAX_UPDATE),
+            status_update.next_update_due_at,
+        )
+        status_update.message_ts = post_once(
+            slack,
+            channel=crisis.channel_id,
+            key=update_key(status_update),
+            text=text,
+            look_since=since,
+        )
+        session.commit()
+    if closing:
+        crisis.closure_ts = post_once(
+            slack,
+            channel=crisis.channel_id,
+            key=closure_key(crisis),
+            text=closure_text,
+            look_since=since,
+        )
         session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)

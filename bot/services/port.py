@@ -89,3 +89,18 @@ class SlackPort(Protocol):
         the block began: when the rate limits leave room for only some, work begun earlier
         (an earlier-due nag) goes first."""
         ...
+
+
+def post_once(
+    slack: SlackPort,
+    *,
+    channel: str,
+    key: str,
+    text: str,
+    blocks: Blocks | None = None,
+    look_since: datetime | None = None,
+) -> str:
+    """Post a keyed message; its ts. With ``look_since`` (a retry after a crash), first look
+    for the message a dead process may already have posted since then, and post only if not."""
+    found = slack.find_posted(channel=channel, key=key, since=look_since) if look_since else None
+    return found or slack.post(channel=channel, text=text, blocks=blocks, key=key)

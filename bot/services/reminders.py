@@ -29,7 +29,7 @@ from bot.blocks.card import card_text, crisis_card, nag_blocks
 from bot.config import Settings
 from bot.db.models import Crisis, Reminder
 from bot.durations import format_duration
-from bot.services.crises import finish_declaration
+from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.schedule import (
@@ -318,6 +318,11 @@ def _deliver(
 ) -> int:
     """Post the reminder's messages; returns how many were posted (not found already there)."""
     posted = 0
+    card = None
+    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
+        # The moment it becomes overdue, the card in the channel says so too.
+        card = (card_text(crisis), crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji))
+        end_read(crisis)  # the card loaded the acknowledgements
     for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
         # Only a retry after a crash can find it already there; the first try never looks.
@@ -327,14 +332,8 @@ def _deliver(
             continue
         slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
         posted += 1
-    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
-        # The moment it becomes overdue, the card in the channel says so too.
-        slack.update(
-            channel=crisis.channel_id,
-            ts=crisis.card_ts,
-            text=card_text(crisis),
-            blocks=crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji),
-        )
+    if card and crisis.channel_id and crisis.card_ts:
+        slack.update(channel=crisis.channel_id, ts=crisis.card_ts, text=card[0], blocks=card[1])
     return posted
 
 

@@ -1,9 +1,12 @@
 """The crisis lifecycle without Slack: rows stored, effects asked of the Slack port."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.models import Acknowledgement, Crisis, TimelineEvent
@@ -293,3 +296,39 @@ def test_hand_over_moves_nags_and_tells_both(
         )
         assert crisis.owner_id == "U0BEN"
     assert {e.args["user"] for e in slack.named("dm")[-2:]} == {"U0ANA", "U0BEN"}
+
+
+@dataclass
+class WatchingSlack(RecordingSlack):
+    """Notes every Slack effect asked for while ``session`` had a transaction open."""
+
+    session: Session | None = None
+    inside_transaction: list[str] = field(default_factory=list)
+
+    def _record(self, effect: str, /, **args: Any) -> None:
+        if self.session is not None and self.session.in_transaction():
+            self.inside_transaction.append(effect)
+        super()._record(effect, **args)
+
+
+def test_no_transaction_is_held_open_across_a_slack_call(
+    session_factory: SessionFactory, settings: Settings
+) -> None:
+    slack = WatchingSlack()
+    crisis_id = declare(session_factory, slack, settings)
+    with session_factory() as session:
+        slack.session = session
+        crisis = session.get(Crisis, crisis_id)  # its acknowledgements not loaded yet
+        assert crisis is not None
+        lifecycle.post_update(
+            session=session,
+            slack=slack,
+            settings=settings,
+            crisis=crisis,
+            author_id="U0ANA",
+            content=UpdateContent(text="Root cause found"),
+            now=T0 + timedelta(minutes=5),
+        )
+    # The card's edit loaded the acknowledgements first; that read was ended before Slack.
+    assert [e.name for e in slack.effects][-4:] == ["post", "update", "update", "set_topic"]
+    assert slack.inside_transaction == []

@@ -16,7 +16,7 @@ SLICE = 2.0  # seconds per alternation between the two apps
 USER = "U0ANA"
 
 
-def run(*, quick: bool, listener_threads: int = 32) -> Result:
+def run(*, quick: bool) -> Result:
     rate, duration = (50, 10.0) if quick else (50, 60.0)
     result = Result(
         "1 ack latency",
@@ -26,7 +26,8 @@ def run(*, quick: bool, listener_threads: int = 32) -> Result:
     emulator = start_emulator()
     emulator.set_latency(0.1)
     workdir = Path(tempfile.mkdtemp(prefix="crisisbot-bench-ack-"))
-    common = ["--api-url", emulator.api_url, "--listener-threads", str(listener_threads)]
+    # Both apps get the bot's default listener pool (bench.botproc), so only the listeners differ.
+    common = ["--api-url", emulator.api_url]
     bot = Child(["serve", "--database-url", f"sqlite:///{workdir}/bot.db", "--scheduler", *common])
     bare = Child(["bare", *common])
     try:

@@ -19,8 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-PROCESS_START = time.time()
-
 
 def _emit(data: dict[str, Any]) -> None:
     print(json.dumps(data), flush=True)
@@ -28,14 +26,6 @@ def _emit(data: dict[str, Any]) -> None:
 
 def _wait_for_stdin_eof() -> None:
     sys.stdin.read()
-
-
-def _rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -55,35 +45,22 @@ def _settings(args: argparse.Namespace) -> Any:
     )
 
 
-def _deps(args: argparse.Namespace, clock: Any = None) -> Any:
-    """Deps as bot/runtime.py builds them, except the limiter's window (bench-scaled)."""
-    from bot.db.session import make_engine, make_session_factory
-    from bot.deps import Deps, system_clock
-    from bot.ratelimit import RateLimiter
-    from bot.slack_gateway import SlackGateway, make_client
+def _runtime(args: argparse.Namespace, clock: Any = None, *, migrate: bool = True) -> Any:
+    """The bot as ``crisisbot run`` builds it (bot/runtime.py), with Slack's minute scaled to
+    ``--window`` as the emulator's is (the way tests/reliability/launcher.py does it)."""
+    from bot import ratelimit
+    from bot.deps import system_clock
+    from bot.runtime import build_runtime
 
-    settings = _settings(args)
-    client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=args.api_url)
-    return Deps(
-        settings=settings,
-        session_factory=make_session_factory(make_engine(args.database_url)),
-        slack=SlackGateway(client, limiter=RateLimiter(window=args.window)),
-        clock=clock or system_clock,
-        workers=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work"),
-    ), client
+    ratelimit.WINDOW = args.window
+    return build_runtime(_settings(args), clock=clock or system_clock, migrate=migrate)
 
 
 def serve(args: argparse.Namespace) -> None:
-    from bot.app import build_app
-    from bot.db.migrate import upgrade
-    from scheduler.factory import build_scheduler
-
-    upgrade(args.database_url)
-    deps, client = _deps(args)
-    app = build_app(deps, client=client)
+    runtime = _runtime(args)
     if args.scheduler:
-        build_scheduler(deps).start()
-    _serve_app(app)
+        runtime.scheduler.start()
+    _serve_app(runtime.app)
 
 
 def bare(args: argparse.Namespace) -> None:
@@ -113,7 +90,7 @@ def _serve_app(app: Any) -> None:
 
     server = make_server(app, host="127.0.0.1", port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    _emit({"port": server.server_address[1], "pid": os.getpid()})
+    _emit({"port": server.server_address[1]})
     _wait_for_stdin_eof()
     # Workers may be parked on the rate limiter with a queue behind them; do not drain it.
     os._exit(0)
@@ -126,11 +103,14 @@ def sweep(args: argparse.Namespace) -> None:
 
     import bot.services.reminders as reminders
     from bot.db.models import Crisis
-    from scheduler.factory import build_scheduler
 
     t0 = datetime.fromisoformat(args.t0)
     wall0 = time.time()
-    deps, _ = _deps(args, clock=lambda: t0 + timedelta(seconds=time.time() - wall0))
+    # The seeding migrated the database already.
+    runtime = _runtime(
+        args, clock=lambda: t0 + timedelta(seconds=time.time() - wall0), migrate=False
+    )
+    deps = runtime.deps
     claims: list[list[float]] = []
     original = reminders.claim_due
 
@@ -142,9 +122,8 @@ def sweep(args: argparse.Namespace) -> None:
 
     # Bench-only instrumentation: sweep() looks claim_due up in its module at each call.
     reminders.claim_due = timed_claim
-    scheduler = build_scheduler(deps)
+    scheduler = runtime.scheduler
     scheduler.start()
-    done_at = None
     deadline = time.time() + args.timeout
     while time.time() < deadline:
         with deps.session_factory() as session:
@@ -152,7 +131,6 @@ def sweep(args: argparse.Namespace) -> None:
                 select(func.count()).select_from(Crisis).where(Crisis.heads_up_sent_at.is_not(None))
             )
         if sent is not None and sent >= args.due_count:
-            done_at = time.time()
             break
         time.sleep(0.5)
     # Nothing is due now (the next reminders are the overdue ones, minutes away): measure idle.
@@ -165,13 +143,11 @@ def sweep(args: argparse.Namespace) -> None:
     _emit(
         {
             "wall0": wall0,
-            "done_at": done_at,
             "claims": claims,
             "idle_cpu": cpu_after - cpu_before,
             "idle_wall": wall_after - wall_before,
             "idle_sweeps": len(claims) - sweeps_before,
             "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "rss_kb": _rss_kb(),
         }
     )
     os._exit(0)
@@ -184,11 +160,10 @@ def _cpu() -> float:
 
 def restart(args: argparse.Namespace) -> None:
     """Start as ``crisisbot run`` does (migrations included) and report the first sweep."""
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
     from bot.runtime import build_runtime
 
-    imported = time.time()
     runtime = build_runtime(_settings(args))
     built = time.time()
     marks: dict[str, float] = {}
@@ -197,20 +172,15 @@ def restart(args: argparse.Namespace) -> None:
     def on_event(event: Any) -> None:
         if event.job_id != "sweep":
             return
-        if event.code == EVENT_JOB_SUBMITTED:
-            marks.setdefault("sweep_started", time.time())
-        else:
-            marks.setdefault("sweep_done", time.time())
-            marks["sweep_failed"] = float(event.code == EVENT_JOB_ERROR)
-            finished.set()
+        marks.setdefault("sweep_done", time.time())
+        marks["sweep_failed"] = float(event.code == EVENT_JOB_ERROR)
+        finished.set()
 
-    runtime.scheduler.add_listener(
-        on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
-    )
+    runtime.scheduler.add_listener(on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     runtime.scheduler.start()
     finished.wait(60)
     runtime.scheduler.shutdown(wait=False)
-    _emit({"process_start": PROCESS_START, "imported": imported, "built": built, **marks})
+    _emit({"built": built, **marks})
     os._exit(0)
 
 

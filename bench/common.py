@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -58,11 +57,6 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
-def sign(body: str, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    """Slack's v0 request signature headers."""
-    return slack_signature(body, secret)
-
-
 def command_body(emulator: Emulator, text: str, *, user: str, channel: str) -> str:
     """A ``/crisis`` slash-command form as Slack sends it, with a live response_url."""
     return urlencode(slash_command_form(emulator, user_id=user, channel_id=channel, text=text))
@@ -73,7 +67,10 @@ def post_signed(port: int, body: str, *, timeout: float = 10.0) -> tuple[int, fl
 
     Returns (HTTP status, seconds); status 0 is a timeout or a connection failure.
     """
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **slack_signature(body, SIGNING_SECRET),
+    }
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -101,7 +98,7 @@ def add_users(emulator: Emulator, count: int, prefix: str = "U0B") -> list[str]:
 class Child:
     """``python -m bench.botproc`` in its own process; its first stdout line is JSON."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str]) -> None:
         # A file, not a pipe: a chatty child must never block on a full pipe.
         self.stderr = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the child)
             prefix="crisisbot-bench-", suffix=".log"
@@ -114,7 +111,6 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             text=True,
-            env={**os.environ, **(env or {})},
         )
 
     def read_json(self, timeout: float = 120.0) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from bot.db.migrate import upgrade
 from bot.db.models import Crisis
 from bot.db.session import make_engine, make_session_factory
 from sandbox import Emulator, start_emulator
+from sandbox.faults import POST_PER_WORKSPACE  # as the emulator counts them
 
 T0 = datetime(2030, 1, 2, 9, 0, tzinfo=UTC)  # the sweep child's clock starts here
 LEAD_IN = 1.0  # the due second starts this long after the scheduler starts
 LEAD = timedelta(minutes=10)  # the default CRISISBOT_REMINDER_LEAD
-POST_PER_WORKSPACE = 300  # chat.postMessage per minute, workspace-wide, as the emulator counts
 
 
 def seed(url: str, *, open_count: int, due_count: int, owners: list[str]) -> dict[int, float]:
@@ -269,7 +269,7 @@ def run(
         Result(
             "4 restart",
             f"`crisisbot run`'s start-up (migrations included) in a child "
-            f"process over the database of #3 ({count.split(',')[0]})",
+            f"process over the database of #3 ({count.split(', ')[0]})",
         )
         if with_restart
         else None

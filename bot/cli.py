@@ -98,7 +98,7 @@ def run(settings: object) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        runtime.scheduler.shutdown(wait=False)
+        runtime.close(wait=False)
     return 0
 
 

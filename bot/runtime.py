@@ -33,6 +33,15 @@ class Runtime:
     app: App
     scheduler: BackgroundScheduler
     engine: Engine
+    listeners: ThreadPoolExecutor
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the scheduler and both thread pools, and close the database connections."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        self.listeners.shutdown(wait=wait)
+        self.deps.workers.shutdown(wait=wait)
+        self.engine.dispose()
 
 
 def build_runtime(
@@ -58,8 +67,15 @@ def build_runtime(
         clock=clock,
         workers=workers,
     )
-    app = build_app(deps, client=client)
-    return Runtime(deps=deps, app=app, scheduler=build_scheduler(deps), engine=engine)
+    listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt")
+    app = build_app(deps, client=client, listener_executor=listeners)
+    return Runtime(
+        deps=deps,
+        app=app,
+        scheduler=build_scheduler(deps),
+        engine=engine,
+        listeners=listeners,
+    )
 
 
 def masked(settings: Settings) -> str:

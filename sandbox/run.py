@@ -134,8 +134,7 @@ class Sandbox:
             self._bot_thread.join(5)
             self._bot_thread = None
         if runtime is not None:
-            _shutdown_listeners(runtime)
-            runtime.engine.dispose()
+            runtime.close()
         self.emulator.stop()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
@@ -195,16 +194,6 @@ class Sandbox:
         if self._bot_server is None:
             raise RuntimeError("sandbox is not running")
         return f"http://127.0.0.1:{self._bot_server.server_address[1]}{EVENTS_PATH}"
-
-
-def _shutdown_listeners(runtime: Runtime) -> None:
-    # Bolt keeps its listener pool on the listener runner; without this each stopped sandbox
-    # would leave idle worker threads behind until the interpreter exits.
-    runner = getattr(runtime.app, "_listener_runner", None)
-    executor = getattr(runner, "listener_executor", None)
-    shutdown = getattr(executor, "shutdown", None)
-    if callable(shutdown):
-        shutdown(wait=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:

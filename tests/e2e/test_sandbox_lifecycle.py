@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from bot.db.models import ProcessedEvent
 from sandbox.emulator import Emulator
@@ -141,3 +144,18 @@ def test_a_redelivered_event_is_handled_once(sandbox: Sandbox) -> None:
     with sandbox.runtime.deps.session_factory() as session:
         assert session.query(ProcessedEvent).count() == 2  # two distinct event ids
     assert all(a.ok for a in sandbox.inbound.attempts)
+
+
+def test_stopping_the_sandbox_leaves_no_thread_behind(clock: Clock, tmp_path: Path) -> None:
+    def ours() -> set[str]:
+        prefixes = ("work", "bolt", "sweep")
+        return {t.name for t in threading.enumerate() if t.name.startswith(prefixes)}
+
+    before = ours()
+    with Sandbox(clock=clock, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}") as running:
+        declare(running, Person(running, "U0ANA"))  # the listener and worker pools did work
+        assert ours() - before
+    deadline = time.monotonic() + 5
+    while ours() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours() - before == set()

@@ -122,8 +122,7 @@ class Emulator(WorkspaceHelpers):
         self.rate_limiter.reset()
         self.rate_limiter.enabled = False
         self.faults = Faults()
-        self.responses.urls.clear()
-        self.responses.posts.clear()
+        self.responses.clear()
         self.clear_calls()
 
     # --- request handling ----------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from sandbox.api_chat import ephemeral_event
 from sandbox.api_items import react
-from sandbox.apicommon import SlackApiError
+from sandbox.apicommon import SlackApiError, require_not_archived
 from sandbox.workspace import JSON, Channel, Ephemeral, Message, View, Workspace
 
 T = TypeVar("T")
@@ -109,8 +109,7 @@ class WorkspaceHelpers:
                 raise SlackApiError("channel_not_found")
             if user_id not in ch.members:
                 raise SlackApiError("not_in_channel")
-            if ch.is_archived:
-                raise SlackApiError("is_archived")
+            require_not_archived(ch)
             msg = Message(
                 ts=ws.next_ts(),
                 channel=ch.id,

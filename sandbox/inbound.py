@@ -143,7 +143,6 @@ class Outcome:
     ok: bool
     error: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
-    response: JSON = field(default_factory=dict)
 
 
 class Inbound:
@@ -236,10 +235,7 @@ class Inbound:
     def _show_ack(self, user_id: str, channel_id: str, answer: str) -> None:
         if not answer.strip():
             return
-        body: JSON = {"text": answer}
-        if answer.lstrip().startswith("{"):
-            with contextlib.suppress(json.JSONDecodeError):
-                body = json.loads(answer)
+        body = _json_answer(answer) or {"text": answer}
         text, blocks = str(body.get("text") or ""), body.get("blocks")
         if not text and not blocks:
             return
@@ -302,15 +298,10 @@ class Inbound:
         attempt = self._send_payload(payload)
         if attempt.error is not None:
             return Outcome(False, attempt.error)
-        answer: JSON = {}
-        if attempt.answer.strip().startswith("{"):
-            try:
-                answer = json.loads(attempt.answer)
-            except json.JSONDecodeError:
-                answer = {}
+        answer = _json_answer(attempt.answer)
         action = answer.get("response_action")
         if action == "errors":
-            return Outcome(False, None, dict(answer.get("errors") or {}), answer)
+            return Outcome(False, None, dict(answer.get("errors") or {}))
         if action == "update" and isinstance(answer.get("view"), dict):
             self.emulator.replace_view(user_id, view_id, answer["view"])
         elif action == "clear":
@@ -318,7 +309,7 @@ class Inbound:
         elif action != "push":
             # An empty ack closes the submitted modal (and any pushed above it).
             self.emulator.close_views(user_id, view_id)
-        return Outcome(True, None, {}, answer)
+        return Outcome(True)
 
     def view_closed(self, user_id: str, view_id: str) -> Outcome:
         """The user dismissed a modal; the app hears of it only if it asked (notify_on_close)."""
@@ -516,11 +507,11 @@ def element_state(element: JSON, raw: Any, users: dict[str, User]) -> JSON:
         # Untouched: the element still holds its initial value, as in Slack's client.
         raw = _initial(element)
     if kind in ("static_select", "radio_buttons"):
-        option = _find_option(element, raw)
+        option = find_option(element, raw)
         out["selected_option"] = option
     elif kind in ("multi_static_select", "checkboxes"):
         chosen = raw if isinstance(raw, list) else []
-        out["selected_options"] = [o for v in chosen if (o := _find_option(element, v))]
+        out["selected_options"] = [o for v in chosen if (o := find_option(element, v))]
     elif kind == "users_select":
         out["selected_user"] = raw if raw in users else None
     elif kind == "multi_users_select":
@@ -550,7 +541,18 @@ def _initial(element: JSON) -> Any:
     return None
 
 
-def _find_option(element: JSON, value: Any) -> JSON | None:
+def _json_answer(answer: str) -> JSON:
+    """An app's ack body as JSON when it is a JSON object; {} when it is text or empty."""
+    if answer.lstrip().startswith("{"):
+        with contextlib.suppress(json.JSONDecodeError):
+            data = json.loads(answer)
+            if isinstance(data, dict):
+                return data
+    return {}
+
+
+def find_option(element: JSON, value: Any) -> JSON | None:
+    """The option of a select (groups included) whose value is ``value``, as a copy."""
     options = list(element.get("options") or [])
     for group in element.get("option_groups") or []:
         options.extend(group.get("options") or [])

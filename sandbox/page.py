@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from sandbox.api_conversations import ts_key
 from sandbox.apicommon import SlackApiError
 from sandbox.emulator import Emulator
-from sandbox.inbound import SLACKBOT, AppManifest, Inbound, Outcome
+from sandbox.inbound import SLACKBOT, AppManifest, Inbound, Outcome, find_option
 from sandbox.server import PageReply
 from sandbox.workspace import JSON, Channel, Event, Message, User
 
@@ -37,6 +38,13 @@ _MENTION = re.compile(r"(?<![\w<])([@#])([a-z0-9][a-z0-9._-]*)")
 
 class BadRequest(Exception):
     """The page sent something we cannot act on; answered with 400 and the reason."""
+
+
+class _Fields(dict[str, Any]):
+    """A request's JSON fields; a missing one is a 400 that names it."""
+
+    def __missing__(self, key: str) -> Any:
+        raise BadRequest(f"missing field {key!r}")
 
 
 class PageApp:
@@ -97,9 +105,11 @@ class PageApp:
             data = json.loads(body or b"{}")
             if not isinstance(data, dict):
                 raise BadRequest("expected a JSON object")
-            return _json(200, route(data))
-        except (BadRequest, json.JSONDecodeError, KeyError) as exc:
+            return _json(200, route(_Fields(data)))
+        except (BadRequest, json.JSONDecodeError) as exc:
             return _json(400, {"ok": False, "error": str(exc)})
+        except KeyError as exc:  # an id the workspace does not have
+            return _json(400, {"ok": False, "error": f"unknown {exc}"})
         except SlackApiError as exc:
             return _json(200, {"ok": False, "error": exc.error})
 
@@ -214,7 +224,7 @@ class PageApp:
                     "bot_id": eph.bot_id,
                 }
             )
-        shown.sort(key=lambda m: _ts_key(str(m["ts"])))
+        shown.sort(key=lambda m: ts_key(str(m["ts"]), "invalid_ts"))
         pins = ws.pins.get(ch.id, {})
         return {
             **self._channel_summary(ch),
@@ -394,8 +404,7 @@ def _action_payload(block: JSON, element: JSON, selected: Any) -> JSON:
         if "style" in element:
             action["style"] = element["style"]
     elif element.get("type") in ("static_select", "radio_buttons", "overflow"):
-        options = element.get("options") or []
-        action["selected_option"] = next((o for o in options if o.get("value") == selected), None)
+        action["selected_option"] = find_option(element, selected)
     elif element.get("type") == "users_select":
         action["selected_user"] = selected
     return action
@@ -407,11 +416,6 @@ def _outcome(outcome: Outcome) -> JSON:
 
 def _json(status: int, body: Any) -> PageReply:
     return PageReply(status, json.dumps(body).encode("utf-8"))
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    seconds, _, micros = ts.partition(".")
-    return int(seconds or 0), int(micros or 0)
 
 
 __all__ = ["PageApp"]

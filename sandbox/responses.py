@@ -52,6 +52,12 @@ class ResponseUrls:
     posts: list[ResponsePost] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def clear(self) -> None:
+        """Forget every URL and what was posted to them."""
+        with self.lock:
+            self.urls.clear()
+            self.posts.clear()
+
     def mint(self, channel: str, user: str, message_ts: str | None = None) -> ResponseUrl:
         """Create a response URL for an interaction by `user` in `channel`."""
         with self.lock:

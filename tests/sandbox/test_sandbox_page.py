@@ -162,7 +162,10 @@ def test_people_can_only_act_where_they_are_members(emu: Emulator, page: PageApp
         },
     )
     assert status == 400 and "member" in answer["error"]
-    assert post(emu, "/sandbox/post", {"user": "U0ANA"})[0] == 400
+    status, answer = post(emu, "/sandbox/post", {"user": "U0ANA"})
+    assert status == 400 and answer["error"] == "missing field 'channel'"
+    status, answer = post(emu, "/sandbox/home", {"user": "U0NOBODY"})
+    assert status == 400 and answer["error"] == "no such user"
 
 
 def test_a_click_on_a_button_sends_block_actions(

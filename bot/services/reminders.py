@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -318,10 +319,17 @@ def _deliver(
 ) -> int:
     """Post the reminder's messages; returns how many were posted (not found already there)."""
     posted = 0
-    card = None
+    card_edit = None
     if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
         # The moment it becomes overdue, the card in the channel says so too.
-        card = (card_text(crisis), crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji))
+        blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
+        card_edit = partial(
+            slack.update,
+            channel=crisis.channel_id,
+            ts=crisis.card_ts,
+            text=card_text(crisis),
+            blocks=blocks,
+        )
         end_read(crisis)  # the card loaded the acknowledgements
     for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
@@ -332,8 +340,8 @@ def _deliver(
             continue
         slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
         posted += 1
-    if card and crisis.channel_id and crisis.card_ts:
-        slack.update(channel=crisis.channel_id, ts=crisis.card_ts, text=card[0], blocks=card[1])
+    if card_edit:
+        card_edit()
     return posted
 
 

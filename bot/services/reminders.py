@@ -78,15 +78,21 @@ class Outgoing:
 def claim_due(
     session: Session, *, now: datetime, token: str, limit: int = CLAIM_BATCH
 ) -> list[int]:
-    """Atomically claim up to ``limit`` crises whose next check has come."""
-    due = (
-        select(Crisis.id)
-        .where(Crisis.next_check_at.is_not(None), Crisis.next_check_at <= now)
-        .order_by(Crisis.next_check_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    """Atomically claim up to ``limit`` crises whose next check has come; their ids in the
+    order they fell due, the order their reminders should go out in."""
+    due = list(
+        session.scalars(
+            select(Crisis.id)
+            .where(Crisis.next_check_at.is_not(None), Crisis.next_check_at <= now)
+            .order_by(Crisis.next_check_at, Crisis.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
     )
+    if not due:
+        session.rollback()
+        return []
+    # Checked again as it is claimed: on SQLite another sweep may have claimed some since.
     session.execute(
         update(Crisis)
         .where(Crisis.id.in_(due), Crisis.next_check_at <= now)
@@ -94,12 +100,14 @@ def claim_due(
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    claimed = session.scalars(
-        select(Crisis.id).where(
-            Crisis.claimed_by == token, Crisis.next_check_at == now + CLAIM_LEASE
+    claimed = set(
+        session.scalars(
+            select(Crisis.id).where(
+                Crisis.claimed_by == token, Crisis.next_check_at == now + CLAIM_LEASE
+            )
         )
     )
-    return list(claimed)
+    return [crisis_id for crisis_id in due if crisis_id in claimed]
 
 
 def sweep(

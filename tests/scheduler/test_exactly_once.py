@@ -2,6 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
@@ -150,3 +151,20 @@ def test_an_owner_never_told_of_their_declaration_gets_one_dm_from_the_sweep(
         untold = rows["Untold Corp"]
         assert untold.next_update_due_at is not None
         assert untold.next_check_at == untold.next_update_due_at - bot.deps.settings.reminder_lead
+
+
+def test_claims_come_back_in_the_order_they_fell_due(bot: Bot, clock: Clock) -> None:
+    for number in range(6):
+        bot.command(f"new Customer {number}: down sev1")
+    now = clock.current
+    with bot.deps.session_factory() as session:
+        crises = session.query(Crisis).order_by(Crisis.id).all()
+        # The newest crisis fell due first: due order is not id order (nor the table's).
+        for age, crisis in enumerate(reversed(crises)):
+            crisis.next_check_at = now - timedelta(seconds=10 - age)
+        session.commit()
+        expected = [c.id for c in reversed(crises)]
+    with bot.deps.session_factory() as session:
+        assert reminders.claim_due(session, now=now, token="t1") == expected
+    with bot.deps.session_factory() as session:
+        assert reminders.claim_due(session, now=now, token="t2") == []  # all claimed

@@ -16,7 +16,7 @@ from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
 from bot.slack_gateway import SlackGateway, make_client
-from scheduler.factory import build_scheduler
+from scheduler.factory import Senders, build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,14 @@ class Runtime:
     scheduler: BackgroundScheduler
     engine: Engine
     listeners: ThreadPoolExecutor
+    senders: Senders
 
     def close(self, *, wait: bool = True) -> None:
-        """Stop the scheduler and both thread pools, and close the database connections."""
+        """Stop the scheduler, its senders and both thread pools, and close the database
+        connections."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+        self.senders.shutdown(wait=wait)
         self.listeners.shutdown(wait=wait)
         self.deps.workers.shutdown(wait=wait)
         self.engine.dispose()
@@ -69,12 +72,14 @@ def build_runtime(
     )
     listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt")
     app = build_app(deps, client=client, listener_executor=listeners)
+    senders = Senders.start(deps)
     return Runtime(
         deps=deps,
         app=app,
-        scheduler=build_scheduler(deps),
+        scheduler=build_scheduler(deps, senders),
         engine=engine,
         listeners=listeners,
+        senders=senders,
     )
 
 

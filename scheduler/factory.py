@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
+from bot.services.reminders import Recorder
 from scheduler import jobs
 
 SENDER_THREADS = 32
 
 
-def build_scheduler(deps: Deps) -> BackgroundScheduler:
+@dataclass(frozen=True)
+class Senders:
+    """The sweep's sender threads, and the recorder that writes down what they sent."""
+
+    pool: ThreadPoolExecutor
+    recorder: Recorder
+
+    @classmethod
+    def start(cls, deps: Deps) -> Senders:
+        # Reminders due together go out together, each on its own thread (and DB session);
+        # what they sent is recorded many to a transaction, off those threads.
+        return cls(
+            pool=ThreadPoolExecutor(max_workers=SENDER_THREADS, thread_name_prefix="sweep"),
+            recorder=Recorder(session_factory=deps.session_factory, settings=deps.settings),
+        )
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Finish the sends under way, then record them."""
+        self.pool.shutdown(wait=wait)
+        self.recorder.close(wait=wait)
+
+
+def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
     """A scheduler whose first sweep runs at once, so what fell due while down goes out."""
     scheduler = BackgroundScheduler(timezone="UTC")
     # APScheduler ticks on the wall clock; what is due is decided by deps.now() in the sweep.
     started = datetime.now(UTC)
-    # Reminders due together go out together, each on its own thread (and DB session).
-    senders = ThreadPoolExecutor(max_workers=SENDER_THREADS, thread_name_prefix="sweep")
     scheduler.add_job(
         jobs.sweep_due,
         "interval",
-        args=[deps, senders],
+        args=[deps, senders.pool, senders.recorder],
         seconds=deps.settings.tick.total_seconds(),
         next_run_time=started,
         id="sweep",

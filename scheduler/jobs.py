@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from bot.db.models import ProcessedEvent
 from bot.deps import Deps
-from bot.services.reminders import Sent, sweep
+from bot.services.reminders import Recorder, Sent, sweep
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +18,14 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=2)
 
 
-def sweep_due(deps: Deps, senders: Executor | None = None) -> list[Sent]:
+def sweep_due(
+    deps: Deps, senders: Executor | None = None, recorder: Recorder | None = None
+) -> list[Sent]:
     """One tick: claim what is due now and send it; returns what was sent.
 
     With ``senders`` the tick only claims, and the sends run on those threads, so a tick never
-    waits for the last tick's Web API calls. Safe in several processes at once: the sweep
+    waits for the last tick's Web API calls; with a ``recorder`` too, the senders hand what
+    they sent to it to record in batches. Safe in several processes at once: the sweep
     claims its work in the database.
     """
     return sweep(
@@ -31,6 +34,7 @@ def sweep_due(deps: Deps, senders: Executor | None = None) -> list[Sent]:
         settings=deps.settings,
         now=deps.now(),
         executor=senders,
+        recorder=recorder,
         wait=senders is None,
         clock=deps.clock,
     )

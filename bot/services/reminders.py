@@ -1,10 +1,11 @@
 """The sweep that sends due reminders exactly once, even across crashes and replicas.
 
-1. Claim: one atomic UPDATE marks the due crises with this sweep's token and hides them
-   from other sweeps for a lease (PostgreSQL skips rows another replica has locked).
-2. For each claimed crisis, record the reminder it owes in ``reminders`` (the outbox) and
-   commit, then send it with the reminder's key in the message metadata.
-3. Mark it sent and move the crisis on.
+1. Claim: the due crises, in due order, are marked with this sweep's token and hidden from
+   other sweeps for a lease (PostgreSQL skips rows another replica has locked).
+2. For each claimed crisis, renew the lease, record the reminder it owes in ``reminders``
+   (the outbox) and commit, then send it with the reminder's key in the message metadata.
+3. Mark it sent and move the crisis on: in the scheduler, the ``Recorder`` does that for many
+   reminders in one transaction while the senders go on to the next.
 
 A sweep that dies between 2 and 3 leaves an unsent outbox row. When the lease runs out, the
 next sweep finds that row, asks Slack whether a message with its key is already there, and
@@ -14,6 +15,8 @@ sends only if not: no reminder is lost and none goes out twice.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -22,13 +25,13 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import domain, messages
 from bot.blocks.card import card_text, crisis_card, nag_blocks
 from bot.config import Settings
 from bot.db.models import Crisis, Reminder
+from bot.db.upsert import insert_or_skip
 from bot.durations import format_duration
 from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
@@ -117,6 +120,7 @@ def sweep(
     settings: Settings,
     now: datetime,
     executor: Executor | None = None,
+    recorder: Recorder | None = None,
     wait: bool = True,
     clock: Callable[[], datetime] | None = None,
 ) -> list[Sent]:
@@ -125,24 +129,40 @@ def sweep(
     With an ``executor``, claimed crises are handled in parallel: a thousand nags due in the
     same second should not wait on each other's Web API round trips. With ``wait=False`` the
     sweep only claims and hands the sending to the executor, so the next tick can claim what
-    falls due meanwhile instead of waiting for this tick's sends; it then returns nothing.
+    falls due meanwhile instead of waiting for this tick's sends; it then returns nothing, and
+    with a ``recorder`` the senders leave recording what they sent to it.
     """
     token = uuid.uuid4().hex
     # Leases are counted from when they are taken: a send may wait in the queue after the tick.
     lease_clock = clock or (lambda: now)
+    hand_over = recorder is not None and executor is not None and not wait
 
     def handle(crisis_id: int) -> list[Sent]:
         # Claimed in due order, sent in due order: the place in line is taken now.
         with slack.keep_place(), session_factory() as session:
-            return _send_due(
-                session,
-                slack=slack,
-                settings=settings,
-                crisis_id=crisis_id,
-                now=now,
-                token=token,
-                clock=lease_clock,
-            )
+            sent: list[Sent] = []
+            # Several reminders can be due at once (an overdue nag and the escalation); each
+            # goes once. The claim stays on the crisis until the last is recorded.
+            for _ in range(4):
+                posted = _send_next(
+                    session,
+                    slack=slack,
+                    settings=settings,
+                    crisis_id=crisis_id,
+                    now=now,
+                    token=token,
+                    clock=lease_clock,
+                )
+                if posted is None:
+                    return sent
+                sent.append(Sent(crisis_id, posted.due.kind, now))
+                if hand_over:
+                    assert recorder is not None and executor is not None
+                    recorder.put(posted, again=partial(executor.submit, handle, crisis_id))
+                    return sent
+                if not record_sent(session, [posted], settings=settings):
+                    return sent
+            return sent
 
     sent: list[Sent] = []
     for _ in range(MAX_BATCHES):
@@ -165,7 +185,19 @@ def _log_failure(future: Future[list[Sent]]) -> None:
         log.error("sending a reminder failed", exc_info=error)
 
 
-def _send_due(
+@dataclass(frozen=True)
+class Posted:
+    """A reminder that is in Slack (sent now, or found there) and still to be recorded."""
+
+    crisis_id: int
+    token: str
+    due: Due
+    reminder_id: int
+    version: int
+    at: datetime
+
+
+def _send_next(
     session: Session,
     *,
     slack: SlackPort,
@@ -174,76 +206,57 @@ def _send_due(
     now: datetime,
     token: str,
     clock: Callable[[], datetime],
-) -> list[Sent]:
-    sent: list[Sent] = []
-    # Several reminders can be due at once (an overdue nag and the escalation); each goes once.
-    # The lease from the claim stays on the row until the loop ends, so no other sweep joins in.
+) -> Posted | None:
+    """Send the crisis's next due reminder; None when nothing more is due (claim released),
+    the claim is no longer ours, or Slack failed (retried later)."""
     for _ in range(4):
-        crisis = session.get(Crisis, crisis_id)
-        if crisis is None or crisis.claimed_by != token:
-            return sent  # another sweep took over after our lease ran out
+        # Renew the lease and read the crisis in one statement, only if the claim is still
+        # ours: another sweep that took over after it ran out does the sending. Until the
+        # commit below, the outbox row and the lease go together.
+        crisis = session.scalars(
+            update(Crisis)
+            .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
+            .values(next_check_at=clock() + CLAIM_LEASE)
+            .returning(Crisis)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).one_or_none()
+        if crisis is None:
+            session.rollback()
+            return None
         due = next_reminder(crisis, settings, now)
         if due is None or due.at > now:
             crisis.next_check_at = due.at if due else None
             crisis.claimed_by = None
             session.commit()
-            return sent
+            return None
         try:
-            if due.kind == FINISH_POSTS:
-                finish_posts(
-                    session=session, slack=slack, settings=settings, crisis=crisis, now=now
-                )
-                continue
-            if due.kind == FINISH_DECLARE:
-                finish_declaration(
-                    session=session,
-                    slack=slack,
-                    settings=settings,
-                    crisis=crisis,
-                    now=now,
-                    resuming=True,
-                )
-                continue
-            reminder = _outbox_row(session, crisis, due, token=token, now=now)
-            if reminder.sent_at is None:
-                version = crisis.version
-                # Renew the lease in the same transaction as the outbox row, only if the claim
-                # is still ours: another sweep that took over after it ran out does the sending.
-                renewed = session.execute(
-                    update(Crisis)
-                    .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
-                    .values(next_check_at=clock() + CLAIM_LEASE)
-                    .execution_options(synchronize_session=False)
-                )
-                if not getattr(renewed, "rowcount", 1):
-                    session.rollback()
-                    return sent
+            if due.kind in (FINISH_POSTS, FINISH_DECLARE):
                 session.commit()  # never hold a transaction open across a Slack call
-                posted = _deliver(crisis, due, reminder, slack=slack, settings=settings, now=now)
-                reminder.sent_at = now
-                sent.append(Sent(crisis_id, due.kind, now))
-                if posted:
-                    log.info("crisis %s: %s sent", crisis_id, due.kind)
+                if due.kind == FINISH_POSTS:
+                    finish_posts(
+                        session=session, slack=slack, settings=settings, crisis=crisis, now=now
+                    )
                 else:
-                    log.info("crisis %s: %s was already in Slack", crisis_id, due.kind)
-                session.refresh(crisis)
-                if crisis.version != version:
-                    # An update, hand-over or closure came in meanwhile and rescheduled the
-                    # crisis itself; record the send, not the state of an old commitment.
-                    session.commit()
-                    return sent
-            _mark_sent(session, crisis, due, settings=settings, now=now)
-            upcoming = next_reminder(crisis, settings, now)
-            if upcoming is None or upcoming.at > now:
-                # Nothing more due: release the claim in the same commit (one fewer per send).
-                crisis.next_check_at = upcoming.at if upcoming else None
-                crisis.claimed_by = None
-                session.commit()
-                return sent
-            session.commit()
-        except ClaimedElsewhere:
-            session.rollback()
-            return sent
+                    finish_declaration(
+                        session=session,
+                        slack=slack,
+                        settings=settings,
+                        crisis=crisis,
+                        now=now,
+                        resuming=True,
+                    )
+                continue
+            outbox = _outbox_row(session, crisis, due, token=token, now=now)
+            session.commit()  # never hold a transaction open across a Slack call
+            posted = Posted(crisis_id, token, due, outbox.id, crisis.version, now)
+            if outbox.sent:
+                return posted  # sent and recorded, but the crisis was not moved on
+            count = _deliver(crisis, due, outbox, slack=slack, settings=settings, now=now)
+            if count:
+                log.info("crisis %s: %s sent", crisis_id, due.kind)
+            else:
+                log.info("crisis %s: %s was already in Slack", crisis_id, due.kind)
+            return posted
         except SlackFailure as failure:
             log.warning("crisis %s: %s failed: %s", crisis_id, due.kind, failure)
             session.rollback()
@@ -253,33 +266,166 @@ def _send_due(
                 .values(next_check_at=now + RETRY_AFTER_FAILURE, claimed_by=None)
             )
             session.commit()
-            return sent
-    return sent
+            return None
+    return None
 
 
-class ClaimedElsewhere(Exception):
-    """Another sweep recorded this reminder first; it does the sending."""
+def record_sent(session: Session, batch: list[Posted], *, settings: Settings) -> list[Posted]:
+    """Record reminders that are in Slack, all in one transaction, and move their crises on;
+    returns those whose crisis has another reminder due already (its claim is kept)."""
+    # Writing first takes SQLite's write lock, and the crises are read FOR UPDATE on
+    # PostgreSQL: nothing can change them between this read and the write below.
+    session.execute(update(Reminder), [{"id": p.reminder_id, "sent_at": p.at} for p in batch])
+    crises = {
+        crisis.id: crisis
+        for crisis in session.scalars(
+            select(Crisis)
+            .where(Crisis.id.in_({p.crisis_id for p in batch}))
+            .order_by(Crisis.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    more = []
+    for posted in batch:
+        crisis = crises.get(posted.crisis_id)
+        # Taken over by another sweep, or an update, hand-over or closure came in meanwhile
+        # and rescheduled the crisis itself: record the send, not the state of an old one.
+        if crisis is None or crisis.claimed_by != posted.token:
+            continue
+        if crisis.version != posted.version:
+            continue
+        _mark_sent(session, crisis, posted.due, settings=settings, now=posted.at)
+        upcoming = next_reminder(crisis, settings, posted.at)
+        if upcoming is None or upcoming.at > posted.at:
+            crisis.next_check_at = upcoming.at if upcoming else None
+            crisis.claimed_by = None
+        else:
+            more.append(posted)
+    session.commit()
+    return more
 
 
-def _outbox_row(
-    session: Session, crisis: Crisis, due: Due, *, token: str, now: datetime
-) -> Reminder:
+class Recorder:
+    """Records what the sweep's senders sent, many reminders to a transaction, on a thread
+    of its own: the senders go straight on to the next reminder.
+
+    A reminder is in Slack before it is recorded here. If the process dies in between, the
+    outbox row stays unsent and the claim's lease runs out; the next sweep finds the message
+    by its key and records it without sending it again.
+    """
+
+    def __init__(
+        self,
+        *,
+        session_factory: Callable[[], Session],
+        settings: Settings,
+        max_batch: int = 200,
+    ) -> None:
+        self._session_factory = session_factory
+        self._settings = settings
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[Posted, Callable[[], object]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="sweep-recorder", daemon=True)
+        self._thread.start()
+
+    def put(self, posted: Posted, *, again: Callable[[], object]) -> None:
+        """Record ``posted`` soon; ``again`` is called if its crisis has more due already."""
+        self._queue.put((posted, again))
+
+    def close(self, *, wait: bool = True) -> None:
+        """Record what is queued, then stop."""
+        self._queue.put(None)
+        if wait:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            try:
+                self._record(batch)
+            except Exception:
+                # Never let the recorder die: what it missed, the next sweep finds by its key.
+                log.exception("recording sent reminders failed")
+            if stop:
+                return
+
+    def _record(self, batch: list[tuple[Posted, Callable[[], object]]]) -> None:
+        again = {id(posted): then for posted, then in batch}
+        try:
+            more = self._record_all([posted for posted, _ in batch])
+        except Exception:
+            log.exception("recording %s sent reminders failed; recording one by one", len(batch))
+            more = []
+            for posted, _ in batch:
+                try:
+                    more.extend(self._record_all([posted]))
+                except Exception:
+                    # The lease runs out and the next sweep finds it in Slack by its key.
+                    log.exception(
+                        "recording crisis %s's %s failed", posted.crisis_id, posted.due.kind
+                    )
+        for posted in more:
+            try:
+                again[id(posted)]()
+            except RuntimeError:
+                # The senders are shutting down: leave it to the next sweep, due now.
+                self._release(posted)
+
+    def _record_all(self, batch: list[Posted]) -> list[Posted]:
+        with self._session_factory() as session:
+            return record_sent(session, batch, settings=self._settings)
+
+    def _release(self, posted: Posted) -> None:
+        with self._session_factory() as session:
+            session.execute(
+                update(Crisis)
+                .where(Crisis.id == posted.crisis_id, Crisis.claimed_by == posted.token)
+                .values(next_check_at=posted.at, claimed_by=None)
+            )
+            session.commit()
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """A reminder's outbox row, as the send needs it."""
+
+    id: int
+    attempts: int
+    claimed_at: datetime
+    sent: bool
+
+
+def _outbox_row(session: Session, crisis: Crisis, due: Due, *, token: str, now: datetime) -> Outbox:
     """The outbox row for this reminder: new, or left unsent by a sweep that died."""
     key = dict(crisis_id=crisis.id, kind=due.kind, due_at=due.at, version=crisis.version)
-    reminder = session.scalars(select(Reminder).filter_by(**key)).first()
-    if reminder is None:
-        reminder = Reminder(
-            **key, recipient=crisis.owner_id, claimed_by=token, claimed_at=now, attempts=1
-        )
-        session.add(reminder)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise ClaimedElsewhere from None
-        return reminder
+    new_id = session.scalar(
+        insert_or_skip(session, Reminder)
+        .values(**key, recipient=crisis.owner_id, claimed_by=token, claimed_at=now, attempts=1)
+        .returning(Reminder.id)
+    )
+    if new_id is not None:
+        return Outbox(new_id, 1, now, sent=False)
+    # The lease renewed with it keeps other sweeps off this crisis until we commit.
+    reminder = session.scalars(select(Reminder).filter_by(**key)).one()
     reminder.attempts += 1
     reminder.claimed_by = token
-    return reminder
+    return Outbox(reminder.id, reminder.attempts, reminder.claimed_at, reminder.sent_at is not None)
 
 
 def _messages(
@@ -319,7 +465,7 @@ def _messages(
 def _deliver(
     crisis: Crisis,
     due: Due,
-    reminder: Reminder,
+    reminder: Outbox,
     *,
     slack: SlackPort,
     settings: Settings,

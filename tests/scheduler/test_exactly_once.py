@@ -1,14 +1,15 @@
 """Each reminder goes out exactly once: across a crash at any point, and across sweeps at once."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-from bot.db.models import Crisis, Reminder
+from bot.db.models import Crisis, Reminder, TimelineEvent
 from bot.services import reminders
 from sandbox import Emulator
+from scheduler.factory import Senders
 from scheduler.jobs import sweep_due
 from tests.conftest import Clock
 from tests.harness import Bot
@@ -72,22 +73,24 @@ def test_killed_before_sending_sends_once_the_lease_runs_out(
     assert len(overdue_dms(emulator)) == 1
 
 
-def test_sweeps_running_at_once_send_each_reminder_once(
-    bot: Bot, emulator: Emulator, clock: Clock
+@pytest.mark.parametrize("recorder", [False, True], ids=["senders-record", "recorder"])
+def test_sweeps_running_at_once_send_each_reminder_once_and_record_it(
+    bot: Bot, emulator: Emulator, clock: Clock, recorder: bool
 ) -> None:
     for number in range(12):
         bot.command(f"new Customer {number}: down sev1")
     clock.advance(minutes=31)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(3)
 
     def run() -> None:
+        # Each sweep hands its claims to its own sender threads, as the scheduler job does,
+        # and they record what they sent themselves or leave it to the recorder.
+        senders = Senders.start(bot.deps)
         barrier.wait()
-        # Each sweep hands its claims to its own sender threads, as the scheduler job does;
-        # leaving the block waits for them.
-        with ThreadPoolExecutor(max_workers=4) as senders:
-            sweep_due(bot.deps, senders)
+        sweep_due(bot.deps, senders.pool, senders.recorder if recorder else None)
+        senders.shutdown()  # the sends finished, then recorded
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -96,8 +99,12 @@ def test_sweeps_running_at_once_send_each_reminder_once(
     assert len(texts) == 12
     assert sorted(t.split("*")[1] for t in texts) == sorted(f"Customer {n}" for n in range(12))
     with bot.deps.session_factory() as session:
-        assert [c.nags_sent for c in session.query(Crisis)] == [1] * 12
+        for crisis in session.query(Crisis):
+            assert crisis.nags_sent == 1 and crisis.claimed_by is None
+            assert crisis.last_nag_at == clock.current
+            assert crisis.next_check_at == clock.current + bot.deps.settings.nag_every
         assert session.query(Reminder).filter(Reminder.sent_at.is_(None)).count() == 0
+        assert session.query(TimelineEvent).filter_by(kind="nag_sent").count() == 12
 
 
 def test_an_update_killed_halfway_is_finished_by_the_sweep_once(
@@ -168,3 +175,27 @@ def test_claims_come_back_in_the_order_they_fell_due(bot: Bot, clock: Clock) -> 
         assert reminders.claim_due(session, now=now, token="t1") == expected
     with bot.deps.session_factory() as session:
         assert reminders.claim_due(session, now=now, token="t2") == []  # all claimed
+
+
+def test_a_send_the_recorder_could_not_record_is_not_sent_again(
+    bot: Bot, emulator: Emulator, overdue: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_down(*args: object, **kwargs: object) -> list[object]:
+        raise OperationalError("UPDATE reminders", {}, Exception("server closed the connection"))
+
+    senders = Senders.start(bot.deps)
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "record_sent", database_down)
+        sweep_due(bot.deps, senders.pool, senders.recorder)
+        senders.shutdown()
+    assert len(overdue_dms(emulator)) == 1
+    with bot.deps.session_factory() as session:
+        assert session.query(Crisis).one().nags_sent == 0  # not recorded
+    assert bot.sweep() == []  # the claim's lease still hides it
+    overdue.advance(seconds=reminders.CLAIM_LEASE.total_seconds() + 1)
+    assert [s.kind for s in bot.sweep()] == ["overdue"]
+    assert len(overdue_dms(emulator)) == 1  # found in Slack by its key, not sent again
+    with bot.deps.session_factory() as session:
+        assert session.query(Crisis).one().nags_sent == 1
+        (row,) = session.query(Reminder).filter_by(kind="overdue").all()
+        assert row.attempts == 2 and row.sent_at is not None

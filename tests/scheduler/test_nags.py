@@ -8,7 +8,8 @@ from bot.config import Settings
 from bot.db.models import Crisis, TimelineEvent
 from bot.db.session import SessionFactory
 from sandbox import Emulator
-from scheduler.factory import build_scheduler
+from scheduler.factory import Senders, build_scheduler
+from scheduler.jobs import sweep_due
 from tests.conftest import Clock, make_settings
 from tests.harness import Bot
 
@@ -170,7 +171,8 @@ def test_the_apscheduler_job_sweeps_every_tick(
     bot = Bot(settings=settings, session_factory=session_factory, clock=clock, emulator=emulator)
     try:
         bot.command("new Acme Corp: dashboards empty sev1")
-        scheduler = build_scheduler(bot.deps)
+        senders = Senders.start(bot.deps)
+        scheduler = build_scheduler(bot.deps, senders)
         scheduler.start()
         try:
             clock.advance(minutes=31)
@@ -178,5 +180,35 @@ def test_the_apscheduler_job_sweeps_every_tick(
             assert "has not been posted" in nags(emulator)[0]
         finally:
             scheduler.shutdown(wait=True)
+            senders.shutdown()
+        with bot.deps.session_factory() as session:
+            crisis = session.query(Crisis).one()
+            # Recorded by the recorder: the crisis moved on to its next nag.
+            assert crisis.nags_sent == 1 and crisis.claimed_by is None
+            assert crisis.next_check_at == crisis.last_nag_at + settings.nag_every
     finally:
         bot.close()
+
+
+def test_the_scheduler_senders_send_what_fell_due_together_in_one_sweep(
+    bot: Bot, emulator: Emulator, clock: Clock, channel: str
+) -> None:
+    assert sweep_at(bot, clock, minutes=20) == ["heads_up"]
+    # Down for 45 minutes: an overdue nag and the escalation are due at the same sweep. The
+    # recorder records the nag, and hands the crisis straight back for the escalation.
+    clock.current = clock.current + timedelta(minutes=45)
+    senders = Senders.start(bot.deps)
+    try:
+        sweep_due(bot.deps, senders.pool, senders.recorder)
+        emulator.wait_for(lambda: len(emulator.messages(ESCALATIONS)) == 1, timeout=10)
+    finally:
+        senders.shutdown()
+    assert [n for n in nags(emulator) if "has not been posted" in n] == [nags(emulator)[-1]]
+    assert "I have escalated" in emulator.messages(channel)[-1].text
+    with bot.deps.session_factory() as session:
+        crisis = session.query(Crisis).one()
+        assert crisis.nags_sent == 1 and crisis.escalated_at == clock.current
+        assert crisis.claimed_by is None
+        assert crisis.next_check_at == clock.current + bot.deps.settings.nag_every
+        kinds = [e.kind for e in session.query(TimelineEvent).order_by(TimelineEvent.id)]
+    assert kinds == ["declared", "heads_up_sent", "nag_sent", "escalated"]

@@ -57,6 +57,9 @@ RETRY_AFTER_FAILURE = timedelta(seconds=60)
 CLAIM_BATCH = 2000
 # One tick keeps claiming while whole batches come back, up to this many.
 MAX_BATCHES = 20
+# Reminders one crisis can owe at once, resumed steps included; past this, the lease runs out
+# and the next sweep goes on.
+MAX_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -137,13 +140,13 @@ def sweep(
     lease_clock = clock or (lambda: now)
     hand_over = recorder is not None and executor is not None and not wait
 
-    def handle(crisis_id: int) -> list[Sent]:
+    def handle(crisis_id: int, done: int = 0) -> list[Sent]:
         # Claimed in due order, sent in due order: the place in line is taken now.
         with slack.keep_place(), session_factory() as session:
             sent: list[Sent] = []
             # Several reminders can be due at once (an overdue nag and the escalation); each
             # goes once. The claim stays on the crisis until the last is recorded.
-            for _ in range(4):
+            for step in range(done, MAX_AT_ONCE):
                 posted = _send_next(
                     session,
                     slack=slack,
@@ -157,12 +160,16 @@ def sweep(
                     return sent
                 sent.append(Sent(crisis_id, posted.due.kind, now))
                 if hand_over:
-                    assert recorder is not None and executor is not None
-                    recorder.put(posted, again=partial(executor.submit, handle, crisis_id))
+                    assert recorder is not None
+                    recorder.put(posted, again=partial(submit, crisis_id, step + 1))
                     return sent
                 if not record_sent(session, [posted], settings=settings):
                     return sent
             return sent
+
+    def submit(crisis_id: int, done: int = 0) -> None:
+        assert executor is not None
+        executor.submit(handle, crisis_id, done).add_done_callback(_log_failure)
 
     sent: list[Sent] = []
     for _ in range(MAX_BATCHES):
@@ -170,7 +177,7 @@ def sweep(
             ids = claim_due(session, now=now, token=token)
         if executor is not None and not wait:
             for crisis_id in ids:
-                executor.submit(handle, crisis_id).add_done_callback(_log_failure)
+                submit(crisis_id)
         else:
             for batch in executor.map(handle, ids) if executor else map(handle, ids):
                 sent.extend(batch)
@@ -209,7 +216,7 @@ def _send_next(
 ) -> Posted | None:
     """Send the crisis's next due reminder; None when nothing more is due (claim released),
     the claim is no longer ours, or Slack failed (retried later)."""
-    for _ in range(4):
+    for _ in range(MAX_AT_ONCE):
         # Renew the lease and read the crisis in one statement, only if the claim is still
         # ours: another sweep that took over after it ran out does the sending. Until the
         # commit below, the outbox row and the lease go together.

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -199,3 +200,37 @@ def test_a_send_the_recorder_could_not_record_is_not_sent_again(
         assert session.query(Crisis).one().nags_sent == 1
         (row,) = session.query(Reminder).filter_by(kind="overdue").all()
         assert row.attempts == 2 and row.sent_at is not None
+
+
+def test_the_recorder_records_what_queued_meanwhile_in_one_transaction(
+    bot: Bot, emulator: Emulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(6):
+        bot.command(f"new Customer {number}: down sev1")
+    clock.advance(minutes=31)
+    senders = Senders.start(bot.deps)
+    handed: list[int] = []
+    batches: list[int] = []
+    all_handed = threading.Event()
+    real_put, real_record = senders.recorder.put, reminders.record_sent
+
+    def put(posted: reminders.Posted, **kwargs: Any) -> None:
+        real_put(posted, **kwargs)
+        handed.append(posted.crisis_id)
+        if len(handed) == 6:
+            all_handed.set()
+
+    def record(session: Any, batch: list[reminders.Posted], **kwargs: Any) -> Any:
+        # The first batch takes long enough for the other five to queue behind it.
+        assert all_handed.wait(timeout=30)
+        batches.append(len(batch))
+        return real_record(session, batch, **kwargs)
+
+    monkeypatch.setattr(senders.recorder, "put", put)
+    monkeypatch.setattr(reminders, "record_sent", record)
+    sweep_due(bot.deps, senders.pool, senders.recorder)
+    senders.shutdown()
+    assert batches == [1, 5]
+    assert len(overdue_dms(emulator)) == 6
+    with bot.deps.session_factory() as session:
+        assert [c.nags_sent for c in session.query(Crisis)] == [1] * 6

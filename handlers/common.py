@@ -55,9 +55,11 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
             stored = crises.store_declaration(
                 session=session, settings=deps.settings, request=request, now=now
             )
-        if stored is None or not stored[1]:
-            return  # refused, or a redelivered form: the first delivery does the rest
-        crisis = stored[0]
+        if stored is None:
+            return  # refused: the user has been told why
+        crisis, is_new = stored
+        if not is_new:
+            return  # a redelivered form: the first delivery does the rest
         owns_it = request.declarer_owns_it
         # From here on, whatever fails names the crisis, in the log and to the user.
         with replying_on_failure(reply, crisis_id=crisis.id):

@@ -27,7 +27,7 @@ from sandbox import Emulator
 from sandbox.inbound import sign as slack_signature
 from sandbox.inbound import slash_command_form
 from scheduler.jobs import sweep_due
-from tests.support import SIGNING_SECRET, Clock
+from tests.support import SIGNING_SECRET, Clock, event_envelope, reaction_added
 
 
 class InlineExecutor(Executor):
@@ -178,18 +178,7 @@ class Bot:
     ) -> Answer:
         """An Events API ``event_callback`` envelope."""
         self._event_seq += 1
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": "T0CRISIS",
-                "api_app_id": "A0CRISIS",
-                "type": "event_callback",
-                "event_id": event_id or f"Ev{self._event_seq:08d}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": "T0CRISIS", "user_id": "U0BOT", "is_bot": True}],
-                "event": event,
-            }
-        )
+        body = json.dumps(event_envelope(event, event_id=event_id or f"Ev{self._event_seq:08d}"))
         headers = sign(body)
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -198,16 +187,7 @@ class Bot:
     def react(self, name: str, *, user: str, channel: str, ts: str) -> Answer:
         """A person adds a reaction in Slack, and Slack tells the bot."""
         self.emulator.add_reaction(user, channel, ts, name)
-        return self.event(
-            {
-                "type": "reaction_added",
-                "user": user,
-                "reaction": name,
-                "item": {"type": "message", "channel": channel, "ts": ts},
-                "item_user": "U0BOT",
-                "event_ts": str(time.time()),
-            }
-        )
+        return self.event(reaction_added(name, user=user, channel=channel, ts=ts))
 
     def sweep(self) -> list[Any]:
         return sweep_due(self.deps)

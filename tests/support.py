@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SLACK_REFERENCE = SHARED / "slack"
@@ -24,3 +26,29 @@ class Clock:
     def advance(self, **kwargs: float) -> datetime:
         self.current += timedelta(**kwargs)
         return self.current
+
+
+def event_envelope(event: dict[str, Any], *, event_id: str) -> dict[str, Any]:
+    """The Events API ``event_callback`` envelope Slack wraps ``event`` in."""
+    return {
+        "token": "legacy",
+        "team_id": "T0CRISIS",
+        "api_app_id": "A0CRISIS",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T0CRISIS", "user_id": "U0BOT", "is_bot": True}],
+        "event": event,
+    }
+
+
+def reaction_added(name: str, *, user: str, channel: str, ts: str) -> dict[str, Any]:
+    """The ``reaction_added`` event for ``user`` reacting ``name`` to the bot's message."""
+    return {
+        "type": "reaction_added",
+        "user": user,
+        "reaction": name,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "item_user": "U0BOT",
+        "event_ts": str(time.time()),
+    }

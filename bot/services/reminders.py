@@ -267,14 +267,19 @@ def _send_next(
         except SlackFailure as failure:
             log.warning("crisis %s: %s failed: %s", crisis_id, due.kind, failure)
             session.rollback()
-            session.execute(
-                update(Crisis)
-                .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
-                .values(next_check_at=now + RETRY_AFTER_FAILURE, claimed_by=None)
-            )
-            session.commit()
+            _release(session, crisis_id, token, check_at=now + RETRY_AFTER_FAILURE)
             return None
     return None
+
+
+def _release(session: Session, crisis_id: int, token: str, *, check_at: datetime) -> None:
+    """Give up this sweep's claim, if it still holds it; the crisis is checked at ``check_at``."""
+    session.execute(
+        update(Crisis)
+        .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
+        .values(next_check_at=check_at, claimed_by=None)
+    )
+    session.commit()
 
 
 def record_sent(session: Session, batch: list[Posted], *, settings: Settings) -> list[Posted]:
@@ -298,9 +303,7 @@ def record_sent(session: Session, batch: list[Posted], *, settings: Settings) ->
         crisis = crises.get(posted.crisis_id)
         # Taken over by another sweep, or an update, hand-over or closure came in meanwhile
         # and rescheduled the crisis itself: record the send, not the state of an old one.
-        if crisis is None or crisis.claimed_by != posted.token:
-            continue
-        if crisis.version != posted.version:
+        if crisis is None or (crisis.claimed_by, crisis.version) != (posted.token, posted.version):
             continue
         _mark_sent(session, crisis, posted.due, settings=settings, now=posted.at)
         upcoming = next_reminder(crisis, settings, posted.at)
@@ -373,7 +376,7 @@ class Recorder:
                 return
 
     def _record(self, batch: list[tuple[Posted, Callable[[], object]]]) -> None:
-        again = {id(posted): then for posted, then in batch}
+        again = dict(batch)
         try:
             more = self._record_all([posted for posted, _ in batch])
         except Exception:
@@ -389,23 +392,15 @@ class Recorder:
                     )
         for posted in more:
             try:
-                again[id(posted)]()
+                again[posted]()
             except RuntimeError:
                 # The senders are shutting down: leave it to the next sweep, due now.
-                self._release(posted)
+                with self._session_factory() as session:
+                    _release(session, posted.crisis_id, posted.token, check_at=posted.at)
 
     def _record_all(self, batch: list[Posted]) -> list[Posted]:
         with self._session_factory() as session:
             return record_sent(session, batch, settings=self._settings)
-
-    def _release(self, posted: Posted) -> None:
-        with self._session_factory() as session:
-            session.execute(
-                update(Crisis)
-                .where(Crisis.id == posted.crisis_id, Crisis.claimed_by == posted.token)
-                .values(next_check_at=posted.at, claimed_by=None)
-            )
-            session.commit()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from sandbox import Emulator
 from tests.harness import sign
-from tests.support import BOT_TOKEN, SIGNING_SECRET
+from tests.support import BOT_TOKEN, SIGNING_SECRET, event_envelope, reaction_added
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -186,22 +186,6 @@ def declare_by_form(
 
 def reaction_event(bot: BotProcess, *, user: str, channel: str, ts: str, name: str) -> int:
     """A ``reaction_added`` Events API delivery, signed."""
-    body = json.dumps(
-        {
-            "token": "legacy",
-            "team_id": "T0CRISIS",
-            "api_app_id": "A0CRISIS",
-            "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:12]}",
-            "event_time": int(time.time()),
-            "event": {
-                "type": "reaction_added",
-                "user": user,
-                "reaction": name,
-                "item": {"type": "message", "channel": channel, "ts": ts},
-                "item_user": "U0BOT",
-                "event_ts": str(time.time()),
-            },
-        }
-    )
+    event = reaction_added(name, user=user, channel=channel, ts=ts)
+    body = json.dumps(event_envelope(event, event_id=f"Ev{uuid.uuid4().hex[:12]}"))
     return post_signed(f"{bot.base}/slack/events", body, "application/json")

@@ -1,6 +1,7 @@
 """Reminders driven by an injected clock: heads-up, overdue, escalation, stop, restart."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -212,3 +213,28 @@ def test_the_scheduler_senders_send_what_fell_due_together_in_one_sweep(
         assert crisis.next_check_at == clock.current + bot.deps.settings.nag_every
         kinds = [e.kind for e in session.query(TimelineEvent).order_by(TimelineEvent.id)]
     assert kinds == ["declared", "heads_up_sent", "nag_sent", "escalated"]
+
+
+def test_a_reminder_due_next_when_the_senders_stop_is_left_due_for_the_next_sweep(
+    bot: Bot, emulator: Emulator, clock: Clock, channel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sweep_at(bot, clock, minutes=20) == ["heads_up"]
+    clock.current = clock.current + timedelta(minutes=45)  # the nag and escalation both due
+    senders = Senders.start(bot.deps)
+    real_put = senders.recorder.put
+
+    def stop_then_put(posted: Any, **kwargs: Any) -> None:
+        senders.pool.shutdown(wait=False)  # the process is stopping: no new sends
+        real_put(posted, **kwargs)
+
+    monkeypatch.setattr(senders.recorder, "put", stop_then_put)
+    sweep_due(bot.deps, senders.pool, senders.recorder)
+    senders.shutdown()
+    assert emulator.messages(ESCALATIONS) == []
+    with bot.deps.session_factory() as session:
+        crisis = session.query(Crisis).one()
+        # The nag is recorded; the claim is given up with the escalation due now, not leased.
+        assert crisis.nags_sent == 1 and crisis.claimed_by is None
+        assert crisis.next_check_at == clock.current
+    assert [s.kind for s in bot.sweep()] == ["escalation"]
+    assert len(emulator.messages(ESCALATIONS)) == 1

@@ -15,7 +15,7 @@ from bot.db.models import Acknowledgement, Crisis, StatusUpdate
 from bot.durations import format_duration
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
-from bot.services.port import SlackPort, post_once
+from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import new_commitment, reschedule
 from bot.services.timeline import record
@@ -279,6 +279,7 @@ def reopen(
     settings: Settings,
     crisis: Crisis,
     actor_id: str,
+    reason: str = "",
     now: datetime,
 ) -> datetime:
     """Reopen a closed crisis and restart the clock; returns the new due time."""
@@ -290,10 +291,10 @@ def reopen(
     crisis.follow_up_due_at = None
     due = now + timedelta(seconds=crisis.cadence_seconds)
     new_commitment(crisis, settings, due=due, now=now)
-    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id)
+    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id, detail=reason.strip())
     session.commit()
     assert crisis.channel_id is not None
-    slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due))
+    slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due, reason))
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
     return due
@@ -330,7 +331,12 @@ def hand_over(
     session.commit()
     assert crisis.channel_id is not None
     slack.invite(channel=crisis.channel_id, users=[new_owner_id])
-    slack.post(channel=crisis.channel_id, text=messages.handed_over(old_owner, new_owner_id))
+    said = (
+        messages.taken_over(old_owner, new_owner_id)
+        if actor_id == new_owner_id
+        else messages.handed_over(old_owner, new_owner_id)
+    )
+    slack.post(channel=crisis.channel_id, text=said)
     slack.dm(
         user=new_owner_id,
         text=messages.new_owner_dm(
@@ -341,6 +347,185 @@ def hand_over(
         user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
     )
     refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    _done(session, settings, crisis, now)
+
+
+def add_responders(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    user_ids: list[str],
+    now: datetime,
+) -> list[str]:
+    """Make ``user_ids`` responders and invite them (a DM tells those the invite missed);
+    returns who was added. Refuses when nobody is new."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("add responders"))
+    known = [u for u in user_ids if u == crisis.owner_id or u in crisis.responders]
+    added = [u for u in user_ids if u not in known]
+    if not added:
+        raise CrisisError(messages.already_responders(known, crisis.owner_id))
+    if len(crisis.responders) + len(added) > domain.MAX_RESPONDERS:
+        raise CrisisError(messages.too_many_responders(domain.MAX_RESPONDERS))
+    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    crisis.responders = [*crisis.responders, *added]  # a new list: JSON columns track assignment
+    record(
+        session,
+        crisis,
+        kind=domain.RESPONDER_ADDED,
+        at=now,
+        actor_id=actor_id,
+        detail=",".join(added),
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    missed = slack.invite(channel=crisis.channel_id, users=added)
+    slack.post(channel=crisis.channel_id, text=messages.responders_added(actor_id, added))
+    for user in missed:
+        _tell(
+            slack,
+            user,
+            messages.added_but_not_invited(crisis.customer, crisis.channel_id, actor_id),
+        )
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
+    _done(session, settings, crisis, now)
+    return added
+
+
+def remove_responders(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    user_ids: list[str],
+    now: datetime,
+) -> None:
+    """Take ``user_ids`` off the responders and tell them; all must be responders."""
+    if crisis.owner_id in user_ids:
+        raise CrisisError(messages.cannot_remove_owner(crisis.owner_id))
+    strangers = [u for u in user_ids if u not in crisis.responders]
+    if strangers:
+        raise CrisisError(messages.not_responders(strangers, crisis.responders))
+    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    crisis.responders = [u for u in crisis.responders if u not in user_ids]
+    record(
+        session,
+        crisis,
+        kind=domain.RESPONDER_REMOVED,
+        at=now,
+        actor_id=actor_id,
+        detail=",".join(user_ids),
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(channel=crisis.channel_id, text=messages.responders_removed(actor_id, user_ids))
+    for user in user_ids:
+        _tell(slack, user, messages.removed_dm(crisis.customer, crisis.channel_id, actor_id))
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
+    _done(session, settings, crisis, now)
+
+
+def _tell(slack: SlackPort, user: str, text: str) -> None:
+    """A courtesy DM: its failure is logged, and never undoes what is recorded and posted."""
+    try:
+        slack.dm(user=user, text=text)
+    except SlackFailure as failure:
+        log.warning("could not tell %s: %s", user, failure)
+
+
+def set_severity(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    severity: str,
+    now: datetime,
+) -> None:
+    """Change the severity, and with it the cadence of the promises still to be made; the
+    update already promised to the customer keeps its time."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("change its severity"))
+    if severity == crisis.severity:
+        raise CrisisError(messages.same_severity(severity))
+    old = crisis.severity
+    every = settings.cadence(severity)
+    crisis.pending_since = now  # the sweep repairs a crash (card and topic)
+    crisis.severity = severity
+    crisis.cadence_seconds = int(every.total_seconds())
+    record(
+        session,
+        crisis,
+        kind=domain.SEVERITY_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        detail=f"{old} -> {severity}",
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(
+        channel=crisis.channel_id,
+        text=messages.severity_changed(actor_id, severity, every, crisis.next_update_due_at),
+    )
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    _done(session, settings, crisis, now)
+
+
+def set_kind(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    kind: str,
+    now: datetime,
+) -> None:
+    """Change the kind of crisis (triage after the fact); the card follows."""
+    if kind == crisis.kind:
+        raise CrisisError(messages.same_kind(kind))
+    old = crisis.kind
+    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    crisis.kind = kind
+    record(
+        session,
+        crisis,
+        kind=domain.KIND_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        detail=f"{old} -> {kind}",
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(channel=crisis.channel_id, text=messages.kind_changed(actor_id, kind))
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
     _done(session, settings, crisis, now)
 
 

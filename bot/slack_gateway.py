@@ -202,7 +202,18 @@ class SlackGateway:
         return str(data["ts"])
 
     def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        """Edit the bot's message; ``channel`` may be a user id for a DM posted to one."""
+        if channel.startswith(("U", "W")):
+            channel = self._dm_channel(channel)
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def _dm_channel(self, user: str) -> str:
+        """The id of the bot's DM with ``user`` (it never changes, so asked once)."""
+
+        def look_up() -> str:
+            return str(self._call("conversations.open", users=user)["channel"]["id"])
+
+        return self._identity_cache.get(("dm", user), look_up)
 
     def pin(self, *, channel: str, ts: str) -> None:
         try:

@@ -95,6 +95,11 @@ def commitment_blocks(crisis: Crisis) -> tuple[str, list[Block]]:
     return text, [section(text, block_id="commitment")]
 
 
+def done_blocks(text: str) -> list[Block]:
+    """A reminder whose update is posted: what happened, and no buttons left to press."""
+    return [section(text)]
+
+
 def nag_blocks(crisis: Crisis, text: str, snooze_label: str) -> list[Block]:
     """A reminder DM with the three ways out: post, snooze, hand over."""
     value = str(crisis.id)

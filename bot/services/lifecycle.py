@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import domain, messages
+from bot.blocks.card import done_blocks
 from bot.config import Settings
-from bot.db.models import Acknowledgement, Crisis, StatusUpdate
+from bot.db.models import Acknowledgement, Crisis, Reminder, ReminderMessage, StatusUpdate
 from bot.durations import format_duration
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
@@ -125,7 +126,43 @@ def post_update(
     session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
+    settle_reminders(session=session, slack=slack, crisis=crisis, status_update=status_update)
     return status_update
+
+
+def settle_reminders(
+    *, session: Session, slack: SlackPort, crisis: Crisis, status_update: StatusUpdate
+) -> None:
+    """Edit every reminder still asking for an update (heads-up, overdue DMs, escalation) to
+    say it was posted, without its buttons.
+
+    Each message is claimed in the database first (one statement, committed before any Slack
+    call), so two updates close together edit it once; a failed edit only leaves its buttons.
+    """
+    assert crisis.channel_id is not None
+    claimed = session.execute(
+        update(ReminderMessage)
+        .where(
+            ReminderMessage.done_at.is_(None),
+            ReminderMessage.reminder_id.in_(
+                select(Reminder.id).where(Reminder.crisis_id == crisis.id)
+            ),
+        )
+        .values(done_at=status_update.posted_at)
+        .returning(ReminderMessage.channel, ReminderMessage.ts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    if not claimed:
+        return
+    text = messages.reminder_done(
+        crisis.customer, crisis.channel_id, status_update.author_id, status_update.posted_at
+    )
+    for channel, ts in claimed:
+        try:
+            slack.update(channel=channel, ts=ts, text=text, blocks=done_blocks(text))
+        except SlackFailure as failure:
+            log.warning("crisis %s: could not mark a reminder done: %s", crisis.id, failure)
 
 
 def update_key(status_update: StatusUpdate) -> str:
@@ -208,6 +245,8 @@ def finish_posts(
         session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
+    if unposted:
+        settle_reminders(session=session, slack=slack, crisis=crisis, status_update=unposted[-1])
 
 
 def owner_told_by_reply(

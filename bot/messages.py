@@ -332,6 +332,10 @@ def checked_in(customer: str, user_id: str, at: datetime) -> str:
     )
 
 
+def reopened_reply(due: datetime) -> str:
+    return f":arrows_counterclockwise: Reopened. The next update is promised by {date_token(due)}."
+
+
 def already_checked_in(at: datetime) -> str:
     return f":information_source: The check-in was already recorded {date_token(at)}."
 

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from bot import domain, messages
 from bot.blocks.card import done_blocks
 from bot.config import Settings
-from bot.db.models import Acknowledgement, Crisis, Reminder, ReminderMessage, StatusUpdate
+from bot.db.models import (
+    Acknowledgement,
+    Crisis,
+    Reminder,
+    ReminderMessage,
+    StatusUpdate,
+    TimelineEvent,
+)
 from bot.durations import format_duration
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
@@ -376,12 +383,13 @@ def hand_over(
         else messages.handed_over(old_owner, new_owner_id)
     )
     slack.post(channel=crisis.channel_id, text=said)
-    slack.dm(
-        user=new_owner_id,
-        text=messages.new_owner_dm(
-            crisis.customer, crisis.channel_id, old_owner, crisis.next_update_due_at
-        ),
-    )
+    if actor_id != new_owner_id:  # who took it over is told in the reply to their click
+        slack.dm(
+            user=new_owner_id,
+            text=messages.new_owner_dm(
+                crisis.customer, crisis.channel_id, old_owner, crisis.next_update_due_at
+            ),
+        )
     slack.dm(
         user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
     )
@@ -599,6 +607,28 @@ def set_cadence(
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
     return due
+
+
+def check_in(
+    *, session: Session, crisis: Crisis, actor_id: str, now: datetime
+) -> tuple[datetime, bool]:
+    """Record that the owner checked in with the customer after closure, once per closure;
+    (when it was recorded, whether just now)."""
+    since = crisis.closed_at or crisis.declared_at
+    earlier = session.scalars(
+        select(TimelineEvent)
+        .where(
+            TimelineEvent.crisis_id == crisis.id,
+            TimelineEvent.kind == domain.CHECKED_IN,
+            TimelineEvent.at >= since,
+        )
+        .order_by(TimelineEvent.id)
+    ).first()
+    if earlier is not None:
+        return earlier.at, False
+    record(session, crisis, kind=domain.CHECKED_IN, at=now, actor_id=actor_id)
+    session.commit()
+    return now, True
 
 
 def snooze(

@@ -28,7 +28,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot import domain, messages
-from bot.blocks.card import card_text, crisis_card, nag_blocks
+from bot.blocks.card import (
+    card_text,
+    crisis_card,
+    escalation_blocks,
+    follow_up_blocks,
+    nag_blocks,
+)
 from bot.config import Settings
 from bot.db.models import Crisis, Reminder, ReminderMessage
 from bot.db.upsert import insert_or_skip
@@ -465,15 +471,17 @@ def _messages(
             text = messages.escalation(
                 crisis.customer, channel, crisis.owner_id, crisis.next_update_due_at, late
             )
-            out.append(Outgoing("escalation", settings.escalation_channel, text))
+            blocks = escalation_blocks(crisis, text)
+            out.append(Outgoing("escalation", settings.escalation_channel, text, blocks))
         # An escalation is internal: never shown where the customer can read it.
         if channel and not slack.is_shared(channel=channel):
-            out.append(Outgoing("note", channel, messages.escalation_note(late)))
+            note = messages.escalation_note(late)
+            out.append(Outgoing("note", channel, note, escalation_blocks(crisis, note)))
         return out
     if due.kind == FOLLOW_UP:
         assert crisis.closed_at is not None
         text = messages.follow_up(crisis.customer, channel, crisis.closed_at)
-        return [Outgoing("dm", crisis.owner_id, text)]
+        return [Outgoing("dm", crisis.owner_id, text, follow_up_blocks(crisis, text))]
     raise ValueError(f"unknown reminder kind {due.kind}")
 
 

@@ -201,6 +201,26 @@ def handle_hand_over_submission(
     )
 
 
+def handle_reopen_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    reason = str(_values(view).get("reason", "")).strip()
+    if not _crisis_action(None if reason else {"reason": "Say why it is being reopened."}, ack):
+        return
+    _run_on_crisis(
+        deps,
+        view,
+        user_id,
+        lifecycle.reopen,
+        action="reopen",
+        confirm=messages.reopened_reply,
+        actor_id=user_id,
+        reason=reason,
+    )
+
+
 def _run_on_crisis(
     deps: Deps,
     view: dict[str, Any],

@@ -438,7 +438,10 @@ def owner_is_bot() -> str:
 
 
 def responders_added(actor_id: str, added: list[str]) -> str:
-    return f":busts_in_silhouette: {mention(actor_id)} added {mentions(added)} as responders."
+    who = "a responder" if len(added) == 1 else "responders"
+    if added == [actor_id]:
+        return f":busts_in_silhouette: {mention(actor_id)} joined as {who} to help."
+    return f":busts_in_silhouette: {mention(actor_id)} added {mentions(added)} as {who}."
 
 
 def responders_removed(actor_id: str, removed: list[str]) -> str:

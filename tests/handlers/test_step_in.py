@@ -79,7 +79,7 @@ def test_ill_help_joins_as_a_responder_once(
     assert "U0BEN" in emulator.workspace.channels[channel].members
     assert stored(bot).responders == ["U0BEN"]
     assert "you are now a responder" in replies(emulator, "U0BEN")[-1]
-    assert "added <@U0BEN> as responders" in emulator.messages(channel)[-1].text
+    assert "<@U0BEN> joined as a responder to help" in emulator.messages(channel)[-1].text
     bot.click(
         "escalation_help", crisis_id, user="U0BEN", channel=ESCALATIONS, message_ts=escalation.ts
     )

@@ -16,11 +16,15 @@ USAGE = {
     "update": "`/crisis update <what changed and what happens next>`",
     "close": "`/crisis close <how it was resolved>`",
     "owner": "`/crisis owner @someone`",
+    "add": "`/crisis add @someone [@someone…]`",
+    "remove": "`/crisis remove @someone [@someone…]`",
     "every": "`/crisis every <duration>`, for example `/crisis every 30m`",
+    "severity": "`/crisis severity sev1|sev2|sev3|sev4`",
+    "kind": "`/crisis kind <kind>`, for example `/crisis kind service outage`",
     "ack": "`/crisis ack`",
     "status": "`/crisis status`",
-    "reopen": "`/crisis reopen`",
-    "list": "`/crisis list`",
+    "reopen": "`/crisis reopen <why>`",
+    "list": "`/crisis list`, or `/crisis list mine` for yours",
     "help": "`/crisis help`",
 }
 
@@ -40,7 +44,11 @@ def help_text() -> str:
             f"• {USAGE['update']}: post a status update and renew the commitment",
             f"• {USAGE['ack']}: acknowledge (or react with the ack emoji on the card)",
             f"• {USAGE['owner']}: hand the crisis over",
+            f"• {USAGE['add']}: add responders (invited to the channel)",
+            f"• {USAGE['remove']}: remove responders",
             f"• {USAGE['every']}: change how often the customer gets an update",
+            f"• {USAGE['severity']}: change the severity (and the update cadence with it)",
+            f"• {USAGE['kind']}: change the kind of crisis",
             f"• {USAGE['close']}: close it and schedule a check-in with the customer",
             f"• {USAGE['status']}: the card and the timeline",
             f"• {USAGE['reopen']}: reopen a closed crisis",
@@ -61,6 +69,16 @@ def unknown_subcommand(word: str) -> str:
 
 def bad_duration(problem: str) -> str:
     return f":warning: {escape(problem)}\nUsage: {USAGE['every']}"
+
+
+def bad_severity(text: str) -> str:
+    shown = f"`{escape(text[:40])}` is not a severity. " if text else ""
+    return f"{shown}Pick one of {', '.join(f'`{s}`' for s in SEVERITIES)}."
+
+
+def bad_kind(text: str, labels: list[str]) -> str:
+    shown = f"I don't know the kind `{escape(text[:60])}`." if text else "Say which kind."
+    return f":warning: {shown} Pick one of: {', '.join(labels)}.\nUsage: {USAGE['kind']}"
 
 
 def not_in_crisis_channel(command: str) -> str:
@@ -248,6 +266,14 @@ def update_recorded(due: datetime) -> str:
     return f":white_check_mark: Update posted. The next one is promised by {date_token(due)}."
 
 
+def reminder_done(customer: str, channel_id: str, author_id: str, at: datetime) -> str:
+    """What a reminder DM or escalation says once the update it asked for is posted."""
+    return (
+        f":white_check_mark: Done: update to *{safe(customer, 80)}* posted"
+        f" {date_token(at, style='{time}')} by {mention(author_id)} in <#{channel_id}>."
+    )
+
+
 def update_empty() -> str:
     return (
         ":warning: An update needs some text: what changed, what you are doing, what comes"
@@ -299,6 +325,21 @@ def snoozed(until: datetime) -> str:
     )
 
 
+def checked_in(customer: str, user_id: str, at: datetime) -> str:
+    return (
+        f":white_check_mark: {mention(user_id)} checked in with *{safe(customer, 80)}*"
+        f" {date_token(at)}. Recorded on the crisis timeline."
+    )
+
+
+def reopened_reply(due: datetime) -> str:
+    return f":arrows_counterclockwise: Reopened. The next update is promised by {date_token(due)}."
+
+
+def already_checked_in(at: datetime) -> str:
+    return f":information_source: The check-in was already recorded {date_token(at)}."
+
+
 def follow_up(customer: str, channel_id: str, closed_at: datetime) -> str:
     return (
         f":handshake: Time to check in with *{safe(customer, 80)}*: the crisis was resolved"
@@ -343,10 +384,11 @@ def already_closed() -> str:
     return ":information_source: This crisis is already closed. Use `/crisis reopen` to reopen it."
 
 
-def reopened(actor_id: str, due: datetime) -> str:
+def reopened(actor_id: str, due: datetime, reason: str = "") -> str:
+    why = f"\n*Why:* {safe(reason, 1500)}" if reason.strip() else ""
     return (
         f":arrows_counterclockwise: Reopened by {mention(actor_id)}. Next update promised by"
-        f" {date_token(due)}."
+        f" {date_token(due)}.{why}"
     )
 
 
@@ -354,6 +396,18 @@ def handed_over(old_id: str, new_id: str) -> str:
     return (
         f":busts_in_silhouette: {mention(new_id)} now owns this crisis"
         f" (handed over by {mention(old_id)})."
+    )
+
+
+def taken_over(old_id: str, new_id: str) -> str:
+    return f":busts_in_silhouette: {mention(new_id)} took over this crisis from {mention(old_id)}."
+
+
+def took_over_reply(customer: str, channel_id: str, due: datetime | None) -> str:
+    when = f" The next update is promised by {date_token(due)}." if due else ""
+    return (
+        f":busts_in_silhouette: You now own the crisis for *{safe(customer, 80)}*"
+        f" (<#{channel_id}>).{when} Reminders come to you from now on."
     )
 
 
@@ -380,6 +434,117 @@ def owner_is_bot() -> str:
     return ":warning: A bot can't own a crisis; hand it to a person.\nUsage: " + USAGE["owner"]
 
 
+# Responders
+
+
+def responders_added(actor_id: str, added: list[str]) -> str:
+    who = "a responder" if len(added) == 1 else "responders"
+    if added == [actor_id]:
+        return f":busts_in_silhouette: {mention(actor_id)} joined as {who} to help."
+    return f":busts_in_silhouette: {mention(actor_id)} added {mentions(added)} as {who}."
+
+
+def responders_removed(actor_id: str, removed: list[str]) -> str:
+    return (
+        f":busts_in_silhouette: {mention(actor_id)} removed {mentions(removed)} from the"
+        " responders."
+    )
+
+
+def responder_is_bot(command: str) -> str:
+    return ":warning: A bot can't be a responder; name people.\nUsage: " + USAGE[command]
+
+
+def already_responders(user_ids: list[str], owner_id: str) -> str:
+    parts = []
+    if owner_id in user_ids:
+        parts.append(f"{mention(owner_id)} owns this crisis")
+    others = [u for u in user_ids if u != owner_id]
+    if others:
+        one = len(others) == 1
+        parts.append(
+            f"{mentions(others)} {'is already a responder' if one else 'are already responders'}"
+        )
+    return f":information_source: {'; '.join(parts)}. Nobody new to add."
+
+
+def responders_skipped(user_ids: list[str], owner_id: str) -> str:
+    text = already_responders(user_ids, owner_id).replace(" Nobody new to add.", "")
+    return f"{text} The others are added."
+
+
+def cannot_remove_owner(owner_id: str) -> str:
+    return (
+        f":warning: {mention(owner_id)} owns this crisis, so they can't be removed. Hand it over"
+        " first with `/crisis owner @someone`."
+    )
+
+
+def not_responders(user_ids: list[str], responders: list[str]) -> str:
+    current = mentions(responders[:20])
+    return (
+        f":warning: {mentions(user_ids)} {'is' if len(user_ids) == 1 else 'are'} not a responder"
+        f" on this crisis, so nothing was removed. Responders: {current}."
+    )
+
+
+def too_many_responders(limit: int) -> str:
+    return f":warning: A crisis can have at most {limit} responders; remove some first."
+
+
+def added_but_not_invited(customer: str, channel_id: str, actor_id: str) -> str:
+    return (
+        f":busts_in_silhouette: {mention(actor_id)} added you as a responder to the crisis for"
+        f" *{safe(customer, 80)}*, but I couldn't invite you to <#{channel_id}>. Please join it"
+        " from the channel browser."
+    )
+
+
+def removed_dm(customer: str, channel_id: str, actor_id: str) -> str:
+    return (
+        f":busts_in_silhouette: {mention(actor_id)} removed you from the responders of the crisis"
+        f" for *{safe(customer, 80)}* (<#{channel_id}>). Thank you for your help."
+    )
+
+
+def helping(customer: str, channel_id: str) -> str:
+    return (
+        f":raised_hands: Thank you: you are now a responder on the crisis for"
+        f" *{safe(customer, 80)}*, and I've invited you to <#{channel_id}>."
+    )
+
+
+def already_helping(channel_id: str) -> str:
+    return f":information_source: You are already helping on this crisis: <#{channel_id}>."
+
+
+def you_own_it(channel_id: str) -> str:
+    return f":information_source: You own this crisis already: <#{channel_id}>."
+
+
+# Severity and kind
+
+
+def severity_changed(actor_id: str, severity: str, every: timedelta, due: datetime | None) -> str:
+    stands = f" The update promised by {date_token(due)} stands." if due else ""
+    return (
+        f":rotating_light: {mention(actor_id)} changed the severity to *{SEVERITIES[severity]}*."
+        f" Updates every {format_duration(every)} from the next one.{stands}"
+    )
+
+
+def same_severity(severity: str) -> str:
+    return f":information_source: This crisis is already *{SEVERITIES[severity]}*."
+
+
+def kind_changed(actor_id: str, kind: str) -> str:
+    return f":label: {mention(actor_id)} changed the kind to *{KIND_LABELS[kind]}*."
+
+
+def same_kind(kind: str) -> str:
+    return f":information_source: This crisis is already a *{KIND_LABELS[kind].lower()}*."
+
+
 def cadence_changed(actor_id: str, every: timedelta, due: datetime) -> str:
     return (
         f":repeat: {mention(actor_id)} set updates every {format_duration(every)}."
@@ -400,6 +565,14 @@ def no_open_crises() -> str:
 
 def list_header(count: int) -> str:
     return f"*{count} open {'crisis' if count == 1 else 'crises'}*, overdue first"
+
+
+def list_mine_header(count: int) -> str:
+    return f"*{count} open {'crisis' if count == 1 else 'crises'} of yours*, overdue first"
+
+
+def no_open_crises_of_yours() -> str:
+    return ":sunny: You own or respond to no open crisis. `/crisis list` shows everyone's."
 
 
 def update_reaction_unusable() -> str:

@@ -7,14 +7,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import messages
-from bot.domain import DEFAULT_SEVERITY, SEVERITIES
+from bot.domain import DEFAULT_SEVERITY, KIND_LABELS, NOT_A_CRISIS, SEVERITIES
 from bot.durations import DurationError, parse_duration
-from bot.text import from_slack
+from bot.text import escape, from_slack
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERS = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SEVERITY_AT_END = re.compile(r"(?:^|\s)\[?(sev[1-4])\]?\s*$", re.IGNORECASE)
 
-CHANNEL_COMMANDS = ("update", "close", "owner", "every", "ack", "status", "reopen")
+CHANNEL_COMMANDS = (
+    "update",
+    "close",
+    "owner",
+    "add",
+    "remove",
+    "every",
+    "severity",
+    "kind",
+    "ack",
+    "status",
+    "reopen",
+)
 ANYWHERE_COMMANDS = ("new", "list", "help")
 
 
@@ -32,6 +45,9 @@ class Command:
     severity: str = DEFAULT_SEVERITY
     user_id: str = ""
     every: timedelta | None = None
+    user_ids: tuple[str, ...] = ()
+    kind: str = ""
+    mine: bool = False
 
     @property
     def needs_crisis_channel(self) -> bool:
@@ -46,7 +62,7 @@ def parse(text: str) -> Command:
     word, _, rest = text.partition(" ")
     word = word.lower()
     rest = rest.strip()
-    if word in ("new", "update", "close"):
+    if word in ("new", "update", "close", "reopen"):
         # Slack sends text escaped, with mentions as tokens; keep what the person typed.
         rest = from_slack(rest).strip()
     if word == "new":
@@ -69,6 +85,8 @@ def parse(text: str) -> Command:
                 )
             )
         return Command("owner", user_id=match.group(1))
+    if word in ("add", "remove"):
+        return _parse_people(word, rest)
     if word == "every":
         if not rest:
             raise UsageError(messages.usage_error("Say how often.", "every"))
@@ -81,9 +99,56 @@ def parse(text: str) -> Command:
                 messages.bad_duration("Updates more often than every minute would be noise.")
             )
         return Command("every", every=every)
-    if word in ("ack", "status", "reopen", "list", "help"):
+    if word == "severity":
+        severity = rest.lower().strip("[]")
+        if severity not in SEVERITIES:
+            raise UsageError(messages.usage_error(messages.bad_severity(rest), "severity"))
+        return Command("severity", severity=severity)
+    if word == "kind":
+        kind = kind_named(rest)
+        if kind is None:
+            raise UsageError(messages.bad_kind(rest, list(SETTABLE_KINDS.values())))
+        return Command("kind", kind=kind)
+    if word == "reopen":
+        if not rest:
+            raise UsageError(messages.usage_error("Say why it is being reopened.", "reopen"))
+        return Command("reopen", text=rest)
+    if word == "list":
+        if rest.lower() not in ("", "mine"):
+            problem = f"I don't know `list {escape(rest[:40])}`."
+            raise UsageError(messages.usage_error(problem, "list"))
+        return Command("list", mine=rest.lower() == "mine")
+    if word in ("ack", "status", "help"):
         return Command(word)
     raise UsageError(messages.unknown_subcommand(word))
+
+
+# Kinds a crisis can be changed to: a question is not a crisis (close it instead).
+SETTABLE_KINDS = {key: label for key, label in KIND_LABELS.items() if key != NOT_A_CRISIS}
+
+
+def kind_named(text: str) -> str | None:
+    """The kind whose key or label is ``text``, ignoring case; None if there is none."""
+    wanted = " ".join(text.lower().replace("_", " ").split())
+    for key, label in SETTABLE_KINDS.items():
+        if wanted in (key.replace("_", " "), label.lower()):
+            return key
+    return None
+
+
+def _parse_people(word: str, rest: str) -> Command:
+    """``add``/``remove`` followed by one or more mentions, and nothing else."""
+    users = tuple(dict.fromkeys(_USERS.findall(rest)))
+    leftover = _USERS.sub(" ", rest).replace(",", " ").strip()
+    if not users or leftover:
+        problem = (
+            "Mention each person by picking them from the list"
+            f" (I could not read `{escape(leftover[:40])}`)."
+            if users
+            else "Mention who, by picking them from the list."
+        )
+        raise UsageError(messages.usage_error(problem, word))
+    return Command(word, user_ids=users)
 
 
 def _parse_new(rest: str) -> Command:

@@ -159,22 +159,23 @@ class SlackGateway:
     def set_topic(self, *, channel: str, topic: str) -> None:
         self._call("conversations.setTopic", channel=channel, topic=topic)
 
-    def invite(self, *, channel: str, users: Sequence[str]) -> None:
+    def invite(self, *, channel: str, users: Sequence[str]) -> list[str]:
         wanted = [u for u in dict.fromkeys(users) if u and u != self.bot_user_id]
         if not wanted:
-            return
+            return []
         try:
             self._call("conversations.invite", channel=channel, users=",".join(wanted))
         except SlackFailure as failure:
             if failure.error not in PER_USER_INVITE_ERRORS:
                 raise
             if len(wanted) == 1:
-                if failure.error != "already_in_channel":
-                    log.warning("could not invite %s to %s: %s", wanted[0], channel, failure.error)
-                return
+                if failure.error == "already_in_channel":
+                    return []
+                log.warning("could not invite %s to %s: %s", wanted[0], channel, failure.error)
+                return wanted
             # Slack invites nobody when one user fails; one bad id must not keep the rest out.
-            for user in wanted:
-                self.invite(channel=channel, users=[user])
+            return [u for user in wanted for u in self.invite(channel=channel, users=[user])]
+        return []
 
     def post(
         self,
@@ -201,7 +202,18 @@ class SlackGateway:
         return str(data["ts"])
 
     def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        """Edit the bot's message; ``channel`` may be a user id for a DM posted to one."""
+        if channel.startswith(("U", "W")):
+            channel = self._dm_channel(channel)
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def _dm_channel(self, user: str) -> str:
+        """The id of the bot's DM with ``user`` (it never changes, so asked once)."""
+
+        def look_up() -> str:
+            return str(self._call("conversations.open", users=user)["channel"]["id"])
+
+        return self._identity_cache.get(("dm", user), look_up)
 
     def pin(self, *, channel: str, ts: str) -> None:
         try:

@@ -52,8 +52,9 @@ class RecordingSlack:
     def set_topic(self, *, channel: str, topic: str) -> None:
         self._record("set_topic", channel=channel, topic=topic)
 
-    def invite(self, *, channel: str, users: Sequence[str]) -> None:
+    def invite(self, *, channel: str, users: Sequence[str]) -> list[str]:
         self._record("invite", channel=channel, users=list(users))
+        return []
 
     def post(
         self,

@@ -15,6 +15,10 @@ OPEN_UPDATE = "crisis_open_update"
 OPEN_CLOSE = "crisis_open_close"
 SNOOZE = "nag_snooze"
 OPEN_HAND_OVER = "nag_open_hand_over"
+HELP = "escalation_help"
+TAKE_OVER = "escalation_take_over"
+CHECKED_IN = "follow_up_checked_in"
+OPEN_REOPEN = "follow_up_open_reopen"
 
 
 def card_text(crisis: Crisis) -> str:
@@ -93,6 +97,35 @@ def commitment_blocks(crisis: Crisis) -> tuple[str, list[Block]]:
         assert crisis.next_update_due_at is not None
         text = messages.commitment(crisis.customer, crisis.next_update_due_at)
     return text, [section(text, block_id="commitment")]
+
+
+def escalation_blocks(crisis: Crisis, text: str) -> list[Block]:
+    """An escalation, with the two ways a teammate can step in."""
+    value = str(crisis.id)
+    return [
+        section(text),
+        actions(
+            button("I'll help", HELP, value, style="primary"),
+            button("Take over", TAKE_OVER, value),
+        ),
+    ]
+
+
+def follow_up_blocks(crisis: Crisis, text: str) -> list[Block]:
+    """The follow-up DM after closure: record the check-in, or reopen."""
+    value = str(crisis.id)
+    return [
+        section(text),
+        actions(
+            button("Checked in with the customer", CHECKED_IN, value, style="primary"),
+            button("Reopen", OPEN_REOPEN, value),
+        ),
+    ]
+
+
+def done_blocks(text: str) -> list[Block]:
+    """A reminder whose update is posted: what happened, and no buttons left to press."""
+    return [section(text)]
 
 
 def nag_blocks(crisis: Crisis, text: str, snooze_label: str) -> list[Block]:

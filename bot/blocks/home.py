@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from bot import messages
-from bot.blocks.kit import Block, context, divider, header, section
+from bot.blocks.kit import Block, actions, button, context, divider, header, section
 from bot.blocks.listing import crisis_row
 from bot.db.models import Crisis
 
 MAX_ROWS = 40  # a Home tab holds at most 100 blocks
+DECLARE = "home_declare"
 
 
 def home_view(*, user_id: str, open_crises: list[Crisis], now: datetime) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def home_view(*, user_id: str, open_crises: list[Crisis], now: datetime) -> dict
     blocks: list[Block] = [
         header("Customer crises"),
         context(messages.home_intro()),
+        actions(button("Declare a crisis", DECLARE, "declare", style="primary")),
     ]
     if not open_crises:
         blocks.append(section(messages.no_open_crises()))

@@ -9,7 +9,7 @@ from bot.blocks.card import crisis_card, status_line
 from bot.blocks.kit import Block, context, divider, section
 from bot.db.models import Crisis, TimelineEvent
 from bot.domain import SEVERITY_EMOJI
-from bot.text import date_token, mention, safe
+from bot.text import date_token, mention, mentions, safe
 
 MAX_LISTED = 40
 MAX_TIMELINE = 30
@@ -23,11 +23,28 @@ _EVENT_LABELS = {
     "nag_sent": "overdue reminder sent",
     "escalated": "escalated",
     "owner_changed": "handed over",
+    "responder_added": "added a responder",
+    "responder_removed": "removed a responder",
+    "severity_changed": "changed the severity",
+    "kind_changed": "changed the kind",
     "cadence_changed": "changed the cadence",
     "closed": "closed the crisis",
     "reopened": "reopened the crisis",
     "follow_up_sent": "follow-up reminder sent",
+    "checked_in": "checked in with the customer",
 }
+
+
+# Events whose detail is worth a line: what was said, and what changed to what.
+_DETAILED = (
+    "update",
+    "closed",
+    "reopened",
+    "responder_added",
+    "responder_removed",
+    "severity_changed",
+    "kind_changed",
+)
 
 
 def crisis_row(crisis: Crisis, now: datetime) -> Block:
@@ -40,11 +57,12 @@ def crisis_row(crisis: Crisis, now: datetime) -> Block:
     )
 
 
-def list_blocks(crises: list[Crisis], *, now: datetime) -> list[Block]:
+def list_blocks(crises: list[Crisis], *, now: datetime, mine: bool = False) -> list[Block]:
     """Open crises with owner, severity and next update due, overdue first."""
     if not crises:
-        return [section(messages.no_open_crises())]
-    blocks: list[Block] = [section(messages.list_header(len(crises)))]
+        return [section(messages.no_open_crises_of_yours() if mine else messages.no_open_crises())]
+    header = messages.list_mine_header if mine else messages.list_header
+    blocks: list[Block] = [section(header(len(crises)))]
     blocks += [crisis_row(crisis, now) for crisis in crises[:MAX_LISTED]]
     if len(crises) > MAX_LISTED:
         blocks.append(context(f"…and {len(crises) - MAX_LISTED} more."))
@@ -55,7 +73,9 @@ def timeline_line(event: TimelineEvent) -> str:
     who = f"{mention(event.actor_id)} " if event.actor_id else ""
     label = _EVENT_LABELS.get(event.kind, event.kind)
     detail = ""
-    if event.kind in ("update", "closed") and event.detail:
+    if event.kind in ("responder_added", "responder_removed") and event.detail:
+        detail = f": {mentions(event.detail.split(',')[:10])}"
+    elif event.kind in _DETAILED and event.detail:
         detail = f": {safe(event.detail, 140)}"
     return f"{date_token(event.at)} · {who}{label}{detail}"
 

@@ -13,6 +13,7 @@ DECLARE = "declare_crisis"
 UPDATE = "post_update"
 CLOSE = "close_crisis"
 HAND_OVER = "hand_over"
+REOPEN = "reopen_crisis"
 
 NEXT_UPDATE_CHOICES = [
     ("15m", "15 minutes"),
@@ -228,3 +229,16 @@ def hand_over_modal(*, crisis_id: int) -> dict[str, Any]:
         ),
     ]
     return _modal(HAND_OVER, "Hand over", "Hand over", blocks, {"crisis_id": crisis_id})
+
+
+def reopen_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
+    """Reopening: say why, so the team and the timeline know what came back."""
+    blocks: list[Block] = [
+        context(f"Reopening the crisis for *{safe(customer, 100)}*; the clock restarts."),
+        _input(
+            "reason",
+            "Why reopen?",
+            _text("value", multiline=True, max_length=1500, placeholder="The errors came back"),
+        ),
+    ]
+    return _modal(REOPEN, "Reopen crisis", "Reopen", blocks, {"crisis_id": crisis_id})

@@ -206,3 +206,20 @@ class Reminder(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ReminderMessage(Base):
+    """A message a reminder put in Slack (a nag DM, an escalation), so that once the update
+    it asks for is posted, it can be edited to say so and lose its buttons."""
+
+    __tablename__ = "reminder_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(
+        ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    # As the message was posted: a user id for a DM (the gateway finds the DM's channel).
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    # When it was edited to say the update was posted; None while it still asks for one.
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

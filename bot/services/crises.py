@@ -300,13 +300,21 @@ def by_message(session: Session, channel_id: str, ts: str) -> Crisis | None:
     ).first()
 
 
-def list_open(session: Session, *, limit: int = 50) -> list[Crisis]:
-    """Open crises by when their next update is due: the overdue ones come first."""
-    return list(
-        session.scalars(
-            select(Crisis)
-            .where(Crisis.status.in_(("open", "declaring")))
-            .order_by(Crisis.next_update_due_at, Crisis.id)
-            .limit(limit)
-        )
+def list_open(session: Session, *, limit: int = 50, involving: str | None = None) -> list[Crisis]:
+    """Open crises by when their next update is due: the overdue ones come first; with
+    ``involving``, only those that user owns or responds to."""
+    query = (
+        select(Crisis)
+        .where(Crisis.status.in_(("open", "declaring")))
+        .order_by(Crisis.next_update_due_at, Crisis.id)
     )
+    if involving is None:
+        return list(session.scalars(query.limit(limit)))
+    # Responders are a JSON list: filtered here, not in SQL, the same on SQLite and PostgreSQL.
+    found = []
+    for crisis in session.scalars(query):
+        if crisis.owner_id == involving or involving in crisis.responders:
+            found.append(crisis)
+            if len(found) == limit:
+                break
+    return found

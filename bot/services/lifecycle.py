@@ -10,12 +10,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import domain, messages
+from bot.blocks.card import done_blocks
 from bot.config import Settings
-from bot.db.models import Acknowledgement, Crisis, StatusUpdate
+from bot.db.models import (
+    Acknowledgement,
+    Crisis,
+    Reminder,
+    ReminderMessage,
+    StatusUpdate,
+    TimelineEvent,
+)
 from bot.durations import format_duration
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
-from bot.services.port import SlackPort, post_once
+from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import new_commitment, reschedule
 from bot.services.timeline import record
@@ -125,7 +133,43 @@ def post_update(
     session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
+    settle_reminders(session=session, slack=slack, crisis=crisis, status_update=status_update)
     return status_update
+
+
+def settle_reminders(
+    *, session: Session, slack: SlackPort, crisis: Crisis, status_update: StatusUpdate
+) -> None:
+    """Edit every reminder still asking for an update (heads-up, overdue DMs, escalation) to
+    say it was posted, without its buttons.
+
+    Each message is claimed in the database first (one statement, committed before any Slack
+    call), so two updates close together edit it once; a failed edit only leaves its buttons.
+    """
+    assert crisis.channel_id is not None
+    claimed = session.execute(
+        update(ReminderMessage)
+        .where(
+            ReminderMessage.done_at.is_(None),
+            ReminderMessage.reminder_id.in_(
+                select(Reminder.id).where(Reminder.crisis_id == crisis.id)
+            ),
+        )
+        .values(done_at=status_update.posted_at)
+        .returning(ReminderMessage.channel, ReminderMessage.ts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    if not claimed:
+        return
+    text = messages.reminder_done(
+        crisis.customer, crisis.channel_id, status_update.author_id, status_update.posted_at
+    )
+    for channel, ts in claimed:
+        try:
+            slack.update(channel=channel, ts=ts, text=text, blocks=done_blocks(text))
+        except SlackFailure as failure:
+            log.warning("crisis %s: could not mark a reminder done: %s", crisis.id, failure)
 
 
 def update_key(status_update: StatusUpdate) -> str:
@@ -208,6 +252,8 @@ def finish_posts(
         session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
+    if unposted:
+        settle_reminders(session=session, slack=slack, crisis=crisis, status_update=unposted[-1])
 
 
 def owner_told_by_reply(
@@ -279,6 +325,7 @@ def reopen(
     settings: Settings,
     crisis: Crisis,
     actor_id: str,
+    reason: str = "",
     now: datetime,
 ) -> datetime:
     """Reopen a closed crisis and restart the clock; returns the new due time."""
@@ -290,10 +337,10 @@ def reopen(
     crisis.follow_up_due_at = None
     due = now + timedelta(seconds=crisis.cadence_seconds)
     new_commitment(crisis, settings, due=due, now=now)
-    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id)
+    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id, detail=reason.strip())
     session.commit()
     assert crisis.channel_id is not None
-    slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due))
+    slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due, reason))
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
     return due
@@ -330,17 +377,202 @@ def hand_over(
     session.commit()
     assert crisis.channel_id is not None
     slack.invite(channel=crisis.channel_id, users=[new_owner_id])
-    slack.post(channel=crisis.channel_id, text=messages.handed_over(old_owner, new_owner_id))
-    slack.dm(
-        user=new_owner_id,
-        text=messages.new_owner_dm(
-            crisis.customer, crisis.channel_id, old_owner, crisis.next_update_due_at
-        ),
+    said = (
+        messages.taken_over(old_owner, new_owner_id)
+        if actor_id == new_owner_id
+        else messages.handed_over(old_owner, new_owner_id)
     )
+    slack.post(channel=crisis.channel_id, text=said)
+    if actor_id != new_owner_id:  # who took it over is told in the reply to their click
+        slack.dm(
+            user=new_owner_id,
+            text=messages.new_owner_dm(
+                crisis.customer, crisis.channel_id, old_owner, crisis.next_update_due_at
+            ),
+        )
     slack.dm(
         user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
     )
     refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    _done(session, settings, crisis, now)
+
+
+def add_responders(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    user_ids: list[str],
+    now: datetime,
+) -> list[str]:
+    """Make ``user_ids`` responders and invite them (a DM tells those the invite missed);
+    returns who was added. Refuses when nobody is new."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("add responders"))
+    known = [u for u in user_ids if u == crisis.owner_id or u in crisis.responders]
+    added = [u for u in user_ids if u not in known]
+    if not added:
+        raise CrisisError(messages.already_responders(known, crisis.owner_id))
+    if len(crisis.responders) + len(added) > domain.MAX_RESPONDERS:
+        raise CrisisError(messages.too_many_responders(domain.MAX_RESPONDERS))
+    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    crisis.responders = [*crisis.responders, *added]  # a new list: JSON columns track assignment
+    record(
+        session,
+        crisis,
+        kind=domain.RESPONDER_ADDED,
+        at=now,
+        actor_id=actor_id,
+        detail=",".join(added),
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    missed = slack.invite(channel=crisis.channel_id, users=added)
+    slack.post(channel=crisis.channel_id, text=messages.responders_added(actor_id, added))
+    for user in missed:
+        _tell(
+            slack,
+            user,
+            messages.added_but_not_invited(crisis.customer, crisis.channel_id, actor_id),
+        )
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
+    _done(session, settings, crisis, now)
+    return added
+
+
+def remove_responders(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    user_ids: list[str],
+    now: datetime,
+) -> None:
+    """Take ``user_ids`` off the responders and tell them; all must be responders."""
+    if crisis.owner_id in user_ids:
+        raise CrisisError(messages.cannot_remove_owner(crisis.owner_id))
+    strangers = [u for u in user_ids if u not in crisis.responders]
+    if strangers:
+        raise CrisisError(messages.not_responders(strangers, crisis.responders))
+    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    crisis.responders = [u for u in crisis.responders if u not in user_ids]
+    record(
+        session,
+        crisis,
+        kind=domain.RESPONDER_REMOVED,
+        at=now,
+        actor_id=actor_id,
+        detail=",".join(user_ids),
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(channel=crisis.channel_id, text=messages.responders_removed(actor_id, user_ids))
+    for user in user_ids:
+        _tell(slack, user, messages.removed_dm(crisis.customer, crisis.channel_id, actor_id))
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
+    _done(session, settings, crisis, now)
+
+
+def _tell(slack: SlackPort, user: str, text: str) -> None:
+    """A courtesy DM: its failure is logged, and never undoes what is recorded and posted."""
+    try:
+        slack.dm(user=user, text=text)
+    except SlackFailure as failure:
+        log.warning("could not tell %s: %s", user, failure)
+
+
+def set_severity(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    severity: str,
+    now: datetime,
+) -> None:
+    """Change the severity, and with it the cadence of the promises still to be made; the
+    update already promised to the customer keeps its time."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.crisis_closed("change its severity"))
+    if severity == crisis.severity:
+        raise CrisisError(messages.same_severity(severity))
+    old = crisis.severity
+    every = settings.cadence(severity)
+    crisis.pending_since = now  # the sweep repairs a crash (card and topic)
+    crisis.severity = severity
+    crisis.cadence_seconds = int(every.total_seconds())
+    record(
+        session,
+        crisis,
+        kind=domain.SEVERITY_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        detail=f"{old} -> {severity}",
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(
+        channel=crisis.channel_id,
+        text=messages.severity_changed(actor_id, severity, every, crisis.next_update_due_at),
+    )
+    refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
+    _done(session, settings, crisis, now)
+
+
+def set_kind(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    actor_id: str,
+    kind: str,
+    now: datetime,
+) -> None:
+    """Change the kind of crisis (triage after the fact); the card follows."""
+    if kind == crisis.kind:
+        raise CrisisError(messages.same_kind(kind))
+    old = crisis.kind
+    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    crisis.kind = kind
+    record(
+        session,
+        crisis,
+        kind=domain.KIND_CHANGED,
+        at=now,
+        actor_id=actor_id,
+        detail=f"{old} -> {kind}",
+    )
+    session.commit()
+    assert crisis.channel_id is not None
+    slack.post(channel=crisis.channel_id, text=messages.kind_changed(actor_id, kind))
+    refresh(
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        now=now,
+        commitment=False,
+        channel_topic=False,
+    )
     _done(session, settings, crisis, now)
 
 
@@ -375,6 +607,28 @@ def set_cadence(
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
     return due
+
+
+def check_in(
+    *, session: Session, crisis: Crisis, actor_id: str, now: datetime
+) -> tuple[datetime, bool]:
+    """Record that the owner checked in with the customer after closure, once per closure;
+    (when it was recorded, whether just now)."""
+    since = crisis.closed_at or crisis.declared_at
+    earlier = session.scalars(
+        select(TimelineEvent)
+        .where(
+            TimelineEvent.crisis_id == crisis.id,
+            TimelineEvent.kind == domain.CHECKED_IN,
+            TimelineEvent.at >= since,
+        )
+        .order_by(TimelineEvent.id)
+    ).first()
+    if earlier is not None:
+        return earlier.at, False
+    record(session, crisis, kind=domain.CHECKED_IN, at=now, actor_id=actor_id)
+    session.commit()
+    return now, True
 
 
 def snooze(

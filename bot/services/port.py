@@ -39,7 +39,9 @@ class SlackPort(Protocol):
 
     def set_topic(self, *, channel: str, topic: str) -> None: ...
 
-    def invite(self, *, channel: str, users: Sequence[str]) -> None: ...
+    def invite(self, *, channel: str, users: Sequence[str]) -> list[str]:
+        """Invite ``users``; returns those who could not be invited (already there is fine)."""
+        ...
 
     def post(
         self,

@@ -20,17 +20,23 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot import domain, messages
-from bot.blocks.card import card_text, crisis_card, nag_blocks
+from bot.blocks.card import (
+    card_text,
+    crisis_card,
+    escalation_blocks,
+    follow_up_blocks,
+    nag_blocks,
+)
 from bot.config import Settings
-from bot.db.models import Crisis, Reminder
+from bot.db.models import Crisis, Reminder, ReminderMessage
 from bot.db.upsert import insert_or_skip
 from bot.durations import format_duration
 from bot.services.crises import end_read, finish_declaration
@@ -57,6 +63,8 @@ RETRY_AFTER_FAILURE = timedelta(seconds=60)
 CLAIM_BATCH = 2000
 # One tick keeps claiming while whole batches come back, up to this many.
 MAX_BATCHES = 20
+# Reminders that ask for the update: once it is posted, their messages say so.
+ASKS_FOR_UPDATE = (HEADS_UP, OVERDUE, ESCALATION)
 # Reminders one crisis can owe at once, resumed steps included; past this, the lease runs out
 # and the next sweep goes on.
 MAX_AT_ONCE = 4
@@ -202,6 +210,8 @@ class Posted:
     reminder_id: int
     version: int
     at: datetime
+    # (channel, ts) of each message that asks for the update, edited once it is posted.
+    messages: tuple[tuple[str, str], ...] = ()
 
 
 def _send_next(
@@ -258,11 +268,13 @@ def _send_next(
             posted = Posted(crisis_id, token, due, outbox.id, crisis.version, now)
             if outbox.sent:
                 return posted  # sent and recorded, but the crisis was not moved on
-            count = _deliver(crisis, due, outbox, slack=slack, settings=settings, now=now)
+            count, where = _deliver(crisis, due, outbox, slack=slack, settings=settings, now=now)
             if count:
                 log.info("crisis %s: %s sent", crisis_id, due.kind)
             else:
                 log.info("crisis %s: %s was already in Slack", crisis_id, due.kind)
+            if due.kind in ASKS_FOR_UPDATE:
+                return replace(posted, messages=tuple(where))
             return posted
         except SlackFailure as failure:
             log.warning("crisis %s: %s failed: %s", crisis_id, due.kind, failure)
@@ -288,6 +300,13 @@ def record_sent(session: Session, batch: list[Posted], *, settings: Settings) ->
     # Writing first takes SQLite's write lock, and the crises are read FOR UPDATE on
     # PostgreSQL: nothing can change them between this read and the write below.
     session.execute(update(Reminder), [{"id": p.reminder_id, "sent_at": p.at} for p in batch])
+    where = [
+        {"reminder_id": p.reminder_id, "channel": channel, "ts": ts}
+        for p in batch
+        for channel, ts in p.messages
+    ]
+    if where:
+        session.execute(insert(ReminderMessage), where)
     crises = {
         crisis.id: crisis
         for crisis in session.scalars(
@@ -452,15 +471,17 @@ def _messages(
             text = messages.escalation(
                 crisis.customer, channel, crisis.owner_id, crisis.next_update_due_at, late
             )
-            out.append(Outgoing("escalation", settings.escalation_channel, text))
+            blocks = escalation_blocks(crisis, text)
+            out.append(Outgoing("escalation", settings.escalation_channel, text, blocks))
         # An escalation is internal: never shown where the customer can read it.
         if channel and not slack.is_shared(channel=channel):
-            out.append(Outgoing("note", channel, messages.escalation_note(late)))
+            note = messages.escalation_note(late)
+            out.append(Outgoing("note", channel, note, escalation_blocks(crisis, note)))
         return out
     if due.kind == FOLLOW_UP:
         assert crisis.closed_at is not None
         text = messages.follow_up(crisis.customer, channel, crisis.closed_at)
-        return [Outgoing("dm", crisis.owner_id, text)]
+        return [Outgoing("dm", crisis.owner_id, text, follow_up_blocks(crisis, text))]
     raise ValueError(f"unknown reminder kind {due.kind}")
 
 
@@ -472,9 +493,11 @@ def _deliver(
     slack: SlackPort,
     settings: Settings,
     now: datetime,
-) -> int:
-    """Post the reminder's messages; returns how many were posted (not found already there)."""
+) -> tuple[int, list[tuple[str, str]]]:
+    """Post the reminder's messages; how many were posted (not found already there), and
+    where each one is, (channel, ts)."""
     posted = 0
+    where: list[tuple[str, str]] = []
     card_edit = None
     if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
         # The moment it becomes overdue, the card in the channel says so too.
@@ -490,15 +513,20 @@ def _deliver(
     for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
         # Only a retry after a crash can find it already there; the first try never looks.
-        if reminder.attempts > 1 and slack.find_posted(
-            channel=message.channel, key=key, since=reminder.claimed_at - CLAIM_LEASE
-        ):
+        found = None
+        if reminder.attempts > 1:
+            found = slack.find_posted(
+                channel=message.channel, key=key, since=reminder.claimed_at - CLAIM_LEASE
+            )
+        if found:
+            where.append((message.channel, found))
             continue
-        slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
+        ts = slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
+        where.append((message.channel, ts))
         posted += 1
     if card_edit:
         card_edit()
-    return posted
+    return posted, where
 
 
 def _mark_sent(

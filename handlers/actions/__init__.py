@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.blocks import card
+from bot.blocks import card, home
 from handlers.actions.buttons import (
     handle_acknowledge,
+    handle_checked_in,
+    handle_help,
+    handle_home_declare,
     handle_open_close,
     handle_open_hand_over,
+    handle_open_reopen,
     handle_open_update,
     handle_snooze,
+    handle_take_over,
 )
 
 
@@ -20,3 +25,8 @@ def register(app: App) -> None:
     app.action(card.OPEN_CLOSE)(handle_open_close)
     app.action(card.SNOOZE)(handle_snooze)
     app.action(card.OPEN_HAND_OVER)(handle_open_hand_over)
+    app.action(card.HELP)(handle_help)
+    app.action(card.TAKE_OVER)(handle_take_over)
+    app.action(card.CHECKED_IN)(handle_checked_in)
+    app.action(card.OPEN_REOPEN)(handle_open_reopen)
+    app.action(home.DECLARE)(handle_home_declare)

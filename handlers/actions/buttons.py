@@ -1,4 +1,5 @@
-"""Acknowledge, Post update, Close, Snooze and Hand over buttons."""
+"""Buttons: Acknowledge, Post update, Close, Snooze, Hand over; I'll help and Take over on an
+escalation; Checked in and Reopen on the follow-up; Declare a crisis on the Home tab."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot import messages
-from bot.blocks.modals import close_modal, hand_over_modal, update_modal
+from bot.blocks.card import done_blocks
+from bot.blocks.modals import (
+    close_modal,
+    declare_modal,
+    hand_over_modal,
+    reopen_modal,
+    update_modal,
+)
 from bot.db.models import Crisis
 from bot.deps import Deps, deps_of
 from bot.durations import format_duration
@@ -144,3 +152,135 @@ def handle_open_hand_over(
         refusal_when_closed=messages.crisis_closed("hand it over"),
         build=lambda crisis: hand_over_modal(crisis_id=crisis.id),
     )
+
+
+def handle_help(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    """*I'll help* on an escalation: join as a responder, invited into the channel."""
+    ack()
+    deps = deps_of(context)
+    reply = _reply(respond)
+    user_id = body["user"]["id"]
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            crisis = _crisis(deps, session, body)
+            require_internal(deps, user_id)
+            assert crisis.channel_id is not None
+            if user_id == crisis.owner_id:
+                reply(messages.you_own_it(crisis.channel_id))
+                return
+            if user_id in crisis.responders:
+                # Already in: make sure they are in the channel too (harmless if they are).
+                deps.slack.invite(channel=crisis.channel_id, users=[user_id])
+                reply(messages.already_helping(crisis.channel_id))
+                return
+            lifecycle.add_responders(
+                session=session,
+                slack=deps.slack,
+                settings=deps.settings,
+                crisis=crisis,
+                actor_id=user_id,
+                user_ids=[user_id],
+                now=deps.now(),
+            )
+            reply(messages.helping(crisis.customer, crisis.channel_id))
+
+    deps.later(work)
+
+
+def handle_take_over(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*Take over* on an escalation: become the owner, as a hand-over does."""
+    ack()
+    deps = deps_of(context)
+    reply = _reply(respond)
+    user_id = body["user"]["id"]
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            crisis = _crisis(deps, session, body)
+            require_internal(deps, user_id)
+            assert crisis.channel_id is not None
+            if user_id == crisis.owner_id:
+                reply(messages.you_own_it(crisis.channel_id))
+                return
+            lifecycle.hand_over(
+                session=session,
+                slack=deps.slack,
+                settings=deps.settings,
+                crisis=crisis,
+                actor_id=user_id,
+                new_owner_id=user_id,
+                now=deps.now(),
+            )
+            reply(
+                messages.took_over_reply(
+                    crisis.customer, crisis.channel_id, crisis.next_update_due_at
+                )
+            )
+
+    deps.later(work)
+
+
+def handle_checked_in(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*Checked in with the customer* on the follow-up DM: recorded, and the DM says so."""
+    ack()
+    deps = deps_of(context)
+    reply = _reply(respond)
+    user_id = body["user"]["id"]
+    container = body.get("container") or {}
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            crisis = _crisis(deps, session, body)
+            require_manager(deps, crisis, user_id, action="record a check-in for")
+            at, recorded = lifecycle.check_in(
+                session=session, crisis=crisis, actor_id=user_id, now=deps.now()
+            )
+            if not recorded:
+                reply(messages.already_checked_in(at))
+                return
+            text = messages.checked_in(crisis.customer, user_id, at)
+            channel, ts = container.get("channel_id"), container.get("message_ts")
+            if channel and ts:
+                deps.slack.update(channel=channel, ts=ts, text=text, blocks=done_blocks(text))
+            else:
+                reply(text)
+
+    deps.later(work)
+
+
+def handle_open_reopen(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*Reopen* on the follow-up DM: a form that asks why."""
+    ack()
+    deps = deps_of(context)
+    with replying_on_failure(_reply(respond)), deps.session_factory() as session:
+        crisis = _crisis(deps, session, body)
+        require_manager(deps, crisis, body["user"]["id"], action="reopen")
+        if crisis.status != "closed":
+            raise CrisisError(messages.crisis_already_open())
+        view = reopen_modal(crisis_id=crisis.id, customer=crisis.customer)
+        deps.slack.open_view(trigger_id=body["trigger_id"], view=view)
+
+
+def handle_home_declare(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*Declare a crisis* on the Home tab: the declare form, at once (the trigger expires)."""
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    with replying_on_failure(_tell_by_dm(deps, user_id)):
+        require_internal(deps, user_id)
+        view = declare_modal(user_id=user_id, origin_channel_id=None)
+        deps.slack.open_view(trigger_id=body["trigger_id"], view=view)
+
+
+def _tell_by_dm(deps: Deps, user_id: str) -> Any:
+    # A Home tab click has no channel to answer in.
+    return safe_reply(lambda text: deps.slack.dm(user=user_id, text=text))

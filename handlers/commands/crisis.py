@@ -72,7 +72,7 @@ def handle_crisis_command(
         return
     if parsed.name == "list":
         ack()
-        deps.later(lambda: _list(deps, user_id, respond))
+        deps.later(lambda: _list(deps, user_id, respond, mine=parsed.mine))
         return
     with deps.session_factory() as session:
         crisis = crises.by_channel(session, channel_id)
@@ -90,13 +90,18 @@ def _declare(deps: Deps, request: DeclareRequest, user_id: str, reply: Reply) ->
         declare_and_tell(deps, request, reply)
 
 
-def _list(deps: Deps, user_id: str, respond: Respond) -> None:
+def _list(deps: Deps, user_id: str, respond: Respond, *, mine: bool = False) -> None:
     with replying_on_failure(safe_reply(respond)):
         require_internal(deps, user_id)
         with deps.session_factory() as session:
-            rows = crises.list_open(session)
-            blocks = list_blocks(rows, now=deps.now())
-        header = messages.list_header(len(rows)) if rows else messages.no_open_crises()
+            rows = crises.list_open(session, involving=user_id if mine else None)
+            blocks = list_blocks(rows, now=deps.now(), mine=mine)
+        if mine:
+            header = (
+                messages.list_mine_header(len(rows)) if rows else messages.no_open_crises_of_yours()
+            )
+        else:
+            header = messages.list_header(len(rows)) if rows else messages.no_open_crises()
         respond(text=header, blocks=blocks)
 
 
@@ -106,7 +111,11 @@ MANAGING = {
     "close": "close",
     "reopen": "reopen",
     "owner": "hand over",
+    "add": "add responders to",
+    "remove": "remove responders from",
     "every": "change the update cadence of",
+    "severity": "change the severity of",
+    "kind": "change the kind of",
 }
 
 
@@ -152,7 +161,7 @@ def _run_channel_command(
             follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
             reply(messages.closed_reply(follow_up_at))
         elif parsed.name == "reopen":
-            lifecycle.reopen(actor_id=user_id, **common)
+            lifecycle.reopen(actor_id=user_id, reason=parsed.text, **common)
         elif parsed.name == "owner":
             if parsed.user_id == deps.slack.bot_user_id:
                 raise CrisisError(messages.owner_is_bot())
@@ -160,3 +169,18 @@ def _run_channel_command(
         elif parsed.name == "every":
             assert parsed.every is not None
             lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
+        elif parsed.name in ("add", "remove"):
+            people = list(parsed.user_ids)
+            if deps.slack.bot_user_id in people:
+                raise CrisisError(messages.responder_is_bot(parsed.name))
+            if parsed.name == "remove":
+                lifecycle.remove_responders(actor_id=user_id, user_ids=people, **common)
+                return
+            added = lifecycle.add_responders(actor_id=user_id, user_ids=people, **common)
+            skipped = [u for u in people if u not in added]
+            if skipped:
+                reply(messages.responders_skipped(skipped, crisis.owner_id))
+        elif parsed.name == "severity":
+            lifecycle.set_severity(actor_id=user_id, severity=parsed.severity, **common)
+        elif parsed.name == "kind":
+            lifecycle.set_kind(actor_id=user_id, kind=parsed.kind, **common)

@@ -9,6 +9,7 @@ from handlers.views.submissions import (
     handle_close_submission,
     handle_declare_submission,
     handle_hand_over_submission,
+    handle_reopen_submission,
     handle_update_submission,
 )
 
@@ -18,3 +19,4 @@ def register(app: App) -> None:
     app.view(modals.UPDATE)(handle_update_submission)
     app.view(modals.CLOSE)(handle_close_submission)
     app.view(modals.HAND_OVER)(handle_hand_over_submission)
+    app.view(modals.REOPEN)(handle_reopen_submission)

@@ -150,6 +150,8 @@ def handle_update_submission(
         user_id,
         lifecycle.post_update,
         action="post updates for",
+        # The same confirmation as `/crisis update` gives.
+        confirm=lambda update: messages.update_recorded(update.next_update_due_at),
         author_id=user_id,
         content=content,
     )
@@ -172,6 +174,7 @@ def handle_close_submission(
         user_id,
         lifecycle.close,
         action="close",
+        confirm=messages.closed_reply,
         actor_id=user_id,
         resolution=resolution,
         follow_ups=values.get("follow_ups", ""),
@@ -198,22 +201,44 @@ def handle_hand_over_submission(
     )
 
 
+def handle_reopen_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    reason = str(_values(view).get("reason", "")).strip()
+    if not _crisis_action(None if reason else {"reason": "Say why it is being reopened."}, ack):
+        return
+    _run_on_crisis(
+        deps,
+        view,
+        user_id,
+        lifecycle.reopen,
+        action="reopen",
+        confirm=messages.reopened_reply,
+        actor_id=user_id,
+        reason=reason,
+    )
+
+
 def _run_on_crisis(
     deps: Deps,
     view: dict[str, Any],
     user_id: str,
-    service: Callable[..., object],
+    service: Callable[..., Any],
     *,
     action: str,
+    confirm: Callable[[Any], str] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Run a lifecycle service on the modal's crisis; failures reach the user by DM."""
+    """Run a lifecycle service on the modal's crisis; failures, and ``confirm(result)`` when
+    given, reach the user by DM."""
     crisis_id = _metadata(view).get("crisis_id")
 
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=None, text=text)
 
-    deps.later(lambda: _run(deps, crisis_id, user_id, reply, service, action, kwargs))
+    deps.later(lambda: _run(deps, crisis_id, user_id, reply, service, action, confirm, kwargs))
 
 
 def _run(
@@ -221,8 +246,9 @@ def _run(
     crisis_id: object,
     user_id: str,
     reply: Callable[[str], None],
-    service: Callable[..., object],
+    service: Callable[..., Any],
     action: str,
+    confirm: Callable[[Any], str] | None,
     kwargs: dict[str, Any],
 ) -> None:
     known = crisis_id if isinstance(crisis_id, int) else None
@@ -231,7 +257,7 @@ def _run(
         if crisis is None:
             raise CrisisError(messages.crisis_gone())
         require_manager(deps, crisis, user_id, action=action)
-        service(
+        result = service(
             session=session,
             slack=deps.slack,
             settings=deps.settings,
@@ -239,3 +265,5 @@ def _run(
             now=deps.now(),
             **kwargs,
         )
+        if confirm is not None:
+            reply(confirm(result))

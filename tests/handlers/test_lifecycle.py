@@ -219,7 +219,7 @@ def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
         assert stored is not None and stored.seconds_to_resolve == 7200
     bot.command("close again", channel=channel)
     assert "already closed" in last_reply(emulator)
-    bot.command("reopen", channel=channel)
+    bot.command("reopen The fix did not hold", channel=channel)
     assert "Reopened by <@U0ANA>" in emulator.messages(channel)[-1].text
     assert emulator.pins(channel)[0].text.startswith(":hourglass_flowing_sand: *Next update")
 

@@ -564,7 +564,19 @@ function messageActions(msg) {
   };
 }
 
-function renderMessage(msg, { compact = false } = {}) {
+// Slack runs one person's messages a few minutes apart together: one name and avatar on top,
+// the time beside the others on hover.
+const GROUP_SECONDS = 300;
+
+function continues(prev, msg) {
+  if (!prev || prev.user !== msg.user || prev.ephemeral || msg.ephemeral) return false;
+  if ((prev.subtype && SYSTEM_TEXT[prev.subtype]) || (msg.subtype && SYSTEM_TEXT[msg.subtype])) {
+    return false;
+  }
+  return Number(msg.ts) - Number(prev.ts) < GROUP_SECONDS;
+}
+
+function renderMessage(msg, { compact = false, grouped = false } = {}) {
   if (msg.subtype && SYSTEM_TEXT[msg.subtype]) {
     const what = SYSTEM_TEXT[msg.subtype];
     const name = displayName(msg.user);
@@ -579,14 +591,21 @@ function renderMessage(msg, { compact = false } = {}) {
   const body = el("div", { class: "message-body" });
   if (msg.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
   if ((msg.pinned_to || []).length) body.append(el("div", { class: "pinned-note" }, "📌 Pinned"));
-  body.append(el("div", { class: "message-head" },
-    el("span", { class: "author" }, displayName(msg.user)),
-    author?.is_bot ? el("span", { class: "badge badge-app" }, "App") : null,
-    author?.external ? el("span", { class: "badge badge-external" }, "external") : null,
-    el("span", { class: "stamp", title: `${viewerTz}` }, stamp(msg.ts, viewerTz)),
-    msg.edited ? el("span", { class: "edited" }, "(edited)") : null));
+  if (!grouped) {
+    body.append(el("div", { class: "message-head" },
+      el("span", { class: "author" }, displayName(msg.user)),
+      author?.is_bot ? el("span", { class: "badge badge-app" }, "App") : null,
+      author?.external ? el("span", { class: "badge badge-external" }, "external") : null,
+      el("span", { class: "stamp", title: `${viewerTz}` }, stamp(msg.ts, viewerTz)),
+      msg.edited ? el("span", { class: "edited" }, "(edited)") : null));
+  }
   if (msg.blocks && msg.blocks.length) body.append(renderBlocks(msg.blocks, messageActions(msg)));
   else body.append(el("div", { class: "text", html: mrkdwn(msg.text) }));
+  if (grouped && msg.edited) {
+    // As in Slack, "(edited)" trails the message's last line of text.
+    const texts = body.querySelectorAll(".text");
+    (texts[texts.length - 1] || body).append(" ", el("span", { class: "edited" }, "(edited)"));
+  }
   if (!msg.ephemeral) {
     const reactions = el("div", { class: "reactions" }, (msg.reactions || []).map((r) => {
       const mine = r.users.includes(view.me);
@@ -598,8 +617,12 @@ function renderMessage(msg, { compact = false } = {}) {
     }));
     if ((msg.reactions || []).length) body.append(reactions);
   }
+  if (grouped) classes.push("grouped");
+  const gutter = grouped
+    ? el("span", { class: "gutter", title: viewerTz }, stamp(msg.ts, viewerTz).replace(/\s?[AP]M$/, ""))
+    : avatar(msg.user);
   const node = el("div", { class: classes.join(" "), "data-ts": msg.ts },
-    compact ? null : avatar(msg.user), body);
+    compact ? null : gutter, body);
   if (!msg.ephemeral) {
     node.append(el("div", { class: "quick-react", role: "toolbar", "aria-label": "React" },
       QUICK_REACTIONS.map((name) => el("button", { type: "button", "data-react": name,
@@ -634,6 +657,7 @@ function renderMessages() {
   const replies = ch.messages.filter((m) => m.thread_ts && m.thread_ts !== m.ts && !m.ephemeral);
   const tz = tzOf(view.me);
   let lastDay = null;
+  let prev = null;
   for (const msg of roots) {
     const day = dayKey(new Date(Number(msg.ts) * 1000), tz);
     if (day !== lastDay) {
@@ -641,8 +665,10 @@ function renderMessages() {
       box.append(el("div", { class: "day-divider" },
         prettyDay(date, tz) || formatDateToken(msg.ts, "{date_long}", tz)));
       lastDay = day;
+      prev = null;
     }
-    const node = renderMessage(msg);
+    const node = renderMessage(msg, { grouped: continues(prev, msg) });
+    prev = msg;
     const thread = replies.filter((r) => r.thread_ts === msg.ts);
     if (thread.length) {
       node.querySelector(".message-body").append(el("div", { class: "thread" },
@@ -675,10 +701,10 @@ function renderSidebar() {
     avatar(u.id, true),
     el("span", { class: "person-text" },
       el("span", { class: "person-name" }, u.name,
+        u.external ? el("span", { class: "person-org" }, u.team_name) : null,
         u.external ? el("span", { class: "badge badge-external", title: u.team_name },
           "external") : null),
-      el("span", { class: "person-tz" }, u.external ? `${u.team_name} · ` : "",
-        `${u.tz.replace(/_/g, " ")} · ${localTime(u.tz)}`))))));
+      el("span", { class: "person-tz" }, `${u.tz.replace(/_/g, " ")} · ${localTime(u.tz)}`))))));
   const link = (c) => {
     const unread = c.latest && view.lastSeen[c.id] !== c.latest && c.id !== view.channel;
     const cls = ["channel-link", c.id === view.channel ? "active" : "",

@@ -146,7 +146,7 @@ def test_declare_acknowledge_and_update_in_the_page(
     composer.press("Enter")
     page.wait_for_selector("text=Root cause found: a bad deploy")
     page.mouse.move(0, 0)
-    page.wait_for_timeout(300)  # let the new-message highlight settle for the picture
+    page.wait_for_timeout(1600)  # let the new-message highlight fade for the picture
     assert inside_viewport(page, "#composer") and scrolled_to_newest(page)
 
     shot = picture(page, tmp_path / "sandbox.png")
@@ -259,6 +259,9 @@ def test_the_bots_dm_gets_an_unread_marker_and_renders_slack_mrkdwn(
     bot(live).chat_postMessage(channel="U0ANA", text="Another heads-up")
     page.wait_for_selector("text=Another heads-up")
     assert "unread" not in (app.get_attribute("class") or "")
+    # Minutes apart, the bot's messages run together under one name, as in Slack.
+    assert page.locator("#messages .message.grouped", has_text="Another heads-up").count() == 1
+    assert page.locator("#messages .author").all_inner_texts() == ["crisisbot"]
     page.click('#channels [data-name="general"]')
     page.wait_for_selector("#channel-name:text('#general')")
     assert "unread" not in (app.get_attribute("class") or "")

@@ -170,7 +170,17 @@ class PageApp:
                 "bot": ws.bot_user_id,
                 "users": [self._user(u) for u in ws.users.values()],
                 "channels": [self._channel_summary(c) for c in channels],
+                # The channels `<#C…>` can name for this person, as Slack resolves them: the
+                # ones they are in, and every public one of their own organization.
+                "directory": [
+                    {"id": c.id, "name": c.name, "is_private": c.is_private}
+                    for c in ws.channels.values()
+                    if not c.is_im
+                    and (me.id in c.members or (not c.is_private and me.team_id == ws.team.id))
+                ],
                 "dm": im.id if im else None,
+                # What the bot sent to this person's DM, newest last, for the unread marker.
+                "dm_news": self._news(im, me) if im else [],
                 "channel": self._channel(current, me) if current else None,
                 "modal": ws.views[top[-1]].to_api() if top else None,
                 "home": home.to_api() if home else None,
@@ -205,6 +215,15 @@ class PageApp:
             "created": ch.created,
             "latest": next(reversed(self.ws.messages.get(ch.id, {})), None),
         }
+
+    def _news(self, im: Channel, me: User, keep: int = 20) -> list[str]:
+        """The last `keep` timestamps of messages others posted in a DM (no system notices)."""
+        news = [
+            m.ts
+            for m in self.ws.messages.get(im.id, {}).values()
+            if m.user != me.id and not m.subtype
+        ]
+        return news[-keep:]
 
     def _channel(self, ch: Channel, me: User) -> JSON:
         ws = self.ws

@@ -81,7 +81,14 @@ function channelById(id) {
   const st = view.state;
   if (!st) return null;
   if (st.channel && st.channel.id === id) return st.channel;
-  return st.channels.find((c) => c.id === id) || null;
+  return st.channels.find((c) => c.id === id)
+    || (st.directory || []).find((c) => c.id === id) || null;
+}
+
+// How a person is named in every picker: people from another organization (Slack Connect)
+// carry their organization and "external", as Slack shows them.
+function personLabel(u) {
+  return u.external ? `${u.name} (${u.team_name}, external)` : u.name;
 }
 
 function avatar(id, small = false) {
@@ -185,10 +192,13 @@ function renderSpecial(inner) {
     return `<span class="${cls}" data-user="${esc(id)}">@${esc(displayName(id) || label)}</span>`;
   }
   if (target.startsWith("#")) {
+    // Slack shows the channel's current name when the reader can see the channel (any public
+    // one), else the label the sender gave, else just that it is a private channel.
     const id = target.slice(1);
     const ch = channelById(id);
-    const name = ch ? ch.name : (label || id);
-    return `<a href="#" class="mention" data-channel="${esc(id)}">#${esc(name)}</a>`;
+    const name = ch ? ch.name : (label || "private-channel");
+    const sigil = ch?.is_private || !(ch || label) ? "🔒" : "#";
+    return `<a href="#" class="mention" data-channel="${esc(id)}">${sigil}${esc(name)}</a>`;
   }
   if (target.startsWith("!date^")) {
     const [, seconds, format, link] = target.split("^");
@@ -206,6 +216,21 @@ function renderSpecial(inner) {
   return `<a href="${esc(href)}" target="_blank" rel="noopener">${esc(label || target)}</a>`;
 }
 
+// Slack's rule for *bold*, _italic_ and ~strike~: the opening mark is at the start or after
+// anything but a letter or digit (space or punctuation: `(*bold*)`, `"*a*"`), the closing mark
+// is at the end or before anything but a letter or digit (`*Acme*:`, `*Acme*'s`), and neither
+// touches a space on the inside (`2 * 3 * 4` stays as typed; `snake_case_name` too).
+function emphasis(mark, tag) {
+  const m = mark === "*" ? "\\*" : mark;  // only * needs escaping in a "u" pattern
+  const pattern = `(^|[^\\p{L}\\p{N}${m}])${m}(?=[^\\s${m}])([^${m}\\n]*?[^\\s${m}])${m}`
+    + `(?=$|[^\\p{L}\\p{N}${m}])`;
+  const re = new RegExp(pattern, "gu");
+  return (text) => text.replace(re, `$1<${tag}>$2</${tag}>`);
+}
+const BOLD = emphasis("*", "b");
+const ITALIC = emphasis("_", "i");
+const STRIKE = emphasis("~", "s");
+
 function inline(text) {
   // Protect code first so nothing inside it is formatted.
   const codes = [];
@@ -213,10 +238,7 @@ function inline(text) {
     codes.push(`<code>${code}</code>`);
     return `\u0001${codes.length - 1}\u0001`;
   });
-  out = out
-    .replace(/(^|[\s(>\u0002])\*(?!\s)([^*\n]+?)\*(?=$|[\s).,!?:;<\u0002])/g, "$1<b>$2</b>")
-    .replace(/(^|[\s(>\u0002])_(?!\s)([^_\n]+?)_(?=$|[\s).,!?:;<\u0002])/g, "$1<i>$2</i>")
-    .replace(/(^|[\s(>\u0002])~(?!\s)([^~\n]+?)~(?=$|[\s).,!?:;<\u0002])/g, "$1<s>$2</s>")
+  out = STRIKE(ITALIC(BOLD(out)))
     .replace(/:([a-z0-9_+-]+(?:::skin-tone-\d)?):/g, (m, name) => {
       const base = name.split("::")[0];
       return EMOJI[base] ? `<span class="emoji" title=":${base}:">${EMOJI[base]}</span>` : m;
@@ -319,6 +341,7 @@ function richText(block) {
     if (!node) return;
     if (node.type === "text") out.push(node.text);
     else if (node.type === "user") out.push(`@${displayName(node.user_id)}`);
+    else if (node.type === "channel") out.push(`#${channelById(node.channel_id)?.name || "private-channel"}`);
     else if (node.type === "emoji") out.push(emoji(node.name));
     else if (node.type === "link") out.push(node.text || node.url);
     (node.elements || []).forEach(walk);
@@ -354,7 +377,7 @@ function renderElement(element, block, ctx) {
       return el("select", { class: "bk-select", "data-action-id": element.action_id,
         onchange: (ev) => send(ev.target.value) },
       el("option", { value: "" }, plainText(element.placeholder) || "Select a person"),
-      humans().map((u) => el("option", { value: u.id }, u.name)));
+      humans().map((u) => el("option", { value: u.id }, personLabel(u))));
     case "image":
       return el("span", { class: "bk-image" }, `🖼 ${element.alt_text || ""}`);
     default:
@@ -406,7 +429,7 @@ function renderInput(block, ctx) {
       control = el("select", { id, name, "data-kind": "single" },
         el("option", { value: "" }, plainText(element.placeholder) || "Select a person"),
         humans().map((u) => el("option", { value: u.id, selected: u.id === element.initial_user },
-          `${u.name}${u.external ? ` (${u.team_name})` : ""}`)));
+          personLabel(u))));
       break;
     case "multi_users_select":
     case "multi_static_select":
@@ -414,7 +437,7 @@ function renderInput(block, ctx) {
       const initial = new Set(element.initial_users || (element.initial_options || [])
         .map((o) => o.value));
       const items = element.type === "multi_users_select"
-        ? humans().map((u) => [u.id, u.name])
+        ? humans().map((u) => [u.id, personLabel(u)])
         : (element.options || []).map((o) => [o.value, plainText(o.text)]);
       control = el("div", { class: "choices", id, "data-name": name, "data-kind": "multi" },
         items.map(([value, label]) => el("label", {},
@@ -541,7 +564,19 @@ function messageActions(msg) {
   };
 }
 
-function renderMessage(msg, { compact = false } = {}) {
+// Slack runs one person's messages a few minutes apart together: one name and avatar on top,
+// the time beside the others on hover.
+const GROUP_SECONDS = 300;
+
+function continues(prev, msg) {
+  if (!prev || prev.user !== msg.user || prev.ephemeral || msg.ephemeral) return false;
+  if ((prev.subtype && SYSTEM_TEXT[prev.subtype]) || (msg.subtype && SYSTEM_TEXT[msg.subtype])) {
+    return false;
+  }
+  return Number(msg.ts) - Number(prev.ts) < GROUP_SECONDS;
+}
+
+function renderMessage(msg, { compact = false, grouped = false } = {}) {
   if (msg.subtype && SYSTEM_TEXT[msg.subtype]) {
     const what = SYSTEM_TEXT[msg.subtype];
     const name = displayName(msg.user);
@@ -556,14 +591,21 @@ function renderMessage(msg, { compact = false } = {}) {
   const body = el("div", { class: "message-body" });
   if (msg.ephemeral) body.append(el("div", { class: "only-you" }, "Only visible to you"));
   if ((msg.pinned_to || []).length) body.append(el("div", { class: "pinned-note" }, "📌 Pinned"));
-  body.append(el("div", { class: "message-head" },
-    el("span", { class: "author" }, displayName(msg.user)),
-    author?.is_bot ? el("span", { class: "badge badge-app" }, "App") : null,
-    author?.external ? el("span", { class: "badge badge-external" }, "external") : null,
-    el("span", { class: "stamp", title: `${viewerTz}` }, stamp(msg.ts, viewerTz)),
-    msg.edited ? el("span", { class: "edited" }, "(edited)") : null));
+  if (!grouped) {
+    body.append(el("div", { class: "message-head" },
+      el("span", { class: "author" }, displayName(msg.user)),
+      author?.is_bot ? el("span", { class: "badge badge-app" }, "App") : null,
+      author?.external ? el("span", { class: "badge badge-external" }, "external") : null,
+      el("span", { class: "stamp", title: `${viewerTz}` }, stamp(msg.ts, viewerTz)),
+      msg.edited ? el("span", { class: "edited" }, "(edited)") : null));
+  }
   if (msg.blocks && msg.blocks.length) body.append(renderBlocks(msg.blocks, messageActions(msg)));
   else body.append(el("div", { class: "text", html: mrkdwn(msg.text) }));
+  if (grouped && msg.edited) {
+    // As in Slack, "(edited)" trails the message's last line of text.
+    const texts = body.querySelectorAll(".text");
+    (texts[texts.length - 1] || body).append(" ", el("span", { class: "edited" }, "(edited)"));
+  }
   if (!msg.ephemeral) {
     const reactions = el("div", { class: "reactions" }, (msg.reactions || []).map((r) => {
       const mine = r.users.includes(view.me);
@@ -575,8 +617,12 @@ function renderMessage(msg, { compact = false } = {}) {
     }));
     if ((msg.reactions || []).length) body.append(reactions);
   }
+  if (grouped) classes.push("grouped");
+  const gutter = grouped
+    ? el("span", { class: "gutter", title: viewerTz }, stamp(msg.ts, viewerTz).replace(/\s?[AP]M$/, ""))
+    : avatar(msg.user);
   const node = el("div", { class: classes.join(" "), "data-ts": msg.ts },
-    compact ? null : avatar(msg.user), body);
+    compact ? null : gutter, body);
   if (!msg.ephemeral) {
     node.append(el("div", { class: "quick-react", role: "toolbar", "aria-label": "React" },
       QUICK_REACTIONS.map((name) => el("button", { type: "button", "data-react": name,
@@ -611,6 +657,7 @@ function renderMessages() {
   const replies = ch.messages.filter((m) => m.thread_ts && m.thread_ts !== m.ts && !m.ephemeral);
   const tz = tzOf(view.me);
   let lastDay = null;
+  let prev = null;
   for (const msg of roots) {
     const day = dayKey(new Date(Number(msg.ts) * 1000), tz);
     if (day !== lastDay) {
@@ -618,8 +665,10 @@ function renderMessages() {
       box.append(el("div", { class: "day-divider" },
         prettyDay(date, tz) || formatDateToken(msg.ts, "{date_long}", tz)));
       lastDay = day;
+      prev = null;
     }
-    const node = renderMessage(msg);
+    const node = renderMessage(msg, { grouped: continues(prev, msg) });
+    prev = msg;
     const thread = replies.filter((r) => r.thread_ts === msg.ts);
     if (thread.length) {
       node.querySelector(".message-body").append(el("div", { class: "thread" },
@@ -647,14 +696,15 @@ function renderSidebar() {
   $("team-name").textContent = st.team.name;
   $("people").replaceChildren(...humans().map((u) => el("li", {},
     el("button", { type: "button", class: "person", role: "option", "data-user": u.id,
-      "aria-selected": String(u.id === view.me), onclick: () => switchUser(u.id) },
+      "aria-selected": String(u.id === view.me), "aria-label": personLabel(u),
+      title: personLabel(u), onclick: () => switchUser(u.id) },
     avatar(u.id, true),
     el("span", { class: "person-text" },
       el("span", { class: "person-name" }, u.name,
+        u.external ? el("span", { class: "person-org" }, u.team_name) : null,
         u.external ? el("span", { class: "badge badge-external", title: u.team_name },
           "external") : null),
-      el("span", { class: "person-tz" }, `${u.tz.replace(/_/g, " ")} · ${localTime(u.tz)}`,
-        u.external ? ` · ${u.team_name}` : ""))))));
+      el("span", { class: "person-tz" }, `${u.tz.replace(/_/g, " ")} · ${localTime(u.tz)}`))))));
   const link = (c) => {
     const unread = c.latest && view.lastSeen[c.id] !== c.latest && c.id !== view.channel;
     const cls = ["channel-link", c.id === view.channel ? "active" : "",
@@ -672,10 +722,18 @@ function renderSidebar() {
     : [el("li", { class: "empty-note" }, "No crisis channels yet")]));
   $("channels").replaceChildren(...others.map(link));
   const dmActive = st.dm && st.dm === view.channel;
+  // The bot's DM is unread while it holds messages newer than the last one you saw there.
+  const seen = Number(view.lastSeen[st.dm] || 0);
+  const news = dmActive ? 0 : (st.dm_news || []).filter((ts) => Number(ts) > seen).length;
   $("apps").replaceChildren(el("li", {}, el("button", {
-    type: "button", class: `channel-link${dmActive ? " active" : ""}`, "data-channel": "app",
+    type: "button", class: `channel-link${dmActive ? " active" : ""}${news ? " unread" : ""}`,
+    "data-channel": "app", "aria-label": news ? `crisisbot, ${news} unread` : "crisisbot",
     onclick: openApp }, avatar(st.bot, true), el("span", { class: "label" }, "crisisbot"),
-  el("span", { class: "badge badge-app" }, "App"))));
+  el("span", { class: "badge badge-app" }, "App"),
+  news ? el("span", { class: "unread-count", title: `${news} unread` }, String(news)) : null)));
+  // Collapsed on a phone, the sidebar's toggle carries the unread dot.
+  $("sidebar-toggle").classList.toggle("has-unread",
+    Boolean(document.querySelector("#sidebar .unread")));
 }
 
 function renderHeader() {
@@ -795,6 +853,7 @@ function toast(text, error = false) {
 }
 
 function switchUser(id) {
+  showSidebar(false);
   view.me = id;
   view.tab = "messages";
   view.modalKey = null;
@@ -803,7 +862,14 @@ function switchUser(id) {
   refresh();
 }
 
+// On a narrow screen the sidebar slides over the channel; picking something closes it.
+function showSidebar(open) {
+  $("app").classList.toggle("nav-open", open);
+  $("sidebar-toggle").setAttribute("aria-expanded", String(open));
+}
+
 function openChannel(id) {
+  showSidebar(false);
   view.channel = id;
   view.tab = "messages";
   refresh();
@@ -851,6 +917,10 @@ function setUpComposer() {
 }
 
 function setUpLinks() {
+  $("sidebar-toggle").addEventListener("click", () => {
+    showSidebar(!$("app").classList.contains("nav-open"));
+  });
+  $("scrim").addEventListener("click", () => showSidebar(false));
   document.addEventListener("click", (ev) => {
     const target = ev.target.closest("[data-channel]");
     if (target && target.classList.contains("mention")) {
@@ -861,6 +931,7 @@ function setUpLinks() {
   });
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape" && view.state?.modal) closeModal(view.state.modal);
+    else if (ev.key === "Escape") showSidebar(false);
   });
 }
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from sandbox import Emulator
 from sandbox.inbound import Inbound
@@ -224,3 +225,26 @@ def test_live_updates_arrive_as_server_sent_events(emu: Emulator, page: PageApp)
         emu.post_as_user("U0ANA", "C0GENERAL", "new message")
         assert reader.readline() == b"event: change\n"
         assert int(reader.readline().split(b":")[1]) > first
+
+
+def test_state_names_the_channels_a_person_can_see(
+    emu: Emulator, page: PageApp, client: WebClient
+) -> None:
+    client.conversations_create(name="secret-plans", is_private=True)
+    ana = {c["name"] for c in state(emu, "U0ANA")["directory"]}
+    # Public channels ana is not in (#globex-acme) are named too; others' private ones are not.
+    assert ana == {"general", "cs-crises", "cs-escalations", "globex-acme"}
+    # Someone from another organization sees only the channels shared with them.
+    assert [c["name"] for c in state(emu, "U0CORA")["directory"]] == ["globex-acme"]
+
+
+def test_state_lists_what_the_bot_sent_to_a_dm_for_the_unread_marker(
+    emu: Emulator, page: PageApp, client: WebClient
+) -> None:
+    assert state(emu, "U0ANA")["dm_news"] == []
+    first = client.chat_postMessage(channel="U0ANA", text="heads-up")["ts"]
+    emu.post_as_user("U0ANA", "U0BOT", "thanks")  # ana's own answer is no news to her
+    second = client.chat_postMessage(channel="U0ANA", text="overdue")["ts"]
+    ana = state(emu, "U0ANA")
+    assert ana["dm"] and ana["dm_news"] == [first, second]
+    assert state(emu, "U0BEN")["dm_news"] == []

@@ -52,10 +52,23 @@ def usage_error(problem: str, command: str) -> str:
     return f":warning: {problem}\nUsage: {USAGE[command]}"
 
 
-def unknown_subcommand(word: str) -> str:
+def unknown_subcommand(word: str, *, suggestion: str | None = None) -> str:
+    if suggestion:
+        return (
+            f":warning: I don't know `{escape(word[:40])}`. Did you mean `/crisis {suggestion}`?"
+            f"\nUsage: {USAGE.get(suggestion, '`/crisis help`')}"
+        )
     return (
         f":warning: I don't know `{escape(word[:40])}`. Try `/crisis new`, `/crisis update`,"
         " `/crisis close`, `/crisis list` or `/crisis help`."
+    )
+
+
+def bad_severity(word: str) -> str:
+    valid = ", ".join(f"`{s}`" for s in SEVERITIES)
+    return (
+        f":warning: `{escape(word[:40])}` is not a severity I know. Use one of {valid}"
+        " (sev1 is the most critical), or leave it out for sev2.\nUsage: " + USAGE["new"]
     )
 
 

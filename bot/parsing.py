@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,10 +13,20 @@ from bot.durations import DurationError, parse_duration
 from bot.text import from_slack
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_SEVERITY_AT_END = re.compile(r"(?:^|\s)\[?(sev[1-4])\]?\s*$", re.IGNORECASE)
+# Anything at the end that reads as a severity: sev1, [SEV2], sev-1, sev 3, severity 4, but
+# also sev5 or sev0, which are refused rather than kept as part of the summary.
+_SEVERITY_AT_END = re.compile(
+    r"(?:^|\s)\[?(sev(?:erity)?[ _-]?(\d+))\]?\s*$",
+    re.IGNORECASE,
+)
 
 CHANNEL_COMMANDS = ("update", "close", "owner", "every", "ack", "status", "reopen")
 ANYWHERE_COMMANDS = ("new", "list", "help")
+
+
+def subcommands() -> tuple[str, ...]:
+    """Every subcommand, from the two tables above (new ones added there are included)."""
+    return ANYWHERE_COMMANDS + CHANNEL_COMMANDS
 
 
 class UsageError(ValueError):
@@ -83,7 +94,13 @@ def parse(text: str) -> Command:
         return Command("every", every=every)
     if word in ("ack", "status", "reopen", "list", "help"):
         return Command(word)
-    raise UsageError(messages.unknown_subcommand(word))
+    raise UsageError(messages.unknown_subcommand(word, suggestion=closest_subcommand(word)))
+
+
+def closest_subcommand(word: str) -> str | None:
+    """The subcommand ``word`` was probably meant to be (``nwe`` → ``new``), if any is close."""
+    close = difflib.get_close_matches(word.lower(), subcommands(), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _parse_new(rest: str) -> Command:
@@ -92,7 +109,9 @@ def _parse_new(rest: str) -> Command:
     severity = DEFAULT_SEVERITY
     match = _SEVERITY_AT_END.search(rest)
     if match:
-        severity = match.group(1).lower()
+        severity = f"sev{int(match.group(2)[:3])}"
+        if severity not in SEVERITIES:
+            raise UsageError(messages.bad_severity(match.group(1)))
         rest = rest[: match.start()].strip()
     customer, colon, summary = rest.partition(":")
     customer, summary = customer.strip(), summary.strip()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain import KIND_LABELS, SEVERITIES
+from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
 from bot.durations import format_duration
-from bot.text import date_token, escape, mention, mentions, safe
+from bot.text import date_token, escape, mention, mentions, safe, safe_marked
 
 USAGE = {
     "new": (
@@ -69,6 +69,21 @@ def bad_severity(word: str) -> str:
     return (
         f":warning: `{escape(word[:40])}` is not a severity I know. Use one of {valid}"
         " (sev1 is the most critical), or leave it out for sev2.\nUsage: " + USAGE["new"]
+    )
+
+
+def customer_too_long(length: int) -> str:
+    return (
+        f"The customer's name is {length:,} characters; at most {MAX_CUSTOMER} fit on the card,"
+        " in the messages and in the channel name. Use the name the team knows them by."
+    )
+
+
+def text_too_long(what: str, length: int, limit: int, *, where: str = "in one block") -> str:
+    """``what`` is capitalised: "The summary", "The update"…"""
+    return (
+        f"{what} is {length:,} characters; Slack shows at most {limit:,} {where}."
+        " Shorten it, or post the detail as a message in the crisis channel."
     )
 
 
@@ -146,6 +161,10 @@ def declared(
     if lead is None:
         return text
     return f"{text}{_reminder_promise(lead)}\n{OWNER_VOICE}"
+
+
+def experienced_missing() -> str:
+    return "Write what the customer experienced, in their words."
 
 
 def not_a_crisis(links: list[tuple[str, str]]) -> str:
@@ -246,11 +265,18 @@ def update_body(what_happened: str, doing: str, next_steps: str) -> str:
         ("What we are doing", doing),
         ("Next steps", next_steps),
     ]
-    return "\n".join(f"*{label}:* {safe(text, 900)}" for label, text in parts if text.strip())
+    return "\n".join(
+        f"*{label}:* {safe_marked(text, 900)}" for label, text in parts if text.strip()
+    )
+
+
+QUOTE_SHORTENED = " … _(shortened; the whole message is in the channel)_"
 
 
 def update_quoted(author_id: str, quoted: str, by: str, due: datetime) -> str:
-    quote = "\n".join("> " + line for line in safe(quoted, 2600).splitlines() or [""])
+    quote = "\n".join(
+        "> " + line for line in safe_marked(quoted, 2600, note=QUOTE_SHORTENED).splitlines() or [""]
+    )
     return (
         f":mega: *Status update* by {mention(author_id)}, marked by {mention(by)}\n{quote}"
         f"\n_Next update by {date_token(due)}._"
@@ -326,10 +352,10 @@ def follow_up(customer: str, channel_id: str, closed_at: datetime) -> str:
 def closure(resolution: str, follow_ups: str, confirmed: bool | None, closer_id: str) -> str:
     lines = [
         f":white_check_mark: *Resolved* by {mention(closer_id)}",
-        f"*What was resolved:* {safe(resolution, 1500)}",
+        f"*What was resolved:* {safe_marked(resolution, 1500)}",
     ]
     if follow_ups.strip():
-        lines.append(f"*Follow-ups:* {safe(follow_ups, 1000)}")
+        lines.append(f"*Follow-ups:* {safe_marked(follow_ups, 1000)}")
     if confirmed is True:
         lines.append("The customer has confirmed the resolution.")
     elif confirmed is False:

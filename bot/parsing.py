@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import messages
-from bot.domain import DEFAULT_SEVERITY, SEVERITIES
+from bot.domain import (
+    DEFAULT_SEVERITY,
+    MAX_CUSTOMER,
+    MAX_FIELD,
+    MAX_RESOLUTION,
+    MAX_UPDATE,
+    SEVERITIES,
+)
 from bot.durations import DurationError, parse_duration
 from bot.text import from_slack
 
@@ -70,6 +77,11 @@ def parse(text: str) -> Command:
                 else "Say how it was resolved."
             )
             raise UsageError(messages.usage_error(problem, word))
+        limit = MAX_UPDATE if word == "update" else MAX_RESOLUTION
+        if len(rest) > limit:
+            what = "The update" if word == "update" else "The resolution"
+            problem = messages.text_too_long(what, len(rest), limit, where=f"in one {word}")
+            raise UsageError(messages.usage_error(problem, word))
         return Command(word, text=rest)
     if word == "owner":
         match = _USER.match(rest)
@@ -123,9 +135,13 @@ def _parse_new(rest: str) -> Command:
         raise UsageError(
             messages.usage_error("Say what happened to the customer after the colon.", "new")
         )
-    if len(customer) > 200:
+    if len(customer) > MAX_CUSTOMER:
+        raise UsageError(messages.usage_error(messages.customer_too_long(len(customer)), "new"))
+    if len(summary) > MAX_FIELD:
         raise UsageError(
-            messages.usage_error("The customer's name is too long (at most 200 characters).", "new")
+            messages.usage_error(
+                messages.text_too_long("The summary", len(summary), MAX_FIELD), "new"
+            )
         )
     assert severity in SEVERITIES
     return Command("new", customer=customer, text=summary, severity=severity)

@@ -11,7 +11,7 @@ from slack_bolt import Ack, BoltContext
 
 from bot import messages
 from bot.deps import Deps, deps_of
-from bot.domain import NOT_A_CRISIS, UNTRIAGED
+from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
@@ -78,13 +78,15 @@ def handle_declare_submission(
             text=messages.not_a_crisis(deps.settings.links()),
         )
         return
+    errors: dict[str, str] = {}
+    request = None
     try:
         request = declare_request(
             customer=values.get("customer", ""),
             experienced=values.get("experienced", ""),
             expected=values.get("expected", ""),
             kind=values.get("kind") or UNTRIAGED,
-            severity=values.get("severity") or "sev2",
+            severity=values.get("severity") or DEFAULT_SEVERITY,
             declared_by=user_id,
             owner_id=values.get("owner") or user_id,
             responders=values.get("responders") or [],
@@ -92,15 +94,15 @@ def handle_declare_submission(
             source_key=f"view:{view.get('id', '')}" if view.get("id") else None,
         )
     except CrisisError as error:
-        field = {"owner_id": "owner"}.get(error.field or "", error.field or "")
-        field = field if field in MODAL_FIELDS else "customer"
-        ack(response_action="errors", errors={field: str(error)})
-        return
-    if not request.experienced:
-        ack(
-            response_action="errors",
-            errors={"experienced": "Write what the customer experienced, in their words."},
-        )
+        for field, problem in error.fields.items():
+            block = {"owner_id": "owner", "declared_by": "owner"}.get(field, field)
+            errors.setdefault(block if block in MODAL_FIELDS else "customer", problem)
+    if not str(values.get("experienced") or "").strip():
+        # Optional in the model (commands always carry it); the form asks for it.
+        errors.setdefault("experienced", messages.experienced_missing())
+    if errors or request is None:
+        # Every field at fault at once, each next to its field.
+        ack(response_action="errors", errors=errors or {"customer": messages.unexpected_failure()})
         return
     ack()
 

@@ -167,6 +167,24 @@ def experienced_missing() -> str:
     return "Write what the customer experienced, in their words."
 
 
+def already_open(customer: str, channel_id: str | None, owner_id: str) -> str:
+    where = f"<#{channel_id}>" if channel_id else "a channel being opened right now"
+    return (
+        f":information_source: *{safe(customer, 80)}* already has an open crisis: {where}"
+        f" (owner {mention(owner_id)}). If this is the same problem, join it there. If it is a"
+        " separate one, declare a second crisis. Nothing is declared until you choose."
+    )
+
+
+def held_declaration_gone() -> str:
+    return ":warning: I can't find that declaration any more. Declare it again with `/crisis new`."
+
+
+def already_declared_anyway(customer: str, channel_id: str | None) -> str:
+    where = f" in <#{channel_id}>" if channel_id else "; its channel is being opened"
+    return f":information_source: The second crisis for *{safe(customer, 80)}* is declared{where}."
+
+
 def not_a_crisis(links: list[tuple[str, str]]) -> str:
     lines = [
         ":raising_hand: Sounds like a question or a request rather than a crisis, so I have"

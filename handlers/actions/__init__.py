@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.blocks import card
+from bot.blocks import card, prompts
 from handlers.actions.buttons import (
     handle_acknowledge,
     handle_open_close,
@@ -12,6 +12,7 @@ from handlers.actions.buttons import (
     handle_open_update,
     handle_snooze,
 )
+from handlers.actions.declaring import handle_declare_anyway, handle_go_to_crisis
 
 
 def register(app: App) -> None:
@@ -20,3 +21,5 @@ def register(app: App) -> None:
     app.action(card.OPEN_CLOSE)(handle_open_close)
     app.action(card.SNOOZE)(handle_snooze)
     app.action(card.OPEN_HAND_OVER)(handle_open_hand_over)
+    app.action(prompts.DECLARE_ANYWAY)(handle_declare_anyway)
+    app.action(prompts.GO_TO_CRISIS)(handle_go_to_crisis)

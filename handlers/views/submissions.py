@@ -15,9 +15,14 @@ from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
-from bot.services.port import SlackFailure
+from bot.services.port import Blocks, SlackFailure
 from bot.services.requests import UpdateContent, declare_request
-from handlers.common import declare_and_tell, replying_on_failure, require_manager
+from handlers.common import (
+    declare_and_tell,
+    hold_if_already_open,
+    replying_on_failure,
+    require_manager,
+)
 
 log = logging.getLogger(__name__)
 MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
@@ -48,16 +53,23 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _tell(deps: Deps, *, user_id: str, channel_id: str | None, text: str) -> None:
+def _tell(
+    deps: Deps,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    text: str,
+    blocks: Blocks | None = None,
+) -> None:
     """Tell one person privately: in the channel they came from, or by DM."""
     try:
         if channel_id and not channel_id.startswith("D"):
-            deps.slack.ephemeral(channel=channel_id, user=user_id, text=text)
+            deps.slack.ephemeral(channel=channel_id, user=user_id, text=text, blocks=blocks)
             return
     except SlackFailure:
         pass  # not a channel the bot is in; a DM always works
     try:
-        deps.slack.dm(user=user_id, text=text)
+        deps.slack.dm(user=user_id, text=text, blocks=blocks)
     except SlackFailure as failure:
         log.warning("could not tell %s: %s", user_id, failure)
 
@@ -105,11 +117,21 @@ def handle_declare_submission(
         ack(response_action="errors", errors=errors or {"customer": messages.unexpected_failure()})
         return
     ack()
+    declaring = request
 
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=origin, text=text)
 
-    deps.later(lambda: declare_and_tell(deps, request, reply))
+    def declare_or_ask() -> None:
+        question = None
+        with replying_on_failure(reply):
+            question = hold_if_already_open(deps, declaring)
+            if question is None:
+                declare_and_tell(deps, declaring, reply)
+        if question is not None:
+            _tell(deps, user_id=user_id, channel_id=origin, text=question[0], blocks=question[1])
+
+    deps.later(declare_or_ask)
 
 
 def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:

@@ -33,9 +33,14 @@ SEVERITY_EMOJI = {
     "sev4": ":white_circle:",
 }
 
-# Block Kit and Slack limits we cut user text to.
-MAX_FIELD = 1900
+# Block Kit and Slack limits. What people type is refused above these (with the limit), so
+# it is shown whole; a display that must still shorten something says so visibly.
+MAX_CUSTOMER = 80  # fits the card's header, the messages and (slugged) the channel name
+MAX_FIELD = 2900  # what they experienced / expected: one card section holds 3,000 with its label
+MAX_SECTION = 3000  # Block Kit: a section's text
 MAX_UPDATE = 2800
+MAX_UPDATE_SHOWN = 3500  # the typed update, escaped, in a message (Slack advises under 4,000)
+MAX_RESOLUTION = 1500
 MAX_RESPONDERS = 50
 MAX_TOPIC = 250
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain import KIND_LABELS, SEVERITIES
+from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
 from bot.durations import format_duration
-from bot.text import date_token, escape, mention, mentions, safe
+from bot.text import date_token, escape, mention, mentions, safe, safe_marked
 
 USAGE = {
     "new": (
@@ -60,20 +60,46 @@ def usage_error(problem: str, command: str) -> str:
     return f":warning: {problem}\nUsage: {USAGE[command]}"
 
 
-def unknown_subcommand(word: str) -> str:
+def unknown_subcommand(word: str, *, suggestion: str | None = None) -> str:
+    if suggestion:
+        return (
+            f":warning: I don't know `{escape(word[:40])}`. Did you mean `/crisis {suggestion}`?"
+            f"\nUsage: {USAGE.get(suggestion, '`/crisis help`')}"
+        )
     return (
         f":warning: I don't know `{escape(word[:40])}`. Try `/crisis new`, `/crisis update`,"
         " `/crisis close`, `/crisis list` or `/crisis help`."
     )
 
 
+def bad_severity(word: str, *, command: str = "new") -> str:
+    """A severity that is not one of ours, in ``/crisis new`` or ``/crisis severity``."""
+    valid = ", ".join(f"`{s}`" for s in SEVERITIES)
+    shown = f"`{escape(word[:40])}` is not a severity I know." if word else "Say which severity."
+    default = ", or leave it out for sev2" if command == "new" else ""
+    return (
+        f":warning: {shown} Pick one of {valid} (sev1 is the most critical){default}."
+        f"\nUsage: {USAGE[command]}"
+    )
+
+
+def customer_too_long(length: int) -> str:
+    return (
+        f"The customer's name is {length:,} characters; at most {MAX_CUSTOMER} fit on the card,"
+        " in the messages and in the channel name. Use the name the team knows them by."
+    )
+
+
+def text_too_long(what: str, length: int, limit: int, *, where: str = "in one block") -> str:
+    """``what`` is capitalised: "The summary", "The update"…"""
+    return (
+        f"{what} is {length:,} characters; Slack shows at most {limit:,} {where}."
+        " Shorten it, or post the detail as a message in the crisis channel."
+    )
+
+
 def bad_duration(problem: str) -> str:
     return f":warning: {escape(problem)}\nUsage: {USAGE['every']}"
-
-
-def bad_severity(text: str) -> str:
-    shown = f"`{escape(text[:40])}` is not a severity. " if text else ""
-    return f"{shown}Pick one of {', '.join(f'`{s}`' for s in SEVERITIES)}."
 
 
 def bad_kind(text: str, labels: list[str]) -> str:
@@ -151,6 +177,28 @@ def declared(
     if lead is None:
         return text
     return f"{text}{_reminder_promise(lead)}\n{OWNER_VOICE}"
+
+
+def experienced_missing() -> str:
+    return "Write what the customer experienced, in their words."
+
+
+def already_open(customer: str, channel_id: str | None, owner_id: str) -> str:
+    where = f"<#{channel_id}>" if channel_id else "a channel being opened right now"
+    return (
+        f":information_source: *{safe(customer, 80)}* already has an open crisis: {where}"
+        f" (owner {mention(owner_id)}). If this is the same problem, join it there. If it is a"
+        " separate one, declare a second crisis. Nothing is declared until you choose."
+    )
+
+
+def held_declaration_gone() -> str:
+    return ":warning: I can't find that declaration any more. Declare it again with `/crisis new`."
+
+
+def already_declared_anyway(customer: str, channel_id: str | None) -> str:
+    where = f" in <#{channel_id}>" if channel_id else "; its channel is being opened"
+    return f":information_source: The second crisis for *{safe(customer, 80)}* is declared{where}."
 
 
 def not_a_crisis(links: list[tuple[str, str]]) -> str:
@@ -251,11 +299,18 @@ def update_body(what_happened: str, doing: str, next_steps: str) -> str:
         ("What we are doing", doing),
         ("Next steps", next_steps),
     ]
-    return "\n".join(f"*{label}:* {safe(text, 900)}" for label, text in parts if text.strip())
+    return "\n".join(
+        f"*{label}:* {safe_marked(text, 900)}" for label, text in parts if text.strip()
+    )
+
+
+QUOTE_SHORTENED = " … _(shortened; the whole message is in the channel)_"
 
 
 def update_quoted(author_id: str, quoted: str, by: str, due: datetime) -> str:
-    quote = "\n".join("> " + line for line in safe(quoted, 2600).splitlines() or [""])
+    quote = "\n".join(
+        "> " + line for line in safe_marked(quoted, 2600, note=QUOTE_SHORTENED).splitlines() or [""]
+    )
     return (
         f":mega: *Status update* by {mention(author_id)}, marked by {mention(by)}\n{quote}"
         f"\n_Next update by {date_token(due)}._"
@@ -354,10 +409,10 @@ def follow_up(customer: str, channel_id: str, closed_at: datetime) -> str:
 def closure(resolution: str, follow_ups: str, confirmed: bool | None, closer_id: str) -> str:
     lines = [
         f":white_check_mark: *Resolved* by {mention(closer_id)}",
-        f"*What was resolved:* {safe(resolution, 1500)}",
+        f"*What was resolved:* {safe_marked(resolution, 1500)}",
     ]
     if follow_ups.strip():
-        lines.append(f"*Follow-ups:* {safe(follow_ups, 1000)}")
+        lines.append(f"*Follow-ups:* {safe_marked(follow_ups, 1000)}")
     if confirmed is True:
         lines.append("The customer has confirmed the resolution.")
     elif confirmed is False:

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import messages
-from bot.domain import DEFAULT_SEVERITY, KIND_LABELS, NOT_A_CRISIS, SEVERITIES
+from bot.domain import (
+    DEFAULT_SEVERITY,
+    KIND_LABELS,
+    MAX_CUSTOMER,
+    MAX_FIELD,
+    MAX_RESOLUTION,
+    MAX_UPDATE,
+    NOT_A_CRISIS,
+    SEVERITIES,
+)
 from bot.durations import DurationError, parse_duration
 from bot.text import escape, from_slack
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERS = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_SEVERITY_AT_END = re.compile(r"(?:^|\s)\[?(sev[1-4])\]?\s*$", re.IGNORECASE)
+# Anything at the end that reads as a severity: sev1, [SEV2], sev-1, sev 3, severity 4, but
+# also sev5 or sev0, which are refused rather than kept as part of the summary.
+_SEVERITY_AT_END = re.compile(
+    r"(?:^|\s)\[?(sev(?:erity)?[ _-]?(\d+))\]?\s*$",
+    re.IGNORECASE,
+)
 
 CHANNEL_COMMANDS = (
     "update",
@@ -29,6 +44,11 @@ CHANNEL_COMMANDS = (
     "reopen",
 )
 ANYWHERE_COMMANDS = ("new", "list", "help")
+
+
+def subcommands() -> tuple[str, ...]:
+    """Every subcommand, from the two tables above (new ones added there are included)."""
+    return ANYWHERE_COMMANDS + CHANNEL_COMMANDS
 
 
 class UsageError(ValueError):
@@ -75,6 +95,11 @@ def parse(text: str) -> Command:
                 else "Say how it was resolved."
             )
             raise UsageError(messages.usage_error(problem, word))
+        limit = MAX_UPDATE if word == "update" else MAX_RESOLUTION
+        if len(rest) > limit:
+            what = "The update" if word == "update" else "The resolution"
+            problem = messages.text_too_long(what, len(rest), limit, where=f"in one {word}")
+            raise UsageError(messages.usage_error(problem, word))
         return Command(word, text=rest)
     if word == "owner":
         match = _USER.match(rest)
@@ -102,7 +127,7 @@ def parse(text: str) -> Command:
     if word == "severity":
         severity = rest.lower().strip("[]")
         if severity not in SEVERITIES:
-            raise UsageError(messages.usage_error(messages.bad_severity(rest), "severity"))
+            raise UsageError(messages.bad_severity(rest, command="severity"))
         return Command("severity", severity=severity)
     if word == "kind":
         kind = kind_named(rest)
@@ -120,7 +145,13 @@ def parse(text: str) -> Command:
         return Command("list", mine=rest.lower() == "mine")
     if word in ("ack", "status", "help"):
         return Command(word)
-    raise UsageError(messages.unknown_subcommand(word))
+    raise UsageError(messages.unknown_subcommand(word, suggestion=closest_subcommand(word)))
+
+
+def closest_subcommand(word: str) -> str | None:
+    """The subcommand ``word`` was probably meant to be (``nwe`` → ``new``), if any is close."""
+    close = difflib.get_close_matches(word.lower(), subcommands(), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 # Kinds a crisis can be changed to: a question is not a crisis (close it instead).
@@ -157,7 +188,9 @@ def _parse_new(rest: str) -> Command:
     severity = DEFAULT_SEVERITY
     match = _SEVERITY_AT_END.search(rest)
     if match:
-        severity = match.group(1).lower()
+        severity = f"sev{int(match.group(2)[:3])}"
+        if severity not in SEVERITIES:
+            raise UsageError(messages.bad_severity(match.group(1)))
         rest = rest[: match.start()].strip()
     customer, colon, summary = rest.partition(":")
     customer, summary = customer.strip(), summary.strip()
@@ -169,9 +202,13 @@ def _parse_new(rest: str) -> Command:
         raise UsageError(
             messages.usage_error("Say what happened to the customer after the colon.", "new")
         )
-    if len(customer) > 200:
+    if len(customer) > MAX_CUSTOMER:
+        raise UsageError(messages.usage_error(messages.customer_too_long(len(customer)), "new"))
+    if len(summary) > MAX_FIELD:
         raise UsageError(
-            messages.usage_error("The customer's name is too long (at most 200 characters).", "new")
+            messages.usage_error(
+                messages.text_too_long("The summary", len(summary), MAX_FIELD), "new"
+            )
         )
     assert severity in SEVERITIES
     return Command("new", customer=customer, text=summary, severity=severity)

@@ -58,6 +58,17 @@ def safe(text: str, limit: int) -> str:
     return clip(escape(text), limit)
 
 
+SHORTENED = " … _(shortened)_"
+
+
+def safe_marked(text: str, limit: int, *, note: str = SHORTENED) -> str:
+    """Escape; when that is over ``limit`` characters, cut it and say so visibly (``note``)."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    return clip(escaped, limit - len(note) + 1).removesuffix(ELLIPSIS).rstrip() + note
+
+
 def plain(text: str, limit: int) -> str:
     """For plain_text fields (no mrkdwn): only cut."""
     return clip(text, limit)

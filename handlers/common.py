@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from bot import messages
+from bot.blocks.prompts import second_crisis_prompt
 from bot.db.models import Crisis
 from bot.deps import Deps
 from bot.services import crises, lifecycle, permissions
 from bot.services.errors import CrisisError
-from bot.services.port import SlackFailure
+from bot.services.port import Blocks, SlackFailure
 from bot.services.requests import DeclareRequest
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,26 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
                 lifecycle.owner_told_by_reply(
                     session=session, settings=deps.settings, crisis=crisis, now=deps.now()
                 )
+
+
+def hold_if_already_open(deps: Deps, request: DeclareRequest) -> tuple[str, Blocks] | None:
+    """When the customer already has an open crisis, hold the declaration and return the
+    question to ask (text and blocks): go there, or declare anyway. None: go ahead."""
+    with deps.session_factory() as session:
+        existing = crises.open_for_customer(session, request.customer)
+        if existing is None or (request.source_key and existing.source_key == request.source_key):
+            return None  # nothing open, or this very form delivered again
+        pending = crises.hold_declaration(
+            session=session, request=request, existing=existing, now=deps.now()
+        )
+        text = messages.already_open(existing.customer, existing.channel_id, existing.owner_id)
+        blocks = second_crisis_prompt(
+            text,
+            channel_id=existing.channel_id,
+            channel_name=existing.channel_name,
+            pending_id=pending.id,
+        )
+        return text, blocks
 
 
 def admins(deps: Deps) -> set[str]:

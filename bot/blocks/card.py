@@ -7,8 +7,8 @@ from datetime import datetime
 from bot import messages
 from bot.blocks.kit import Block, actions, button, context, fields, header, section
 from bot.db.models import Crisis
-from bot.domain import KIND_LABELS, MAX_FIELD, SEVERITIES, SEVERITY_EMOJI
-from bot.text import date_token, mention, mentions, plain, safe
+from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI
+from bot.text import date_token, mention, mentions, plain, safe, safe_marked
 
 ACK = "crisis_ack"
 OPEN_UPDATE = "crisis_open_update"
@@ -67,12 +67,13 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
             ("Status", status_line(crisis, now)),
         ),
     ]
-    if crisis.experienced:
-        blocks.append(
-            section(f"*What the customer experienced*\n{safe(crisis.experienced, MAX_FIELD)}")
-        )
-    if crisis.expected:
-        blocks.append(section(f"*What they expected*\n{safe(crisis.expected, MAX_FIELD)}"))
+    for label, text in (
+        ("*What the customer experienced*\n", crisis.experienced),
+        ("*What they expected*\n", crisis.expected),
+    ):
+        if text:
+            # Typed text is at most MAX_FIELD; only escaping can make it longer than a section.
+            blocks.append(section(label + safe_marked(text, MAX_SECTION - len(label))))
     blocks.append(context(ack_context(crisis, ack_emoji)))
     value = str(crisis.id)
     if crisis.status == "closed":

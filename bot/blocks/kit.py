@@ -50,6 +50,7 @@ def button(
     *,
     style: str | None = None,
     confirm: dict[str, Any] | None = None,
+    url: str | None = None,
 ) -> Block:
     element: Block = {
         "type": "button",
@@ -57,6 +58,8 @@ def button(
         "action_id": action_id,
         "value": value,
     }
+    if url:
+        element["url"] = url
     if style:
         element["style"] = style
     if confirm:

@@ -6,7 +6,15 @@ import json
 from typing import Any
 
 from bot.blocks.kit import Block, context, plain
-from bot.domain import DEFAULT_SEVERITY, KINDS, NOT_A_CRISIS, SEVERITIES
+from bot.domain import (
+    DEFAULT_SEVERITY,
+    KINDS,
+    MAX_CUSTOMER,
+    MAX_FIELD,
+    MAX_RESOLUTION,
+    NOT_A_CRISIS,
+    SEVERITIES,
+)
 from bot.text import clip, safe
 
 DECLARE = "declare_crisis"
@@ -103,7 +111,7 @@ def declare_modal(
         _input(
             "customer",
             "Customer",
-            _text("value", max_length=200, initial=customer, placeholder="Acme Corp"),
+            _text("value", max_length=MAX_CUSTOMER, initial=customer, placeholder="Acme Corp"),
         ),
         _input(
             "experienced",
@@ -111,6 +119,7 @@ def declare_modal(
             _text(
                 "value",
                 multiline=True,
+                max_length=MAX_FIELD,
                 initial=experienced,
                 placeholder="Dashboards have shown no data since 09:10",
             ),
@@ -119,7 +128,10 @@ def declare_modal(
             "expected",
             "What they expected",
             _text(
-                "value", multiline=True, placeholder="Live data for their morning trading review"
+                "value",
+                multiline=True,
+                max_length=MAX_FIELD,
+                placeholder="Live data for their morning trading review",
             ),
             optional=True,
         ),
@@ -132,7 +144,11 @@ def declare_modal(
                 "options": kinds,
                 "placeholder": plain("Choose a kind"),
             },
-            hint=f'Pick "{KINDS[NOT_A_CRISIS]}" and I\'ll point them to self-service instead.',
+            optional=True,
+            hint=(
+                'Leave it empty if you don\'t know yet; the card says "Not triaged yet".'
+                f' Pick "{KINDS[NOT_A_CRISIS]}" and I\'ll point them to self-service instead.'
+            ),
         ),
         _input(
             "severity",
@@ -199,7 +215,11 @@ def close_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
     """Closure: what resolved it, what is left, and whether the customer agrees."""
     blocks: list[Block] = [
         context(f"Closing the crisis for *{safe(customer, 100)}*. Close every loose end."),
-        _input("resolution", "Resolution", _text("value", multiline=True, max_length=1500)),
+        _input(
+            "resolution",
+            "Resolution",
+            _text("value", multiline=True, max_length=MAX_RESOLUTION),
+        ),
         _input(
             "follow_ups",
             "Follow-ups",

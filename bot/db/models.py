@@ -162,6 +162,26 @@ class StatusUpdate(Base):
     crisis: Mapped[Crisis] = relationship(back_populates="updates")
 
 
+class PendingDeclaration(Base):
+    """A declaration held back because the customer already has an open crisis.
+
+    Nothing is declared until the declarer presses *Declare anyway*; the crisis it then makes
+    carries ``pending:<id>`` as its source key, so a second press declares nothing new.
+    """
+
+    __tablename__ = "pending_declarations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declared_by: Mapped[str] = mapped_column(String(32))
+    # The validated DeclareRequest, as JSON.
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The open crisis it would duplicate, to say which one.
+    existing_crisis_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crises.id", ondelete="SET NULL"), default=None
+    )
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class TimelineEvent(Base):
     """Everything that happened to a crisis, with who and when."""
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
-from bot.db.models import Crisis
+from bot.db.models import Crisis, PendingDeclaration
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
@@ -298,6 +298,49 @@ def by_message(session: Session, channel_id: str, ts: str) -> Crisis | None:
         )
         .options(selectinload(Crisis.acknowledgements))
     ).first()
+
+
+def open_for_customer(session: Session, customer: str) -> Crisis | None:
+    """An open (or being declared) crisis for this customer, names compared ignoring case and
+    surrounding spaces. (SQLite folds only ASCII letters; PostgreSQL folds them all.)"""
+    name = customer.strip().lower()
+    return session.scalars(
+        select(Crisis)
+        .where(Crisis.status.in_(("open", "declaring")))
+        .where(func.lower(func.trim(Crisis.customer)) == name)
+        .order_by(Crisis.declared_at.desc(), Crisis.id.desc())
+    ).first()
+
+
+def hold_declaration(
+    *, session: Session, request: DeclareRequest, existing: Crisis, now: datetime
+) -> PendingDeclaration:
+    """Keep a declaration until its declarer says to open a second crisis for the customer."""
+    pending = PendingDeclaration(
+        declared_by=request.declared_by,
+        request=request.model_dump(mode="json", exclude={"source_key"}),
+        existing_crisis_id=existing.id,
+        held_at=now,
+    )
+    session.add(pending)
+    session.commit()
+    return pending
+
+
+def held_declaration(session: Session, *, pending_id: int, user_id: str) -> DeclareRequest:
+    """The declaration held as ``pending_id``, to declare anyway; only its declarer may.
+
+    Its source key makes the declaration happen once however often the button is pressed;
+    pressed again once it is declared, the answer says where it is.
+    """
+    pending = session.get(PendingDeclaration, pending_id)
+    if pending is None or pending.declared_by != user_id:
+        raise CrisisError(messages.held_declaration_gone())
+    source_key = f"pending:{pending.id}"
+    declared = _by_source(session, source_key)
+    if declared is not None:
+        raise CrisisError(messages.already_declared_anyway(declared.customer, declared.channel_id))
+    return DeclareRequest.model_validate({**pending.request, "source_key": source_key})
 
 
 def list_open(session: Session, *, limit: int = 50, involving: str | None = None) -> list[Crisis]:

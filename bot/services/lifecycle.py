@@ -27,7 +27,7 @@ from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import new_commitment, reschedule
 from bot.services.timeline import record
-from bot.text import safe
+from bot.text import safe_marked
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def post_update(
         text = messages.update_quoted(content.quoted_author, raw, author_id, due)
     else:
         body = (
-            safe(content.text, domain.MAX_UPDATE)
+            safe_marked(content.text, domain.MAX_UPDATE_SHOWN)
             if content.text
             else messages.update_body(content.what_happened, content.doing, content.next_steps)
         )
@@ -230,7 +230,7 @@ def finish_posts(
     for status_update in unposted:
         text = messages.update_posted(
             status_update.author_id,
-            safe(status_update.text, domain.MAX_UPDATE),
+            safe_marked(status_update.text, domain.MAX_UPDATE_SHOWN),
             status_update.next_update_due_at,
         )
         status_update.message_ts = post_once(

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from bot.domain import DEFAULT_SEVERITY, KIND_LABELS, MAX_RESPONDERS, SEVERITIES, UNTRIAGED
+from bot import messages
+from bot.domain import (
+    DEFAULT_SEVERITY,
+    KIND_LABELS,
+    MAX_CUSTOMER,
+    MAX_FIELD,
+    MAX_RESPONDERS,
+    SEVERITIES,
+    UNTRIAGED,
+)
 from bot.services.errors import CrisisError
 from bot.text import is_user_id
 
@@ -14,9 +23,9 @@ from bot.text import is_user_id
 class DeclareRequest(BaseModel):
     """What the declarer tells us: who, what they experienced, what they expected, how bad."""
 
-    customer: str = Field(min_length=1, max_length=200)
-    experienced: str = Field(default="", max_length=20_000)
-    expected: str = Field(default="", max_length=20_000)
+    customer: str = Field(min_length=1, max_length=MAX_CUSTOMER)
+    experienced: str = Field(default="", max_length=MAX_FIELD)
+    expected: str = Field(default="", max_length=MAX_FIELD)
     kind: str = UNTRIAGED
     severity: str = DEFAULT_SEVERITY
     declared_by: str
@@ -83,28 +92,45 @@ FIELD_NAMES = {
 
 
 def declare_request(**values: object) -> DeclareRequest:
-    """Build a DeclareRequest or raise CrisisError with one clear sentence per problem."""
+    """Build a DeclareRequest or raise CrisisError with one clear sentence per problem.
+
+    The error's ``fields`` holds every problem by field, so a form can show them all at once.
+    """
     try:
         return DeclareRequest.model_validate(values)
     except ValidationError as error:
-        fields = [str(item["loc"][0]) for item in error.errors() if item["loc"]]
-        raise CrisisError(explain(error), field=fields[0] if fields else None) from None
+        by_field = explain_by_field(error)
+        raise CrisisError(
+            " ".join(by_field.values()), field=next(iter(by_field), None), fields=by_field
+        ) from None
 
 
 def explain(error: ValidationError) -> str:
     """Pydantic's errors as sentences naming the field the user filled."""
-    parts = []
+    return " ".join(explain_by_field(error).values())
+
+
+def explain_by_field(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as one sentence per field, naming the field as the user saw it."""
+    found: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else ""
         label = FIELD_NAMES.get(field, field)
         message = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "string_too_short":
-            message = "is required"
+            message = f"{label} is required."
         elif item["type"] == "string_too_long":
-            limit = (item.get("ctx") or {}).get("max_length")
-            message = f"is too long (at most {limit} characters)"
-        parts.append(f"{label} {message}" if message.startswith("is ") else f"{label}: {message}")
-    return "; ".join(parts) + "."
+            limit = int((item.get("ctx") or {}).get("max_length") or 0)
+            length = len(str(item.get("input", "")))
+            message = (
+                messages.customer_too_long(length)
+                if field == "customer"
+                else messages.text_too_long(label, length, limit)
+            )
+        else:
+            message = f"{label}: {message}."
+        found.setdefault(field, message)
+    return found
 
 
 class UpdateContent(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.blocks import card, home
+from bot.blocks import card, home, prompts
 from handlers.actions.buttons import (
     handle_acknowledge,
     handle_checked_in,
@@ -17,6 +17,7 @@ from handlers.actions.buttons import (
     handle_snooze,
     handle_take_over,
 )
+from handlers.actions.declaring import handle_declare_anyway, handle_go_to_crisis
 
 
 def register(app: App) -> None:
@@ -30,3 +31,5 @@ def register(app: App) -> None:
     app.action(card.CHECKED_IN)(handle_checked_in)
     app.action(card.OPEN_REOPEN)(handle_open_reopen)
     app.action(home.DECLARE)(handle_home_declare)
+    app.action(prompts.DECLARE_ANYWAY)(handle_declare_anyway)
+    app.action(prompts.GO_TO_CRISIS)(handle_go_to_crisis)

@@ -19,6 +19,7 @@ from bot.text import safe
 from handlers.common import (
     Reply,
     declare_and_tell,
+    hold_if_already_open,
     replying_on_failure,
     require_internal,
     require_manager,
@@ -66,6 +67,10 @@ def handle_crisis_command(
             )
         except CrisisError as error:
             ack(text=str(error))
+            return
+        question = hold_if_already_open(deps, request)
+        if question is not None:
+            ack(text=question[0], blocks=question[1])
             return
         ack(text=messages.declaring(parsed.customer))
         deps.later(lambda: _declare(deps, request, user_id, reply))

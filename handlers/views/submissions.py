@@ -11,13 +11,18 @@ from slack_bolt import Ack, BoltContext
 
 from bot import messages
 from bot.deps import Deps, deps_of
-from bot.domain import NOT_A_CRISIS, UNTRIAGED
+from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
-from bot.services.port import SlackFailure
+from bot.services.port import Blocks, SlackFailure
 from bot.services.requests import UpdateContent, declare_request
-from handlers.common import declare_and_tell, replying_on_failure, require_manager
+from handlers.common import (
+    declare_and_tell,
+    hold_if_already_open,
+    replying_on_failure,
+    require_manager,
+)
 
 log = logging.getLogger(__name__)
 MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
@@ -48,16 +53,23 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _tell(deps: Deps, *, user_id: str, channel_id: str | None, text: str) -> None:
+def _tell(
+    deps: Deps,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    text: str,
+    blocks: Blocks | None = None,
+) -> None:
     """Tell one person privately: in the channel they came from, or by DM."""
     try:
         if channel_id and not channel_id.startswith("D"):
-            deps.slack.ephemeral(channel=channel_id, user=user_id, text=text)
+            deps.slack.ephemeral(channel=channel_id, user=user_id, text=text, blocks=blocks)
             return
     except SlackFailure:
         pass  # not a channel the bot is in; a DM always works
     try:
-        deps.slack.dm(user=user_id, text=text)
+        deps.slack.dm(user=user_id, text=text, blocks=blocks)
     except SlackFailure as failure:
         log.warning("could not tell %s: %s", user_id, failure)
 
@@ -78,13 +90,15 @@ def handle_declare_submission(
             text=messages.not_a_crisis(deps.settings.links()),
         )
         return
+    errors: dict[str, str] = {}
+    request = None
     try:
         request = declare_request(
             customer=values.get("customer", ""),
             experienced=values.get("experienced", ""),
             expected=values.get("expected", ""),
             kind=values.get("kind") or UNTRIAGED,
-            severity=values.get("severity") or "sev2",
+            severity=values.get("severity") or DEFAULT_SEVERITY,
             declared_by=user_id,
             owner_id=values.get("owner") or user_id,
             responders=values.get("responders") or [],
@@ -92,22 +106,32 @@ def handle_declare_submission(
             source_key=f"view:{view.get('id', '')}" if view.get("id") else None,
         )
     except CrisisError as error:
-        field = {"owner_id": "owner"}.get(error.field or "", error.field or "")
-        field = field if field in MODAL_FIELDS else "customer"
-        ack(response_action="errors", errors={field: str(error)})
-        return
-    if not request.experienced:
-        ack(
-            response_action="errors",
-            errors={"experienced": "Write what the customer experienced, in their words."},
-        )
+        for field, problem in error.fields.items():
+            block = {"owner_id": "owner", "declared_by": "owner"}.get(field, field)
+            errors.setdefault(block if block in MODAL_FIELDS else "customer", problem)
+    if not str(values.get("experienced") or "").strip():
+        # Optional in the model (commands always carry it); the form asks for it.
+        errors.setdefault("experienced", messages.experienced_missing())
+    if errors or request is None:
+        # Every field at fault at once, each next to its field.
+        ack(response_action="errors", errors=errors or {"customer": messages.unexpected_failure()})
         return
     ack()
+    declaring = request
 
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=origin, text=text)
 
-    deps.later(lambda: declare_and_tell(deps, request, reply))
+    def declare_or_ask() -> None:
+        question = None
+        with replying_on_failure(reply):
+            question = hold_if_already_open(deps, declaring)
+            if question is None:
+                declare_and_tell(deps, declaring, reply)
+        if question is not None:
+            _tell(deps, user_id=user_id, channel_id=origin, text=question[0], blocks=question[1])
+
+    deps.later(declare_or_ask)
 
 
 def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import parsing
 from bot.parsing import UsageError, parse
 
 
@@ -43,6 +44,52 @@ def test_bad_input_says_what_was_wrong_and_the_right_usage(text: str, says: str)
     message = str(raised.value)
     assert says in message
     assert "/crisis" in message
+
+
+@pytest.mark.parametrize("word", ["sev5", "sev0", "SEV9", "[sev7]", "sev 5", "sev-12"])
+def test_a_severity_that_does_not_exist_is_refused_with_the_valid_ones(word: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse(f"new Acme: dashboards empty {word}")
+    message = str(raised.value)
+    assert "is not a severity" in message
+    assert "`sev1`, `sev2`, `sev3`, `sev4`" in message
+
+
+@pytest.mark.parametrize(
+    ("word", "severity"),
+    [("SEV-1", "sev1"), ("sev 3", "sev3"), ("Sev_4", "sev4"), ("severity 2", "sev2")],
+)
+def test_other_spellings_of_a_severity_are_understood(word: str, severity: str) -> None:
+    command = parse(f"new Acme: dashboards empty {word}")
+    assert (command.text, command.severity) == ("dashboards empty", severity)
+
+
+def test_words_that_only_look_a_little_like_a_severity_stay_in_the_summary() -> None:
+    assert parse("new Acme: the S3 bucket is gone").text == "the S3 bucket is gone"
+    assert parse("new Acme: the seven dashboards").text == "the seven dashboards"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("nwe", "new"), ("upate", "update"), ("CLSOE", "close"), ("lsit", "list")]
+)
+def test_a_typo_gets_a_suggestion(typed: str, meant: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse(f"{typed} Acme: down")
+    assert str(raised.value).startswith(
+        f":warning: I don't know `{typed.lower()}`. Did you mean `/crisis {meant}`?"
+    )
+
+
+def test_suggestions_come_from_the_parsers_own_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "CHANNEL_COMMANDS", (*parsing.CHANNEL_COMMANDS, "severity"))
+    assert parsing.closest_subcommand("severty") == "severity"
+
+
+def test_nothing_close_lists_a_few_commands() -> None:
+    with pytest.raises(UsageError) as raised:
+        parse("dance")
+    assert "Did you mean" not in str(raised.value)
+    assert "`/crisis new`" in str(raised.value) and "`/crisis help`" in str(raised.value)
 
 
 def test_owner_takes_an_escaped_mention() -> None:

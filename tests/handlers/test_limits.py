@@ -14,22 +14,55 @@ def settings() -> Settings:
     return make_settings(announce_channel="C0CRISES")
 
 
-def test_long_text_is_cut_to_block_kit_limits_and_every_call_succeeds(
+def test_text_over_the_limits_is_refused_with_the_limit_and_nothing_is_opened(
     bot: Bot, emulator: Emulator
 ) -> None:
     customer = "Initech " + "Global Holdings " * 11
-    bot.command(f"new {customer}: " + "the export has failed again " * 120 + "sev1")
-    channel = emulator.channel_by_name(
-        next(c.name for c in emulator.workspace.channels.values() if c.name.startswith("crisis"))
+    answer = bot.command(f"new {customer}: the export failed sev1")
+    assert "The customer's name is 183 characters; at most 80 fit" in answer.text
+    summary = "the export has failed again " * 120
+    answer = bot.command(f"new Initech: {summary}sev1")
+    assert (
+        "The summary is 3,359 characters; Slack shows at most 2,900 in one block. Shorten it,"
+        " or post the detail as a message in the crisis channel." in answer.text
     )
-    assert channel is not None and len(channel.name) <= 80
-    bot.command("update " + "x" * 40_000, channel=channel.id)
+    assert emulator.calls_to("conversations.create") == []
+
+    bot.command("new Initech: the export failed")
+    with bot.deps.session_factory() as session:
+        channel = session.query(Crisis).one().channel_id or ""
+    answer = bot.command("update " + "x" * 40_000, channel=channel)
+    assert "The update is 40,000 characters; Slack shows at most 2,800 in one update" in (
+        answer.text
+    )
+    answer = bot.command("close " + "y" * 1501, channel=channel)
+    assert "The resolution is 1,501 characters; Slack shows at most 1,500" in answer.text
+    with bot.deps.session_factory() as session:
+        crisis = session.query(Crisis).one()
+        assert (crisis.status, crisis.updates) == ("open", [])
+
+
+def test_text_at_the_limits_is_shown_whole_or_marked_as_shortened(
+    bot: Bot, emulator: Emulator
+) -> None:
+    customer = "Initech & Global Holdings " + "x" * 54
+    assert len(customer) == 80
+    # At the limit, and full of characters that escaping makes longer than Slack allows.
+    summary = "&" * 2900
+    bot.command(f"new {customer.replace('&', '&amp;')}: {summary.replace('&', '&amp;')} sev1")
     failed = [(c.method, c.error) for c in emulator.calls if not c.ok]
     assert failed == []
-    update = emulator.messages(channel.id)[-1].text
-    assert len(update) < 4000 and "…" in update
-    header = emulator.messages(channel.id)[0].blocks[0]["text"]["text"]
-    assert len(header) <= 150 and "Hold… · Not triaged yet" in header
+    crisis_channel = next(
+        c for c in emulator.workspace.channels.values() if c.name.startswith("crisis")
+    )
+    card = emulator.messages(crisis_channel.id)[0]
+    assert card.blocks[0]["text"]["text"] == f"{customer} · Not triaged yet"
+    experienced = card.blocks[2]["text"]["text"]
+    assert len(experienced) <= 3000
+    assert experienced.endswith("… _(shortened)_")
+    bot.command("update " + "<" * 2800, channel=crisis_channel.id)
+    update = emulator.messages(crisis_channel.id)[-1].text
+    assert "… _(shortened)_" in update and len(update) < 4000
 
 
 def test_a_bot_cannot_be_made_owner(bot: Bot, emulator: Emulator) -> None:

@@ -13,6 +13,7 @@ from bot import domain, messages
 from bot.config import Settings
 from bot.db.models import Acknowledgement, Crisis, StatusUpdate
 from bot.durations import format_duration
+from bot.services import permissions
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackPort, post_once
@@ -314,6 +315,7 @@ def hand_over(
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
+    permissions.require_teammates(slack=slack, user_ids=[new_owner_id], role="own")
     crisis.pending_since = now  # the sweep repairs a crash
     old_owner = crisis.owner_id
     crisis.owner_id = new_owner_id

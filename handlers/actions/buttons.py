@@ -17,7 +17,6 @@ from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from handlers.common import (
     replying_on_failure,
-    require_internal,
     require_manager,
     safe_reply,
 )
@@ -46,7 +45,6 @@ def handle_acknowledge(
     def work() -> None:
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
-            require_internal(deps, body["user"]["id"])
             row, created = lifecycle.acknowledge(
                 session=session,
                 slack=deps.slack,

@@ -15,9 +15,15 @@ from bot.domain import NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
+from bot.services.permissions import Role
 from bot.services.port import SlackFailure
 from bot.services.requests import UpdateContent, declare_request
-from handlers.common import declare_and_tell, replying_on_failure, require_manager
+from handlers.common import (
+    declare_and_tell,
+    replying_on_failure,
+    require_manager,
+    require_teammates,
+)
 
 log = logging.getLogger(__name__)
 MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
@@ -102,12 +108,32 @@ def handle_declare_submission(
             errors={"experienced": "Write what the customer experienced, in their words."},
         )
         return
+    outsiders = _not_teammates(
+        deps, owner=([request.owner_id], "own"), responders=(request.responders, "respond")
+    )
+    if outsiders:
+        ack(response_action="errors", errors=outsiders)
+        return
     ack()
 
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=origin, text=text)
 
     deps.later(lambda: declare_and_tell(deps, request, reply))
+
+
+def _not_teammates(deps: Deps, **fields: tuple[list[str], Role]) -> dict[str, str]:
+    """A form's errors for each field naming someone from another organisation or a guest."""
+    errors: dict[str, str] = {}
+    for field, (user_ids, role) in fields.items():
+        try:
+            require_teammates(deps, user_ids, role=role, field=field)
+        except CrisisError as error:
+            errors[field] = str(error)
+        except SlackFailure as failure:
+            # The form can't wait for Slack: the check after the ack refuses or reports.
+            log.warning("could not check the people in the %s field: %s", field, failure)
+    return errors
 
 
 def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:
@@ -185,7 +211,12 @@ def handle_hand_over_submission(
     deps = deps_of(context)
     user_id = body["user"]["id"]
     new_owner = str(_values(view).get("owner") or "")
-    if not _crisis_action(None if new_owner else {"owner": "Pick the new owner."}, ack):
+    errors = (
+        _not_teammates(deps, owner=([new_owner], "own"))
+        if new_owner
+        else {"owner": "Pick the new owner."}
+    )
+    if not _crisis_action(errors, ack):
         return
     _run_on_crisis(
         deps,

@@ -6,13 +6,14 @@ import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import ProcessedEvent
 from bot.deps import DEPS_KEY, Deps
 from handlers import register_listeners
+from handlers.access import refuse_outsiders
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,14 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
                 bot_user_id=known.bot_user_id or "", team_id=known.team_id or ""
             )
         return next()
+
+    @app.middleware
+    def keep_outsiders_out(body: dict[str, Any], respond: Respond | None, next: Any) -> Any:
+        """Only teammates act: every command, button, form and event of someone from another
+        organisation or a guest is refused here, before any listener (and before the event
+        is recorded as handled)."""
+        refusal = refuse_outsiders(deps, body, respond)
+        return refusal if refusal is not None else next()
 
     @app.middleware
     def drop_duplicate_events(body: dict[str, Any], next: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
 from bot.durations import format_duration
@@ -136,6 +137,26 @@ def external_user() -> str:
     )
 
 
+def guest_user() -> str:
+    return (
+        ":lock: crisisbot's commands are for the team running the crisis, and guests can't use"
+        " them. If something is wrong, tell the person who invited you and the team will pick"
+        " it up."
+    )
+
+
+def not_a_teammate(
+    name: str, *, guest: bool, organisation: str | None, role: Literal["own", "respond"]
+) -> str:
+    """Why someone can't own or respond to a crisis; plain text, as a form's field error too."""
+    who = (
+        f"{escape(name)} is a guest"
+        if guest
+        else f"{escape(name)} is from {escape(organisation or 'another organisation')}"
+    )
+    return f"{who}: only your team can {'own' if role == 'own' else 'respond to'} a crisis."
+
+
 def crisis_gone() -> str:
     return ":warning: I can't find that crisis any more. See `/crisis list`."
 
@@ -149,6 +170,13 @@ def slack_failed(error: str, *, crisis_id: int | None = None) -> str:
     return (
         f":warning: Slack refused a step{ref}: `{escape(error)}`. Everything already recorded"
         " is kept; try again in a moment, and if it persists ask your Slack admin."
+    )
+
+
+def identity_unchecked(error: str) -> str:
+    return (
+        f":warning: I couldn't check with Slack who you are (`{escape(error)}`), so I did"
+        " nothing. Try again in a moment."
     )
 
 

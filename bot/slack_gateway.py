@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.ratelimit import RateLimiter
 from bot.services.naming import with_suffix
-from bot.services.port import Blocks, PostedMessage, SlackFailure
+from bot.services.port import Blocks, Person, PostedMessage, SlackFailure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,19 +106,50 @@ class SlackGateway:
         if bot_user_id and team_id:
             self._identity_cache.get("identity", lambda: (bot_user_id, team_id))
 
-    def is_external(self, *, user: str) -> bool:
-        """Whether ``user`` belongs to another organisation (Slack Connect)."""
+    def person(self, *, user: str) -> Person:
+        """Who ``user`` is: teammate, guest or from another organisation (one ``users.info``
+        per person per five minutes; the acting user of every request is checked with it)."""
 
-        def look_up() -> bool:
+        def look_up() -> Person:
             try:
                 info = self._call("users.info", user=user)["user"]
             except SlackFailure as failure:
                 if failure.error == "user_not_found":
-                    return True  # someone we cannot see is not one of ours
+                    # Someone Slack will not show us is not one of ours.
+                    return Person(id=user, name=user, external=True)
                 raise
-            return bool(info.get("is_stranger")) or info.get("team_id") not in (None, self.team_id)
+            profile = info.get("profile") or {}
+            name = str(
+                profile.get("real_name")
+                or info.get("real_name")
+                or profile.get("display_name")
+                or info.get("name")
+                or user
+            )
+            team = info.get("team_id") or profile.get("team")
+            if info.get("is_stranger") or (team and team != self.team_id):
+                organisation = self._organisation(str(team)) if team else None
+                return Person(id=user, name=name, external=True, organisation=organisation)
+            guest = bool(info.get("is_restricted") or info.get("is_ultra_restricted"))
+            return Person(id=user, name=name, guest=guest)
 
-        return self._cache.get(("external", user), look_up)
+        return self._cache.get(("person", user), look_up)
+
+    def _organisation(self, team: str) -> str | None:
+        """The name of another organisation, for telling people who someone is."""
+
+        def look_up() -> str | None:
+            try:
+                return str(self._call("team.info", team=team)["team"]["name"]) or None
+            except (SlackFailure, KeyError, TypeError) as failure:
+                log.info("cannot name the organisation %s: %s", team, failure)
+                return None
+
+        return self._cache.get(("organisation", team), look_up)
+
+    def is_external(self, *, user: str) -> bool:
+        """Whether ``user`` belongs to another organisation (Slack Connect)."""
+        return self.person(user=user).external
 
     def is_shared(self, *, channel: str) -> bool:
         """Whether ``channel`` has members from another organisation (Slack Connect)."""
@@ -160,7 +191,11 @@ class SlackGateway:
         self._call("conversations.setTopic", channel=channel, topic=topic)
 
     def invite(self, *, channel: str, users: Sequence[str]) -> list[str]:
-        wanted = [u for u in dict.fromkeys(users) if u and u != self.bot_user_id]
+        wanted = [
+            u
+            for u in dict.fromkeys(users)
+            if u and u != self.bot_user_id and self._teammate(u, "invite into " + channel)
+        ]
         if not wanted:
             return []
         try:
@@ -186,6 +221,8 @@ class SlackGateway:
         thread_ts: str | None = None,
         key: str | None = None,
     ) -> str:
+        if channel.startswith(("U", "W")) and not self._teammate(channel, "send a DM to"):
+            return ""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
@@ -200,6 +237,15 @@ class SlackGateway:
             self._call("conversations.join", channel=channel)
             data = self._call("chat.postMessage", **kwargs)
         return str(data["ts"])
+
+    def _teammate(self, user: str, what: str) -> bool:
+        """Whether ``user`` may be let into a crisis: the last line of defence, so that nobody
+        from another organisation or a guest is ever invited or DMed about a crisis, whatever
+        the caller checked."""
+        if self.person(user=user).is_teammate:
+            return True
+        log.warning("refused to %s %s: not a member of the team", what, user)
+        return False
 
     def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
         """Edit the bot's message; ``channel`` may be a user id for a DM posted to one."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from bot import messages
@@ -53,6 +53,9 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
     with deps.session_factory() as session:
         stored: tuple[Crisis, bool] | None = None
         with replying_on_failure(reply):
+            permissions.require_team_crew(
+                slack=deps.slack, owner_id=request.owner_id, responders=request.responders
+            )
             stored = crises.store_declaration(
                 session=session, settings=deps.settings, request=request, now=now
             )
@@ -121,7 +124,13 @@ def require_manager(deps: Deps, crisis: Crisis, user_id: str, *, action: str) ->
     permissions.require_manager(crisis, user_id, admins=admins(deps), action=action)
 
 
-def require_internal(deps: Deps, user_id: str) -> None:
-    """Refuse users from other organisations (Slack Connect): they never see other crises."""
-    if deps.slack.is_external(user=user_id):
-        raise CrisisError(messages.external_user())
+def require_teammates(
+    deps: Deps,
+    user_ids: Sequence[str],
+    *,
+    role: permissions.Role,
+    field: str | None = None,
+) -> None:
+    """Refuse, naming them, anyone to own (``role="own"``) or respond to (``"respond"``) a
+    crisis who is from another organisation or a guest; ``field`` for a form's error."""
+    permissions.require_teammates(slack=deps.slack, user_ids=user_ids, role=role, field=field)

@@ -43,6 +43,9 @@ class User:
     is_bot: bool = False
     bot_id: str | None = None
     is_stranger: bool = False
+    # Guests: multi-channel guests are restricted; single-channel guests are both.
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
     is_admin: bool = False
     deleted: bool = False
     display_name: str = ""
@@ -57,7 +60,8 @@ class User:
             "team": self.team_id,
             "image_48": f"https://avatars.sandbox.invalid/{self.id}_48.png",
         }
-        if self.email and not self.is_bot:
+        # Slack shows an external person's email only to their own organisation.
+        if self.email and not self.is_bot and not self.is_stranger:
             profile["email"] = self.email
         if self.bot_id:
             profile["bot_id"] = self.bot_id
@@ -75,7 +79,8 @@ class User:
             "is_owner": False,
             "is_bot": self.is_bot,
             "is_app_user": False,
-            "is_restricted": False,
+            "is_restricted": self.is_restricted or self.is_ultra_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "updated": 1700000000,
         }
         if self.is_stranger:

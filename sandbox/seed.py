@@ -1,4 +1,5 @@
-"""The default seeded workspace: team Acme Success, crisisbot, four humans, one customer."""
+"""The default seeded workspace: team Acme Success, crisisbot, four humans, a guest and one
+customer."""
 
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ def seed_default(ws: Workspace) -> None:
     )
     customer.is_stranger = True
     ws.add_user(customer)
+    # A multi-channel guest of our own workspace (a contractor): in the team's list of
+    # people, but never part of a crisis.
+    guest = _human(
+        "U0GUS", "gus", "Gus Guest", "Europe/Madrid", 3600, TEAM_ID, "contractor.example"
+    )
+    guest.is_restricted = True
+    ws.add_user(guest)
 
     humans = {uid for uid, *_ in _HUMANS}
     channels = [

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.services.port import PostedMessage, SlackFailure
+from bot.services.port import Person, PostedMessage, SlackFailure
 
 
 @dataclass
@@ -26,6 +26,8 @@ class RecordingSlack:
     keyed: dict[str, str] = field(default_factory=dict)
     channels: list[tuple[str, str]] = field(default_factory=list)
     shared: set[str] = field(default_factory=set)
+    # Who is not a teammate; everyone else is one.
+    outsiders: dict[str, Person] = field(default_factory=dict)
     _ts: int = 0
 
     def _record(self, effect: str, /, **args: Any) -> None:
@@ -73,6 +75,9 @@ class RecordingSlack:
 
     def is_shared(self, *, channel: str) -> bool:
         return channel in self.shared
+
+    def person(self, *, user: str) -> Person:
+        return self.outsiders.get(user) or Person(id=user, name=user)
 
     def find_posted(self, *, channel: str, key: str, since: Any) -> str | None:
         self._record("find_posted", channel=channel, key=key)

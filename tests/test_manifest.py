@@ -49,7 +49,8 @@ def test_slash_command_is_crisis_with_escaped_mentions(manifest: dict) -> None:
 def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
     methods = set(
         re.findall(
-            r'"((?:chat|conversations|pins|views|auth|users|usergroups)\.[A-Za-z.]+)"', _source()
+            r'"((?:chat|conversations|pins|views|auth|users|usergroups|team)\.[A-Za-z.]+)"',
+            _source(),
         )
     )
     needs = {
@@ -66,6 +67,7 @@ def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
         "conversations.list": "channels:read",
         "conversations.open": "im:write",
         "users.info": "users:read",
+        "team.info": "team:read",
         "usergroups.users.list": "usergroups:read",
     }
     assert set(needs) <= methods, "a method the scopes are derived from is no longer called"

@@ -13,6 +13,7 @@ from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
 from bot.db.models import Crisis, PendingDeclaration
+from bot.services import permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
@@ -32,6 +33,9 @@ def declare(
     now: datetime,
 ) -> Crisis:
     """Store the crisis first, then open and set up its channel step by step."""
+    permissions.require_team_crew(
+        slack=slack, owner_id=request.owner_id, responders=request.responders
+    )
     crisis, new = store_declaration(session=session, settings=settings, request=request, now=now)
     if new:
         # No reply to tell the declarer here: the owner is told by DM.

@@ -21,6 +21,7 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.durations import format_duration
+from bot.services import permissions
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
@@ -361,6 +362,7 @@ def hand_over(
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
+    permissions.require_teammates(slack=slack, user_ids=[new_owner_id], role="own")
     crisis.pending_since = now  # the sweep repairs a crash
     old_owner = crisis.owner_id
     crisis.owner_id = new_owner_id
@@ -417,6 +419,7 @@ def add_responders(
         raise CrisisError(messages.already_responders(known, crisis.owner_id))
     if len(crisis.responders) + len(added) > domain.MAX_RESPONDERS:
         raise CrisisError(messages.too_many_responders(domain.MAX_RESPONDERS))
+    permissions.require_teammates(slack=slack, user_ids=added, role="respond")
     crisis.pending_since = now  # the sweep repairs a crash (the card)
     crisis.responders = [*crisis.responders, *added]  # a new list: JSON columns track assignment
     record(

@@ -1,10 +1,17 @@
-"""Who may change a crisis: its owner, its responders and the configured admins."""
+"""Who may take part in a crisis (only teammates) and who may change it (its owner, its
+responders and the configured admins)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
 
 from bot import messages
 from bot.db.models import Crisis
 from bot.services.errors import CrisisError
+from bot.services.port import SlackPort
+
+Role = Literal["own", "respond"]
 
 
 def may_manage(crisis: Crisis, user_id: str, *, admins: set[str]) -> bool:
@@ -18,3 +25,30 @@ def require_manager(crisis: Crisis, user_id: str, *, admins: set[str], action: s
         raise CrisisError(
             messages.not_allowed(action, crisis.owner_id, crisis.responders, bool(admins))
         )
+
+
+def require_teammates(
+    *, slack: SlackPort, user_ids: Sequence[str], role: Role, field: str | None = None
+) -> None:
+    """Refuse, naming them, anyone in ``user_ids`` who is from another organisation or a
+    guest: only the team owns (``role="own"``) or responds to (``"respond"``) a crisis.
+
+    ``field`` is the form field the error belongs to, so a modal shows it there.
+    """
+    refusals = []
+    for user_id in dict.fromkeys(u for u in user_ids if u):
+        person = slack.person(user=user_id)
+        if not person.is_teammate:
+            refusals.append(
+                messages.not_a_teammate(
+                    person.name, guest=person.guest, organisation=person.organisation, role=role
+                )
+            )
+    if refusals:
+        raise CrisisError(" ".join(refusals), field=field)
+
+
+def require_team_crew(*, slack: SlackPort, owner_id: str, responders: Sequence[str]) -> None:
+    """Refuse a declaration whose owner or responders are not all teammates."""
+    require_teammates(slack=slack, user_ids=[owner_id], role="own", field="owner")
+    require_teammates(slack=slack, user_ids=responders, role="respond", field="responders")

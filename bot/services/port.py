@@ -29,6 +29,27 @@ class PostedMessage:
     ts: str
 
 
+@dataclass(frozen=True)
+class Person:
+    """Who someone is, as far as taking part in a crisis goes.
+
+    ``external`` for people from another organisation (Slack Connect) and anyone Slack will
+    not show us; ``organisation`` is then their organisation's name when Slack tells it.
+    ``guest`` for single- and multi-channel guests of our own workspace.
+    """
+
+    id: str
+    name: str
+    external: bool = False
+    guest: bool = False
+    organisation: str | None = None
+
+    @property
+    def is_teammate(self) -> bool:
+        """A full member of our own workspace: the only people who take part in a crisis."""
+        return not self.external and not self.guest
+
+
 class SlackPort(Protocol):
     """The Slack effects the crisis logic asks for."""
 
@@ -40,7 +61,8 @@ class SlackPort(Protocol):
     def set_topic(self, *, channel: str, topic: str) -> None: ...
 
     def invite(self, *, channel: str, users: Sequence[str]) -> list[str]:
-        """Invite ``users``; returns those who could not be invited (already there is fine)."""
+        """Invite people into a channel; anyone who is not a teammate is left out. Returns
+        those Slack could not invite (someone already there is fine)."""
         ...
 
     def post(
@@ -55,11 +77,17 @@ class SlackPort(Protocol):
         """Post a message (to a channel, or a user id for a DM); returns its ts.
 
         ``key`` goes into the message's metadata so ``find_posted`` can find it after a crash.
+        A DM to someone who is not a teammate (another organisation, a guest) is never sent:
+        the ts is then ``""``.
         """
         ...
 
     def is_shared(self, *, channel: str) -> bool:
         """Whether the channel has members from another organisation (Slack Connect)."""
+        ...
+
+    def person(self, *, user: str) -> Person:
+        """Who ``user`` is: a teammate, a guest or someone from another organisation."""
         ...
 
     def find_posted(self, *, channel: str, key: str, since: datetime) -> str | None:

@@ -25,7 +25,6 @@ from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from handlers.common import (
     replying_on_failure,
-    require_internal,
     require_manager,
     safe_reply,
 )
@@ -54,7 +53,6 @@ def handle_acknowledge(
     def work() -> None:
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
-            require_internal(deps, body["user"]["id"])
             row, created = lifecycle.acknowledge(
                 session=session,
                 slack=deps.slack,
@@ -164,7 +162,6 @@ def handle_help(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltC
     def work() -> None:
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
-            require_internal(deps, user_id)
             assert crisis.channel_id is not None
             if user_id == crisis.owner_id:
                 reply(messages.you_own_it(crisis.channel_id))
@@ -200,7 +197,6 @@ def handle_take_over(
     def work() -> None:
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
-            require_internal(deps, user_id)
             assert crisis.channel_id is not None
             if user_id == crisis.owner_id:
                 reply(messages.you_own_it(crisis.channel_id))
@@ -276,7 +272,6 @@ def handle_home_declare(
     deps = deps_of(context)
     user_id = body["user"]["id"]
     with replying_on_failure(_tell_by_dm(deps, user_id)):
-        require_internal(deps, user_id)
         view = declare_modal(user_id=user_id, origin_channel_id=None)
         deps.slack.open_view(trigger_id=body["trigger_id"], view=view)
 

@@ -10,7 +10,7 @@ from bot import messages
 from bot.deps import deps_of
 from bot.services import crises
 from bot.services.errors import CrisisError
-from handlers.common import declare_and_tell, replying_on_failure, require_internal, safe_reply
+from handlers.common import declare_and_tell, replying_on_failure, safe_reply
 
 
 def handle_declare_anyway(
@@ -26,7 +26,6 @@ def handle_declare_anyway(
 
     def work() -> None:
         with replying_on_failure(reply):
-            require_internal(deps, user_id)
             if not value.isdigit():
                 raise CrisisError(messages.held_declaration_gone())
             with deps.session_factory() as session:

@@ -21,7 +21,6 @@ from handlers.common import (
     declare_and_tell,
     hold_if_already_open,
     replying_on_failure,
-    require_internal,
     require_manager,
     safe_reply,
 )
@@ -49,7 +48,6 @@ def handle_crisis_command(
         ack()
         # views.open right away: the trigger expires three seconds after the command.
         with replying_on_failure(reply):
-            require_internal(deps, user_id)
             deps.slack.open_view(
                 trigger_id=command["trigger_id"],
                 view=declare_modal(user_id=user_id, origin_channel_id=channel_id),
@@ -91,13 +89,11 @@ def handle_crisis_command(
 
 def _declare(deps: Deps, request: DeclareRequest, user_id: str, reply: Reply) -> None:
     with replying_on_failure(reply):
-        require_internal(deps, user_id)
         declare_and_tell(deps, request, reply)
 
 
 def _list(deps: Deps, user_id: str, respond: Respond, *, mine: bool = False) -> None:
     with replying_on_failure(safe_reply(respond)):
-        require_internal(deps, user_id)
         with deps.session_factory() as session:
             rows = crises.list_open(session, involving=user_id if mine else None)
             blocks = list_blocks(rows, now=deps.now(), mine=mine)
@@ -133,7 +129,6 @@ def _run_channel_command(
         crisis = crises.by_id(session, crisis_id)
         if crisis is None:
             raise CrisisError(messages.crisis_gone())
-        require_internal(deps, user_id)
         if parsed.name in MANAGING:
             require_manager(deps, crisis, user_id, action=MANAGING[parsed.name])
         if parsed.name == "status":

@@ -24,8 +24,6 @@ def handle_app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
 
 def _publish(deps: Deps, user_id: str) -> None:
     try:
-        if deps.slack.is_external(user=user_id):
-            return  # other organisations never see our list of customers
         with deps.session_factory() as session:
             rows = crises.list_open(session, limit=200)
             view = home_view(user_id=user_id, open_crises=rows, now=deps.now())

@@ -37,9 +37,8 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
     with deps.session_factory() as session:
         if reaction == settings.ack_emoji:
             crisis = crises.by_message(session, channel, ts)
-            if crisis is None or deps.slack.is_external(user=user_id):
-                # An eyes emoji on any other message, or from a customer, is just an emoji.
-                return
+            if crisis is None:
+                return  # an eyes emoji on any other message is just an emoji
             with replying_on_failure(reply, crisis_id=crisis.id):
                 lifecycle.acknowledge(
                     session=session,

@@ -15,6 +15,7 @@ from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
+from bot.services.permissions import Role
 from bot.services.port import Blocks, SlackFailure
 from bot.services.requests import UpdateContent, declare_request
 from handlers.common import (
@@ -22,6 +23,7 @@ from handlers.common import (
     hold_if_already_open,
     replying_on_failure,
     require_manager,
+    require_teammates,
 )
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,12 @@ def handle_declare_submission(
     if not str(values.get("experienced") or "").strip():
         # Optional in the model (commands always carry it); the form asks for it.
         errors.setdefault("experienced", messages.experienced_missing())
+    outsiders = _not_teammates(
+        deps,
+        owner=([values.get("owner") or user_id], "own"),
+        responders=(values.get("responders") or [], "respond"),
+    )
+    errors = {**errors, **outsiders}
     if errors or request is None:
         # Every field at fault at once, each next to its field.
         ack(response_action="errors", errors=errors or {"customer": messages.unexpected_failure()})
@@ -132,6 +140,20 @@ def handle_declare_submission(
             _tell(deps, user_id=user_id, channel_id=origin, text=question[0], blocks=question[1])
 
     deps.later(declare_or_ask)
+
+
+def _not_teammates(deps: Deps, **fields: tuple[list[str], Role]) -> dict[str, str]:
+    """A form's errors for each field naming someone from another organisation or a guest."""
+    errors: dict[str, str] = {}
+    for field, (user_ids, role) in fields.items():
+        try:
+            require_teammates(deps, user_ids, role=role, field=field)
+        except CrisisError as error:
+            errors[field] = str(error)
+        except SlackFailure as failure:
+            # The form can't wait for Slack: the check after the ack refuses or reports.
+            log.warning("could not check the people in the %s field: %s", field, failure)
+    return errors
 
 
 def _crisis_action(ack_errors: dict[str, str] | None, ack: Ack) -> bool:
@@ -212,7 +234,12 @@ def handle_hand_over_submission(
     deps = deps_of(context)
     user_id = body["user"]["id"]
     new_owner = str(_values(view).get("owner") or "")
-    if not _crisis_action(None if new_owner else {"owner": "Pick the new owner."}, ack):
+    errors = (
+        _not_teammates(deps, owner=([new_owner], "own"))
+        if new_owner
+        else {"owner": "Pick the new owner."}
+    )
+    if not _crisis_action(errors, ack):
         return
     _run_on_crisis(
         deps,

@@ -93,10 +93,10 @@ def test_buttons_and_reactions_check_too(bot: Bot, emulator: Emulator, channel: 
 def test_someone_from_another_organisation_cannot_list_or_act(
     bot: Bot, emulator: Emulator, channel: str
 ) -> None:
-    bot.command("list", user="U0CORA", channel="C0SHARED")
-    answer = last_reply(emulator, "U0CORA")
+    answer = bot.command("list", user="U0CORA", channel="C0SHARED").text
     assert "for the team running the crisis" in answer and "Acme" not in answer
-    bot.command("new Globex: we are down", user="U0CORA", channel="C0SHARED")
+    refused = bot.command("new Globex: we are down", user="U0CORA", channel="C0SHARED").text
+    assert "for the team running the crisis" in refused and "Declaring" not in refused
     assert emulator.channel_by_name("crisis-20261122-globex") is None
     with bot.deps.session_factory() as session:
         crisis = session.query(Crisis).one()

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from bot.services.port import SlackFailure
+from bot.services.port import Person, SlackFailure
 from bot.slack_gateway import SlackGateway, make_client
 from sandbox import Emulator
 
@@ -84,3 +84,27 @@ def test_identity_and_lookups_are_asked_once_under_concurrency(
         thread.join(timeout=10)
     assert len(emulator.calls_to("auth.test")) == 1
     assert len(emulator.calls_to("users.info")) == 2
+
+
+def test_who_someone_is_comes_from_users_info_and_team_info(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
+    assert gateway.person(user="U0ANA") == Person(id="U0ANA", name="Ana Alvarez")
+    assert gateway.person(user="U0GUS") == Person(id="U0GUS", name="Gus Guest", guest=True)
+    cora = gateway.person(user="U0CORA")
+    assert cora == Person(
+        id="U0CORA", name="Cora Customer", external=True, organisation="Globex Corp"
+    )
+    assert not cora.is_teammate and not gateway.person(user="U0GUS").is_teammate
+    # Someone Slack will not show us is not one of ours.
+    assert gateway.person(user="U0NOBODY").external
+    # A single-channel guest is a guest too; an organisation Slack won't name is still foreign.
+    emulator.workspace.users["U0BEN"].is_ultra_restricted = True
+    assert gateway.person(user="U0BEN").guest
+    emulator.workspace.users["U0DANA"].team_id = "T0ELSEWHERE"
+    dana = gateway.person(user="U0DANA")
+    assert dana.external and dana.organisation is None
+    emulator.clear_calls()
+    for user in ("U0ANA", "U0GUS", "U0CORA", "U0NOBODY", "U0BEN", "U0DANA"):
+        gateway.person(user=user)
+    assert emulator.calls == []  # five minutes of cache

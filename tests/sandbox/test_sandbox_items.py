@@ -71,10 +71,17 @@ def test_users(client: WebClient, slack_error: Err) -> None:
     assert ana["tz_offset"] in (-18000, -14400)
     cora = client.users_info(user="U0CORA")["user"]
     assert cora["is_stranger"] is True and cora["team_id"] == "T0CUSTOMER"
+    assert "email" not in cora["profile"]  # only her own organisation sees it
+    gus = client.users_info(user="U0GUS")["user"]
+    assert gus["is_restricted"] is True and gus["is_ultra_restricted"] is False
+    assert gus["team_id"] == "T0CRISIS" and "is_stranger" not in gus
+    assert ana["is_restricted"] is False and ana["is_ultra_restricted"] is False
+    assert client.team_info(team="T0CUSTOMER")["team"]["name"] == "Globex Corp"
     assert client.users_info(user="U0BOT")["user"]["is_bot"] is True
     assert slack_error(client.users_info, user="U0NOBODY") == "user_not_found"
     ids = {u["id"] for u in client.users_list()["members"]}
-    assert ids == {"U0BOT", "U0ANA", "U0BEN", "U0CHEN", "U0DANA"}
+    # Guests are members of the workspace; people from other organisations are not.
+    assert ids == {"U0BOT", "U0ANA", "U0BEN", "U0CHEN", "U0DANA", "U0GUS"}
     assert client.users_lookupByEmail(email="Chen@Acme.example")["user"]["id"] == "U0CHEN"
     assert slack_error(client.users_lookupByEmail, email="nobody@acme.example") == (
         "users_not_found"

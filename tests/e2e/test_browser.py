@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.run import Sandbox
+from crisisbot.sandbox import Sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -24,8 +24,8 @@ from bot.slack_gateway import SlackGateway, make_client
 from crisisbot.app import build_app
 from crisisbot.http import make_server
 from sandbox import Emulator
-from sandbox.inbound import sign as slack_signature
-from sandbox.inbound import slash_command_form
+from sandbox.payloads import slash_command_form
+from sandbox.signing import sign as slack_signature
 from scheduler.jobs import sweep_due
 from tests.support import SIGNING_SECRET, Clock, event_envelope, reaction_added
 

@@ -1,8 +1,8 @@
 """The bot (or a bare Bolt app) in its own process, for honest timings and memory figures.
 
-Modes: ``serve`` (crisisbot over HTTP, wired like bot/runtime.py but with a scaled rate
+Modes: ``serve`` (crisisbot over HTTP, wired like crisisbot/runtime.py but with a scaled rate
 limiter), ``bare`` (a Bolt app that only acks), ``sweep`` (the real scheduler against a seeded
-database with an injected clock) and ``restart`` (bot/runtime.py as ``crisisbot run`` does it,
+database with an injected clock) and ``restart`` (crisisbot/runtime.py as ``crisisbot run`` does it,
 until the first sweep). Each prints one JSON line on stdout; closing stdin ends it.
 """
 
@@ -46,11 +46,11 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _runtime(args: argparse.Namespace, clock: Any = None, *, migrate: bool = True) -> Any:
-    """The bot as ``crisisbot run`` builds it (bot/runtime.py), with Slack's minute scaled to
+    """The bot as ``crisisbot run`` builds it (crisisbot/runtime.py), with Slack's minute scaled to
     ``--window`` as the emulator's is (the way tests/reliability/launcher.py does it)."""
     from bot import ratelimit
     from bot.deps import system_clock
-    from bot.runtime import build_runtime
+    from crisisbot.runtime import build_runtime
 
     ratelimit.WINDOW = args.window
     return build_runtime(_settings(args), clock=clock or system_clock, migrate=migrate)
@@ -86,7 +86,7 @@ def bare(args: argparse.Namespace) -> None:
 
 
 def _serve_app(app: Any) -> None:
-    from bot.http import make_server
+    from crisisbot.http import make_server
 
     server = make_server(app, host="127.0.0.1", port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -162,7 +162,7 @@ def restart(args: argparse.Namespace) -> None:
     """Start as ``crisisbot run`` does (migrations included) and report the first sweep."""
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-    from bot.runtime import build_runtime
+    from crisisbot.runtime import build_runtime
 
     runtime = build_runtime(_settings(args))
     built = time.time()

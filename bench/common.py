@@ -16,8 +16,9 @@ from typing import IO, Any
 from urllib.parse import urlencode
 
 from sandbox import Emulator
-from sandbox.inbound import User, slash_command_form
-from sandbox.inbound import sign as slack_signature
+from sandbox.payloads import slash_command_form
+from sandbox.signing import sign as slack_signature
+from sandbox.workspace import User
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "bench-signing-secret"

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+import cachetools
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -63,8 +64,8 @@ class SlackGateway:
     def __init__(self, client: WebClient, *, limiter: RateLimiter | None = None) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter()
-        self._cache = TTLCache(seconds=CACHE_SECONDS)
-        self._identity_cache = TTLCache(seconds=float("inf"))
+        self._cache = LookupCache(seconds=CACHE_SECONDS)
+        self._identity_cache = LookupCache(seconds=float("inf"))
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         self.limiter.acquire(method, channel=kwargs.get("channel"))
@@ -337,36 +338,34 @@ class SlackGateway:
         self._call("views.publish", user_id=user, view=view)
 
 
-class TTLCache:
-    """A small thread-safe cache whose entries expire, so changes in Slack are seen in time."""
+class LookupCache:
+    """Lookups that expire (a ``cachetools.TTLCache`` under a lock), each computed once even
+    when many threads ask at once, so a mass outage asks Slack about one user once."""
 
-    def __init__(self, *, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
+    def __init__(
+        self, *, seconds: float, maxsize: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._items: cachetools.TTLCache[object, Any] = cachetools.TTLCache(
+            maxsize=maxsize, ttl=seconds, timer=clock
+        )
         self._lock = threading.Lock()
-        self._items: dict[object, tuple[float, Any]] = {}
         self._computing: dict[object, threading.Lock] = {}
 
     def get(self, key: object, compute: Callable[[], T]) -> T:
         """The cached value, or ``compute()`` once even when many threads ask at once."""
-        hit = self._fresh(key)
-        if hit is not None:
-            return cast(T, hit[1])
         with self._lock:
+            if key in self._items:
+                return cast(T, self._items[key])
             key_lock = self._computing.setdefault(key, threading.Lock())
         with key_lock:
-            hit = self._fresh(key)
-            if hit is not None:
-                return cast(T, hit[1])
+            with self._lock:
+                if key in self._items:
+                    return cast(T, self._items[key])
             value = compute()
             with self._lock:
-                self._items[key] = (self._clock(), value)
+                self._items[key] = value
+                self._computing.pop(key, None)
             return value
-
-    def _fresh(self, key: object) -> tuple[float, Any] | None:
-        with self._lock:
-            hit = self._items.get(key)
-        return hit if hit is not None and self._clock() - hit[0] < self.seconds else None
 
 
 def _drop_none(kwargs: dict[str, Any]) -> dict[str, Any]:

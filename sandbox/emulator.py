@@ -15,7 +15,7 @@ from sandbox.faults import Failure, Faults, RateLimiter
 from sandbox.helpers import WorkspaceHelpers
 from sandbox.responses import ResponsePost, ResponseUrls
 from sandbox.seed import default_workspace
-from sandbox.server import EmulatorHTTPServer, Page, serve
+from sandbox.server import EmulatorHTTPServer, Page, Reply, serve
 from sandbox.webapi import METHODS, call_method, error_body
 from sandbox.workspace import JSON, Workspace
 
@@ -34,15 +34,6 @@ class Call:
     status: int
     at: float
     response: JSON = field(default_factory=dict, compare=False)
-
-
-@dataclass
-class Reply:
-    """An HTTP answer: status, JSON body and extra headers."""
-
-    status: int
-    body: JSON
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Emulator(WorkspaceHelpers):

@@ -7,9 +7,6 @@ late or failed event is retried with ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Rea
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
 import http.client
 import itertools
 import json
@@ -18,21 +15,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from sandbox.emulator import Emulator
-from sandbox.workspace import JSON, Channel, Event, User
+from sandbox.forms import form_state, json_answer
+from sandbox.manifest import DEFAULT_BOT_EVENTS
+from sandbox.payloads import APP_ID, channel_name, event_envelope, interaction, slash_command_form
+from sandbox.signing import sign
+from sandbox.workspace import JSON, Event
 
 logger = logging.getLogger(__name__)
 
 ACK_TIMEOUT = 3.0
 # Slack retries a failed event three times: at once, after about a minute, after about five.
 RETRY_DELAYS = (0.0, 60.0, 300.0)
-DEFAULT_BOT_EVENTS = frozenset({"reaction_added", "app_home_opened"})
-APP_ID = "A0SANDBOX"
-VERIFICATION_TOKEN = "sandbox-verification-token"
 SLACKBOT = "USLACKBOT"
 # message.<kind> subscriptions, keyed by the channel_type of the message event.
 MESSAGE_SUBSCRIPTIONS = {
@@ -41,81 +37,6 @@ MESSAGE_SUBSCRIPTIONS = {
     "im": "message.im",
     "mpim": "message.mpim",
 }
-
-
-def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's v0 request signature headers for `body`."""
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    base = f"v0:{stamp}:{body}".encode()
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
-
-
-def slash_command_form(
-    emulator: Emulator,
-    *,
-    user_id: str,
-    channel_id: str,
-    text: str,
-    command: str = "/crisis",
-    app_id: str = "A0CRISIS",
-) -> dict[str, str]:
-    """The form Slack posts for a slash command, with a live response_url and trigger_id."""
-    ws = emulator.workspace
-    with ws.lock:
-        user, channel = ws.users[user_id], ws.channels[channel_id]
-        return {
-            "token": VERIFICATION_TOKEN,
-            "team_id": user.team_id,
-            "team_domain": ws.teams[user.team_id].domain,
-            "channel_id": channel.id,
-            "channel_name": _channel_name(channel),
-            "user_id": user.id,
-            "user_name": user.name,
-            "command": command,
-            "text": text,
-            "api_app_id": app_id,
-            "is_enterprise_install": "false",
-            "response_url": emulator.new_response_url(channel.id, user.id),
-            "trigger_id": emulator.issue_trigger(user.id),
-        }
-
-
-@dataclass(frozen=True)
-class AppManifest:
-    """The parts of the app's manifest that decide what Slack sends it."""
-
-    bot_events: frozenset[str] = DEFAULT_BOT_EVENTS
-    # Slash command -> should_escape (Slack then turns @name into <@U…|name> in the text).
-    commands: dict[str, bool] = field(default_factory=lambda: {"/crisis": True})
-    home_tab: bool = True
-    messages_tab_read_only: bool = False
-
-
-def load_manifest(path: Path | None) -> AppManifest:
-    """Read manifest.yml; the defaults (reaction_added, app_home_opened, /crisis) without one."""
-    if path is None or not path.is_file():
-        return AppManifest()
-    try:
-        import yaml  # A dev dependency; without it we fall back to the defaults.
-    except ImportError:
-        logger.warning("sandbox: PyYAML missing, cannot read %s; using defaults", path)
-        return AppManifest()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    settings, features = data.get("settings") or {}, data.get("features") or {}
-    events = (settings.get("event_subscriptions") or {}).get("bot_events") or []
-    commands = {
-        str(c["command"]): bool(c.get("should_escape", False))
-        for c in features.get("slash_commands") or []
-        if isinstance(c, dict) and c.get("command")
-    }
-    home = features.get("app_home") or {}
-    return AppManifest(
-        bot_events=frozenset(str(e) for e in events),
-        commands=commands,
-        home_tab=bool(home.get("home_tab_enabled", False)),
-        messages_tab_read_only=bool(home.get("messages_tab_read_only_enabled", False)),
-    )
 
 
 @dataclass(frozen=True)
@@ -235,7 +156,7 @@ class Inbound:
     def _show_ack(self, user_id: str, channel_id: str, answer: str) -> None:
         if not answer.strip():
             return
-        body = _json_answer(answer) or {"text": answer}
+        body = json_answer(answer) or {"text": answer}
         text, blocks = str(body.get("text") or ""), body.get("blocks")
         if not text and not blocks:
             return
@@ -260,7 +181,7 @@ class Inbound:
         ws = self.emulator.workspace
         now = f"{ws.now():.6f}"
         with ws.lock:
-            payload = self._interaction("block_actions", user_id)
+            payload = interaction(self.emulator, "block_actions", user_id, app_id=self.app_id)
             payload["actions"] = [{**action, "action_ts": now}]
             if view_id is not None:
                 view = ws.views[view_id]
@@ -275,7 +196,7 @@ class Inbound:
                     "channel_id": channel_id,
                     "is_ephemeral": message is None,
                 }
-                payload["channel"] = {"id": channel_id, "name": _channel_name(channel)}
+                payload["channel"] = {"id": channel_id, "name": channel_name(channel)}
                 if message is not None:
                     payload["message"] = ws.message_to_api(message)
                 payload["response_url"] = self.emulator.new_response_url(
@@ -292,13 +213,13 @@ class Inbound:
             stored = ws.views[view_id]
             view = stored.to_api()
             view["state"] = {"values": form_state(view.get("blocks") or [], values, ws.users)}
-            payload = self._interaction("view_submission", user_id)
+            payload = interaction(self.emulator, "view_submission", user_id, app_id=self.app_id)
             payload["view"] = view
             payload["response_urls"] = []
         attempt = self._send_payload(payload)
         if attempt.error is not None:
             return Outcome(False, attempt.error)
-        answer = _json_answer(attempt.answer)
+        answer = json_answer(attempt.answer)
         action = answer.get("response_action")
         if action == "errors":
             return Outcome(False, None, dict(answer.get("errors") or {}))
@@ -321,29 +242,10 @@ class Inbound:
         self.emulator.close_views(user_id, view_id)
         if not notify:
             return Outcome(True)
-        payload = self._interaction("view_closed", user_id)
+        payload = interaction(self.emulator, "view_closed", user_id, app_id=self.app_id)
         payload.update(view=view, is_cleared=False)
         attempt = self._send_payload(payload)
         return Outcome(attempt.ok, attempt.error)
-
-    def _interaction(self, kind: str, user_id: str) -> JSON:
-        ws = self.emulator.workspace
-        user = ws.users[user_id]
-        return {
-            "type": kind,
-            "team": {"id": ws.team.id, "domain": ws.team.domain},
-            "user": {
-                "id": user.id,
-                "username": user.name,
-                "name": user.name,
-                "team_id": user.team_id,
-            },
-            "api_app_id": self.app_id,
-            "token": VERIFICATION_TOKEN,
-            "trigger_id": self.emulator.issue_trigger(user_id),
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
 
     def _send_payload(self, payload: JSON) -> Attempt:
         body = urlencode({"payload": json.dumps(payload)})
@@ -371,27 +273,12 @@ class Inbound:
 
     def event(self, event: JSON) -> None:
         """Deliver an event envelope on a background thread, retrying as Slack does."""
-        ws = self.emulator.workspace
-        envelope = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": ws.team.id,
-            "context_team_id": ws.team.id,
-            "api_app_id": self.app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": f"Ev0SANDBOX{next(self._event_ids):06d}",
-            "event_time": int(ws.now()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": ws.team.id,
-                    "user_id": ws.bot_user_id,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-        }
+        envelope = event_envelope(
+            self.emulator,
+            event,
+            event_id=f"Ev0SANDBOX{next(self._event_ids):06d}",
+            app_id=self.app_id,
+        )
         thread = threading.Thread(
             target=self._deliver, args=(json.dumps(envelope),), name="slack-event", daemon=True
         )
@@ -476,101 +363,3 @@ class Inbound:
         with self._lock:
             self._attempts.append(attempt)
         return attempt
-
-
-def _channel_name(channel: Channel) -> str:
-    if channel.is_im:
-        return "directmessage"
-    if channel.is_private and not channel.is_mpim:
-        return "privategroup"
-    return channel.name
-
-
-def form_state(blocks: list[JSON], values: JSON, users: dict[str, User]) -> JSON:
-    """Build `view.state.values` as Slack does from what the user typed or picked."""
-    state: JSON = {}
-    for block in blocks:
-        element = block.get("element") if block.get("type") == "input" else None
-        if not isinstance(element, dict):
-            continue
-        block_id, action_id = str(block.get("block_id", "")), str(element.get("action_id", ""))
-        raw = (values.get(block_id) or {}).get(action_id)
-        state[block_id] = {action_id: element_state(element, raw, users)}
-    return state
-
-
-def element_state(element: JSON, raw: Any, users: dict[str, User]) -> JSON:
-    """One input element's state: the shape depends on the element type."""
-    kind = str(element.get("type"))
-    out: JSON = {"type": kind}
-    if raw is None:
-        # Untouched: the element still holds its initial value, as in Slack's client.
-        raw = _initial(element)
-    if kind in ("static_select", "radio_buttons"):
-        option = find_option(element, raw)
-        out["selected_option"] = option
-    elif kind in ("multi_static_select", "checkboxes"):
-        chosen = raw if isinstance(raw, list) else []
-        out["selected_options"] = [o for v in chosen if (o := find_option(element, v))]
-    elif kind == "users_select":
-        out["selected_user"] = raw if raw in users else None
-    elif kind == "multi_users_select":
-        chosen = raw if isinstance(raw, list) else []
-        out["selected_users"] = [u for u in chosen if u in users]
-    elif kind in ("channels_select", "conversations_select"):
-        key = "selected_channel" if kind == "channels_select" else "selected_conversation"
-        out[key] = raw or None
-    elif kind == "datepicker":
-        out["selected_date"] = raw or None
-    elif kind == "timepicker":
-        out["selected_time"] = raw or None
-    else:
-        # Text-like inputs: Slack sends null, not "", for an empty optional field.
-        out["value"] = raw if isinstance(raw, str) and raw != "" else None
-    return out
-
-
-def _initial(element: JSON) -> Any:
-    for key in ("initial_value", "initial_user", "initial_users", "initial_date", "initial_time"):
-        if key in element:
-            return element[key]
-    if isinstance(element.get("initial_option"), dict):
-        return element["initial_option"].get("value")
-    if isinstance(element.get("initial_options"), list):
-        return [o.get("value") for o in element["initial_options"]]
-    return None
-
-
-def _json_answer(answer: str) -> JSON:
-    """An app's ack body as JSON when it is a JSON object; {} when it is text or empty."""
-    if answer.lstrip().startswith("{"):
-        with contextlib.suppress(json.JSONDecodeError):
-            data = json.loads(answer)
-            if isinstance(data, dict):
-                return data
-    return {}
-
-
-def find_option(element: JSON, value: Any) -> JSON | None:
-    """The option of a select (groups included) whose value is ``value``, as a copy."""
-    options = list(element.get("options") or [])
-    for group in element.get("option_groups") or []:
-        options.extend(group.get("options") or [])
-    for option in options:
-        if option.get("value") == value:
-            return dict(option)
-    return None
-
-
-__all__ = [
-    "ACK_TIMEOUT",
-    "DEFAULT_BOT_EVENTS",
-    "RETRY_DELAYS",
-    "AppManifest",
-    "Attempt",
-    "Inbound",
-    "Outcome",
-    "form_state",
-    "load_manifest",
-    "sign",
-]

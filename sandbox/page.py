@@ -15,7 +15,9 @@ from urllib.parse import parse_qs
 from sandbox.api_conversations import ts_key
 from sandbox.apicommon import SlackApiError
 from sandbox.emulator import Emulator
-from sandbox.inbound import SLACKBOT, AppManifest, Inbound, Outcome, find_option
+from sandbox.forms import find_option
+from sandbox.inbound import SLACKBOT, Inbound, Outcome
+from sandbox.manifest import AppManifest
 from sandbox.server import PageReply
 from sandbox.workspace import JSON, Channel, Event, Message, User
 

@@ -6,13 +6,10 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
-
-if TYPE_CHECKING:
-    from sandbox.emulator import Emulator
 
 # Form fields that carry JSON; slack_sdk and Bolt send them as JSON strings in form bodies.
 JSON_FORM_FIELDS = {"blocks", "attachments", "view", "metadata"}
@@ -29,11 +26,32 @@ class PageReply:
     stream: Callable[[Callable[[bytes], bool]], None] | None = None
 
 
+@dataclass
+class Reply:
+    """An HTTP answer: status, JSON body and extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class Page(Protocol):
     """Serves everything outside /api/ and /response/ (the sandbox's Slack look-alike)."""
 
     def handle(self, method: str, path: str, query: str, body: bytes) -> PageReply | None:
         """Answer the request, or None for 404."""
+
+
+class Backend(Protocol):
+    """What the HTTP front end serves: the Web API, response URLs and, optionally, a page."""
+
+    page: Page | None
+
+    def handle_api(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
+        """Answer one Web API call."""
+
+    def handle_response_url(self, url_id: str, body: dict[str, Any]) -> tuple[int, str]:
+        """Answer a POST to a response URL."""
 
 
 class BodyError(Exception):
@@ -76,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         parts = urlsplit(self.path)
         body = self._body()
-        emulator = self.server.emulator
+        backend = self.server.backend
         if parts.path.startswith("/api/"):
             method = parts.path[len("/api/") :]
             try:
@@ -88,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
             # Slack ignores a token inside a JSON body: it must come in the header.
             form_token = None if json_body else args.pop("token", None)
             args.pop("token", None)
-            reply = emulator.handle_api(method, args, token or form_token)
+            reply = backend.handle_api(method, args, token or form_token)
             self._send_json(reply.status, reply.body, reply.headers)
         elif parts.path.startswith("/response/"):
             try:
@@ -102,10 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
                 except json.JSONDecodeError:
                     self._send_text(400, "invalid_payload")
                     return
-            status, text = emulator.handle_response_url(parts.path[len("/response/") :], args)
+            status, text = backend.handle_response_url(parts.path[len("/response/") :], args)
             self._send_text(status, text)
         else:
-            page = emulator.page
+            page = backend.page
             answer = page.handle(self.command, parts.path, parts.query, body) if page else None
             if answer is None:
                 self._send_text(404, "not_found")
@@ -184,14 +202,14 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     # and their retransmitted SYNs arrive seconds late.
     request_queue_size = 128
 
-    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
-        self.emulator = emulator
+    def __init__(self, backend: Backend, host: str, port: int) -> None:
+        self.backend = backend
         super().__init__((host, port), _Handler)
 
 
-def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorHTTPServer:
+def serve(backend: Backend, host: str = "127.0.0.1", port: int = 0) -> EmulatorHTTPServer:
     """Start serving in a daemon thread and return the server (its port is server_port)."""
-    server = EmulatorHTTPServer(emulator, host, port)
+    server = EmulatorHTTPServer(backend, host, port)
     # A short poll interval keeps stop() fast; tests start and stop many emulators.
     thread = threading.Thread(
         target=server.serve_forever,

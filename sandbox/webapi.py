@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sandbox import api_chat, api_conversations, api_items, api_misc, api_views
+import sandbox.api_chat as api_chat
+import sandbox.api_conversations as api_conversations
+import sandbox.api_items as api_items
+import sandbox.api_misc as api_misc
+import sandbox.api_views as api_views
 from sandbox.apicommon import Caller, Method, SlackApiError
 from sandbox.workspace import JSON, Workspace
 

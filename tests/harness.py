@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.app import build_app
 from bot.config import Settings
 from bot.db.session import SessionFactory
 from bot.deps import Deps
-from bot.http import make_server
 from bot.ratelimit import RateLimiter
 from bot.slack_gateway import SlackGateway, make_client
+from crisisbot.app import build_app
+from crisisbot.http import make_server
 from sandbox import Emulator
-from sandbox.inbound import sign as slack_signature
-from sandbox.inbound import slash_command_form
+from sandbox.payloads import slash_command_form
+from sandbox.signing import sign as slack_signature
 from scheduler.jobs import sweep_due
 from tests.support import SIGNING_SECRET, Clock, event_envelope, reaction_added
 

@@ -19,7 +19,7 @@ from tests.harness import sign
 
 def crisisbot(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "crisisbot.cli", *args],
         env=env,
         text=True,
         stdout=subprocess.PIPE,

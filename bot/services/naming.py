@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from datetime import datetime
+
+from slugify import slugify
 
 MAX_NAME = 80
 # Room for "crisis-yyyymmdd-" (16) and a "-NNN" suffix when the name is taken.
 MAX_SLUG = MAX_NAME - 16 - 4
+# Scripts written without vowels (Hebrew, Arabic, Syriac…): transliterated, they are strings of
+# consonants nobody can read ("lqvkh-khshvb"), so they are left out of the slug.
+_ABJADS = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]+")
 
 
 def customer_slug(customer: str) -> str:
-    """A slug of Latin letters and digits; names with none (Hebrew, Japanese…) get a stable hash."""
-    ascii_text = unicodedata.normalize("NFKD", customer).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    slug = slug[:MAX_SLUG].rstrip("-")
+    """A readable Latin slug (Cyrillic, Greek and CJK transliterated); a name with nothing
+    readable in Latin letters (Hebrew, Arabic…) gets a stable hash instead."""
+    slug = slugify(_ABJADS.sub(" ", customer), max_length=MAX_SLUG, word_boundary=False)
+    slug = slug.strip("-")
     if not slug:
         digest = hashlib.sha1(customer.strip().encode("utf-8")).hexdigest()[:8]
         slug = f"customer-{digest}"

@@ -21,6 +21,17 @@ def test_a_hebrew_customer_still_gets_a_valid_stable_name() -> None:
     assert VALID.match(name)
     assert name == channel_name("לקוח חשוב", DAY)
     assert name != channel_name("לקוח אחר", DAY)
+    assert name.startswith("crisis-20261122-customer-")
+
+
+def test_other_scripts_are_transliterated_into_readable_names() -> None:
+    assert channel_name("Москва Банк", DAY) == "crisis-20261122-moskva-bank"
+    assert channel_name("Ελληνική Εταιρεία", DAY) == "crisis-20261122-ellenike-etaireia"
+    assert channel_name("東京電力", DAY) == "crisis-20261122-dong-jing-dian-li"
+
+
+def test_a_mixed_hebrew_and_latin_name_keeps_the_latin_part() -> None:
+    assert channel_name("Acme ישראל", DAY) == "crisis-20261122-acme"
 
 
 def test_suffixes_stay_within_80_characters() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.run import Sandbox
+from crisisbot.sandbox import Sandbox
 from tests.support import Clock
 
 

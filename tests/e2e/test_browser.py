@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from sandbox.run import BOT_TOKEN, Sandbox
+from crisisbot.sandbox import BOT_TOKEN, Sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -9,8 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.db.models import ProcessedEvent
+from crisisbot.sandbox import Sandbox
 from sandbox.emulator import Emulator
-from sandbox.run import Sandbox
 from scheduler.jobs import sweep_due
 from tests.e2e.conftest import Person
 from tests.support import T0, Clock

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from bot.services.port import Person, SlackFailure
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack_gateway import LookupCache, SlackGateway, make_client
 from sandbox import Emulator
 
 
@@ -108,3 +108,23 @@ def test_who_someone_is_comes_from_users_info_and_team_info(
     for user in ("U0ANA", "U0GUS", "U0CORA", "U0NOBODY", "U0BEN", "U0DANA"):
         gateway.person(user=user)
     assert emulator.calls == []  # five minutes of cache
+
+
+def test_lookups_expire_so_changes_in_slack_are_seen() -> None:
+    now = [0.0]
+    cache = LookupCache(seconds=300, clock=lambda: now[0])
+    answers = iter(["guest", "member"])
+    assert cache.get("U0GUS", lambda: next(answers)) == "guest"
+    now[0] = 299.0
+    assert cache.get("U0GUS", lambda: next(answers)) == "guest"
+    now[0] = 301.0
+    assert cache.get("U0GUS", lambda: next(answers)) == "member"
+
+
+def test_the_lookup_cache_is_bounded() -> None:
+    cache = LookupCache(seconds=300, maxsize=3)
+    for n in range(10):
+        cache.get(n, lambda n=n: n)  # type: ignore[misc]
+    computed: list[int] = []
+    cache.get(0, lambda: computed.append(0) or 0)
+    assert computed == [0]  # the oldest entries made room for the newest

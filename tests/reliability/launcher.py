@@ -23,7 +23,7 @@ def main() -> int:
         reminders.CLAIM_LEASE = timedelta(seconds=float(lease))
     if resume := os.environ.get("TEST_RESUME_AFTER"):
         schedule.RESUME_AFTER = timedelta(seconds=float(resume))
-    from bot.cli import main as cli
+    from crisisbot.cli import main as cli
 
     return cli(["run"])
 

@@ -11,7 +11,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from sandbox import Emulator
-from sandbox.inbound import DEFAULT_BOT_EVENTS, Inbound, load_manifest
+from sandbox.inbound import Inbound
+from sandbox.manifest import DEFAULT_BOT_EVENTS, load_manifest
 from tests.sandbox.conftest import SECRET, FakeApp, Received
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"

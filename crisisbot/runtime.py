@@ -10,12 +10,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.app import build_app
 from bot.config import Settings
 from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
 from bot.slack_gateway import SlackGateway, make_client
+from crisisbot.app import build_app
 from scheduler.factory import Senders, build_scheduler
 
 log = logging.getLogger(__name__)

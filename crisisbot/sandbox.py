@@ -16,10 +16,11 @@ from typing import Any
 
 from bot.config import Settings, load_settings
 from bot.deps import Clock, system_clock
-from bot.http import EVENTS_PATH, make_server
-from bot.runtime import Runtime, build_runtime
+from crisisbot.http import EVENTS_PATH, make_server
+from crisisbot.runtime import Runtime, build_runtime
 from sandbox.emulator import Emulator
-from sandbox.inbound import ACK_TIMEOUT, RETRY_DELAYS, Inbound, load_manifest
+from sandbox.inbound import ACK_TIMEOUT, RETRY_DELAYS, Inbound
+from sandbox.manifest import load_manifest
 from sandbox.page import PageApp
 
 log = logging.getLogger(__name__)

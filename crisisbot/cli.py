@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 
 log = logging.getLogger("crisisbot")
@@ -45,21 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "sandbox":
-        from sandbox.run import run_sandbox  # type: ignore[import-not-found,unused-ignore]
+        from crisisbot.sandbox import run_sandbox
 
         return int(run_sandbox(port=args.port, drill=args.drill) or 0)
     return run(settings)
 
 
-def run(settings: object) -> int:
+def run(settings: Settings) -> int:
     """Serve Slack until interrupted."""
     from slack_bolt.error import BoltError
 
-    from bot.config import Settings
-    from bot.http import make_server
-    from bot.runtime import SchemaError, build_runtime, masked
+    from crisisbot.http import make_server
+    from crisisbot.runtime import SchemaError, build_runtime, masked
 
-    assert isinstance(settings, Settings)
     if not settings.slack_bot_token.get_secret_value():
         print(
             "crisisbot: SLACK_BOT_TOKEN: required (xoxb-…, from your app's OAuth page)",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot.domain import KIND_LABELS, SEVERITIES
 from bot.durations import format_duration
-from bot.text import date_token, escape, mention, mentions, safe
+from bot.text import date_token, escape, local_time, mention, mentions, safe
 
 USAGE = {
     "new": (
@@ -145,12 +145,26 @@ def not_a_crisis(links: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def channel_topic(customer: str, severity: str, owner_name: str, due: datetime | None) -> str:
-    # Topics are plain text: no mentions or date tokens render there, so write times in UTC.
-    when = due.strftime("%H:%M UTC %b %d") if due else "resolved"
+def channel_topic(
+    customer: str,
+    severity: str,
+    owner_name: str,
+    *,
+    due: datetime | None,
+    closed_at: datetime | None,
+    zone: tzinfo,
+) -> str:
+    # Topics are plain text: date tokens do not render there, so write times in the team's
+    # zone (CRISISBOT_TIMEZONE), with its abbreviation.
+    if closed_at is not None:
+        when = f"closed at {local_time(closed_at, zone)}"
+    elif due is not None:
+        when = f"next update {local_time(due, zone)}"
+    else:
+        when = "setting up"
     # Angle brackets are what make mentions; a customer's name never needs them.
     name = customer.replace("<", "‹").replace(">", "›")
-    return f"{name} · {severity.upper()} · owner {owner_name} · next update {when}"
+    return f"{name} · {severity.upper()} · owner {owner_name} · {when}"
 
 
 def commitment(customer: str, due: datetime) -> str:
@@ -380,10 +394,25 @@ def owner_is_bot() -> str:
     return ":warning: A bot can't own a crisis; hand it to a person.\nUsage: " + USAGE["owner"]
 
 
-def cadence_changed(actor_id: str, every: timedelta, due: datetime) -> str:
+def cadence_changed(actor_id: str, every: timedelta, due: datetime | None) -> str:
+    still = f" The next update is still promised by {date_token(due)}." if due else ""
     return (
-        f":repeat: {mention(actor_id)} set updates every {format_duration(every)}."
-        f" Next update by {date_token(due)}."
+        f":repeat: {mention(actor_id)} set updates every {format_duration(every)}, from the"
+        f" next update on.{still}"
+    )
+
+
+def cadence_reply(customer: str, every: timedelta, due: datetime | None) -> str:
+    """To whoever changed the cadence: what moved (the cadence) and what did not (the promise)."""
+    still = (
+        f"The next promise is still {date_token(due)}, as told to {safe(customer, 80)}. "
+        if due
+        else ""
+    )
+    return (
+        f":repeat: {still}From the next update on, updates come every {format_duration(every)}."
+        " To move the promise, post an update that says when the next one comes"
+        " (*Post update* on the card, with *Next update in*)."
     )
 
 

@@ -133,11 +133,11 @@ def finish_declaration(
         )
         session.commit()
         resuming = resuming or adopted is not None
-        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
         slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
     elif resuming and crisis.card_ts is None:
         # We may have died between creating the channel and inviting people.
-        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
         slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
     channel = crisis.channel_id
     # Tell people first: each of these goes to one shared channel (the owner's DM, the
@@ -234,10 +234,17 @@ def _orphan_channel(
     return None
 
 
-def topic(crisis: Crisis) -> str:
-    """The channel topic: customer · severity · owner · next update (plain text)."""
-    due = crisis.next_update_due_at if crisis.status != "closed" else None
-    text = messages.channel_topic(crisis.customer, crisis.severity, f"<@{crisis.owner_id}>", due)
+def topic(crisis: Crisis, settings: Settings) -> str:
+    """The channel topic: customer · severity · owner · next update or closure (plain text)."""
+    closed = crisis.status == "closed"
+    text = messages.channel_topic(
+        crisis.customer,
+        crisis.severity,
+        f"<@{crisis.owner_id}>",
+        due=None if closed else crisis.next_update_due_at,
+        closed_at=crisis.closed_at if closed else None,
+        zone=settings.zone(),
+    )
     return text[: domain.MAX_TOPIC]
 
 
@@ -263,7 +270,7 @@ def refresh(
             channel=crisis.channel_id, ts=crisis.commitment_ts, text=pinned[0], blocks=pinned[1]
         )
     if channel_topic:
-        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
 
 
 def end_read(crisis: Crisis) -> None:

@@ -198,3 +198,17 @@ def test_slack_is_asked_who_the_bot_is_once_and_each_declarer_once(
     assert len(emulator.calls_to("auth.test")) == 1
     assert [c.args["user"] for c in emulator.calls_to("users.info")] == ["U0ANA", "U0BEN"]
     assert len(emulator.calls_to("conversations.create")) == 4
+
+
+def test_the_topic_is_in_the_teams_time_zone_and_says_when_it_closed(
+    bot: Bot, emulator: Emulator
+) -> None:
+    bot.deps.settings.timezone = "Europe/Berlin"
+    bot.command("new Acme Corp: dashboards empty sev1")
+    channel = emulator.channel_by_name("crisis-20261122-acme-corp")
+    assert channel is not None
+    assert channel.topic.value == "Acme Corp · SEV1 · owner <@U0ANA> · next update 15:30 CET Nov 22"
+    bot.clock.advance(hours=2)
+    bot.command("close Ingest fixed", channel=channel.id)
+    topics = [c.args["topic"] for c in emulator.calls_to("conversations.setTopic")]
+    assert topics[-1] == "Acme Corp · SEV1 · owner <@U0ANA> · closed at 17:00 CET Nov 22"

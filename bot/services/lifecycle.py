@@ -353,14 +353,13 @@ def set_cadence(
     actor_id: str,
     every: timedelta,
     now: datetime,
-) -> datetime:
-    """Promise updates every ``every`` from now on; returns the new due time."""
+) -> datetime | None:
+    """Promise updates every ``every`` from the next update on; returns the promise already
+    made, which stays as it is: the customer was told that time, and only an update that
+    says when the next one comes moves it."""
     if crisis.status == "closed":
         raise CrisisError(messages.crisis_closed("change the update cadence"))
-    crisis.pending_since = now  # the sweep repairs a crash
     crisis.cadence_seconds = int(every.total_seconds())
-    due = now + every
-    new_commitment(crisis, settings, due=due, now=now)
     record(
         session,
         crisis,
@@ -371,9 +370,8 @@ def set_cadence(
     )
     session.commit()
     assert crisis.channel_id is not None
+    due = crisis.next_update_due_at
     slack.post(channel=crisis.channel_id, text=messages.cadence_changed(actor_id, every, due))
-    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
-    _done(session, settings, crisis, now)
     return due
 
 

@@ -159,4 +159,5 @@ def _run_channel_command(
             lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
         elif parsed.name == "every":
             assert parsed.every is not None
-            lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
+            due = lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
+            reply(messages.cadence_reply(crisis.customer, parsed.every, due))

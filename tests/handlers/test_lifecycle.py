@@ -191,13 +191,31 @@ def test_owner_hand_over_tells_both_and_moves_the_card(
     assert "U0BEN" in emulator.workspace.channels[channel].members
 
 
-def test_every_changes_the_cadence(
+def test_every_changes_the_cadence_from_the_next_update_on_and_keeps_the_promise(
     bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
 ) -> None:
-    channel, _ = declared
+    channel, crisis = declared
+    promised = int(crisis.next_update_due_at.timestamp())  # type: ignore[union-attr]
+    clock.advance(minutes=10)
     bot.command("every 2h", channel=channel)
+    said = emulator.messages(channel)[-1].text
+    assert "set updates every 2h, from the next update on" in said
+    assert f"still promised by <!date^{promised}^" in said
+    reply = last_reply(emulator)
+    assert f"The next promise is still <!date^{promised}^" in reply
+    assert "as told to Acme Corp. From the next update on, updates come every 2h." in reply
+    assert "To move the promise, post an update that says when the next one comes" in reply
+    # The pinned promise and the reminders stay as they were.
+    assert f"<!date^{promised}^" in emulator.pins(channel)[0].text
+    with bot.deps.session_factory() as session:
+        stored = session.get(Crisis, crisis.id)
+        assert stored is not None and stored.cadence_seconds == 7200
+        assert int(stored.next_update_due_at.timestamp()) == promised  # type: ignore[union-attr]
+    clock.advance(minutes=20)
+    assert [s.kind for s in bot.sweep()] == ["overdue"]
+    # The next update, without a time of its own, promises the new cadence.
+    bot.command("update Fix rolling out", channel=channel)
     due = int(clock().timestamp()) + 7200
-    assert "set updates every 2h" in emulator.messages(channel)[-1].text
     assert f"<!date^{due}^" in emulator.pins(channel)[0].text
     assert "'soon' is not a duration" in bot.command("every soon", channel=channel).text
 

@@ -123,13 +123,22 @@ def declaring(customer: str) -> str:
 
 
 def declared(
-    customer: str, channel_id: str, due: datetime, *, lead: timedelta | None = None
+    customer: str,
+    channel_id: str,
+    due: datetime,
+    *,
+    lead: timedelta | None = None,
+    owner_id: str | None = None,
 ) -> str:
-    """The reply to a declaration; with ``lead`` the declarer owns it and this is their brief."""
-    text = (
-        f":white_check_mark: Crisis for *{safe(customer, 80)}* declared in <#{channel_id}>."
-        f" You have promised the next update by {date_token(due)}."
-    )
+    """The reply to a declaration; with ``lead`` the declarer owns it and this is their brief,
+    with ``owner_id`` someone else owns it and has been told by DM."""
+    where = f":white_check_mark: Crisis for *{safe(customer, 80)}* declared in <#{channel_id}>."
+    if owner_id is not None:
+        return (
+            f"{where} {mention(owner_id)} owns it and has been told;"
+            f" {safe(customer, 80)} has been promised an update by {date_token(due)}."
+        )
+    text = f"{where} You have promised the next update by {date_token(due)}."
     if lead is None:
         return text
     return f"{text}{_reminder_promise(lead)}\n{OWNER_VOICE}"
@@ -190,12 +199,27 @@ def _reminder_promise(lead: timedelta) -> str:
     return " I will remind you when it is due."
 
 
-def owner_commitment_dm(customer: str, channel_id: str, due: datetime, lead: timedelta) -> str:
-    return (
-        f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
-        f"\nYou have told them the next update comes by {date_token(due)}."
-        f"{_reminder_promise(lead)}\n{OWNER_VOICE}"
-    )
+def owner_commitment_dm(
+    customer: str,
+    channel_id: str,
+    due: datetime,
+    lead: timedelta,
+    *,
+    declared_by: str | None = None,
+) -> str:
+    """The owner's brief by DM; ``declared_by`` when someone else declared it and named them."""
+    if declared_by is not None:
+        opening = (
+            f":rotating_light: {mention(declared_by)} declared a crisis for"
+            f" *{safe(customer, 80)}* (<#{channel_id}>) and named you owner;"
+            f" {safe(customer, 80)} has been promised an update by {date_token(due)}."
+        )
+    else:
+        opening = (
+            f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
+            f"\nYou have told them the next update comes by {date_token(due)}."
+        )
+    return f"{opening}{_reminder_promise(lead)}\n{OWNER_VOICE}"
 
 
 def announcement(customer: str, severity: str, kind: str, channel_id: str, owner_id: str) -> str:

@@ -134,11 +134,11 @@ def finish_declaration(
         session.commit()
         resuming = resuming or adopted is not None
         slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
-        slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
+        slack.invite(channel=crisis.channel_id, users=_people(crisis))
     elif resuming and crisis.card_ts is None:
         # We may have died between creating the channel and inviting people.
         slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
-        slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
+        slack.invite(channel=crisis.channel_id, users=_people(crisis))
     channel = crisis.channel_id
     # Tell people first: each of these goes to one shared channel (the owner's DM, the
     # announce channel), which Slack paces to a message a second, so in a mass outage they
@@ -185,6 +185,11 @@ def finish_declaration(
     session.commit()
 
 
+def _people(crisis: Crisis) -> list[str]:
+    """Who is invited to the crisis channel: the owner, the responders and the declarer."""
+    return list(dict.fromkeys([crisis.owner_id, *crisis.responders, crisis.declared_by]))
+
+
 def tell_owner(
     *,
     session: Session,
@@ -198,8 +203,13 @@ def tell_owner(
     first for the DM a dead process may have sent."""
     assert crisis.channel_id and crisis.next_update_due_at
     key = f"crisis:{crisis.id}:owner"
+    named_by = crisis.declared_by if crisis.declared_by != crisis.owner_id else None
     text = messages.owner_commitment_dm(
-        crisis.customer, crisis.channel_id, crisis.next_update_due_at, settings.reminder_lead
+        crisis.customer,
+        crisis.channel_id,
+        crisis.next_update_due_at,
+        settings.reminder_lead,
+        declared_by=named_by,
     )
     post_once(
         slack, channel=crisis.owner_id, key=key, text=text, look_since=since if resuming else None

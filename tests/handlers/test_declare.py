@@ -143,11 +143,18 @@ def test_modal_submission_declares_with_owner_and_responders(bot: Bot, emulator:
     assert "Invoices doubled" in json.dumps(card.blocks) and "One invoice a month" in json.dumps(
         card.blocks
     )
+    # Ana, who declared it, is in the channel too.
+    assert "U0ANA" in channel.members
     # Ben owns what Ana declared: he is told by DM, she by an ephemeral without his brief.
     (dm,) = emulator.dm_messages("U0BEN")
-    assert "You own the crisis for *Globex*" in dm.text and "I will remind you" in dm.text
+    assert dm.text.startswith(
+        f":rotating_light: <@U0ANA> declared a crisis for *Globex* (<#{channel.id}>) and named"
+        " you owner; Globex has been promised an update by <!date^"
+    )
+    assert "I will remind you" in dm.text
     (told,) = [e.text for e in emulator.ephemerals("U0ANA", "C0CRISES") if "declared in" in e.text]
-    assert "I will remind you" not in told
+    assert "<@U0BEN> owns it and has been told; Globex has been promised an update by" in told
+    assert "You have promised" not in told and "I will remind you" not in told
     assert emulator.dm_messages("U0ANA") == []
 
 

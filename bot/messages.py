@@ -183,10 +183,18 @@ def commitment(customer: str, due: datetime) -> str:
     )
 
 
+def commitment_overdue(customer: str, due: datetime) -> str:
+    return (
+        f":rotating_light: *Update to {safe(customer, 80)} overdue since {date_token(due)}*"
+        "\nThe owner posts it with `/crisis update`: a short holding update now is better than"
+        " a perfect one later."
+    )
+
+
 def commitment_resolved(customer: str, closed_at: datetime) -> str:
     return (
         f":white_check_mark: *Resolved* {date_token(closed_at)}. No further update is promised to"
-        f" {safe(customer, 80)}; this channel stays open for their questions."
+        f" {safe(customer, 80)}. If it comes back, `/crisis reopen` restarts the clock."
     )
 
 

@@ -41,6 +41,8 @@ def status_line(crisis: Crisis, now: datetime) -> str:
 
 def ack_context(crisis: Crisis, ack_emoji: str) -> str:
     if not crisis.acknowledgements:
+        if crisis.status == "closed":
+            return "Nobody acknowledged it before it closed."
         return f"Not acknowledged yet: react with :{ack_emoji}: or press *Acknowledge*."
     lines = [
         messages.ack_line(a.user_id, int((a.at - crisis.declared_at).total_seconds()))
@@ -85,13 +87,17 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
     return blocks
 
 
-def commitment_blocks(crisis: Crisis) -> tuple[str, list[Block]]:
-    """The pinned commitment: when the customer hears next, or that it is resolved."""
+def commitment_blocks(crisis: Crisis, *, now: datetime) -> tuple[str, list[Block]]:
+    """The pinned commitment: when the customer hears next, that it is overdue, or that it
+    is resolved."""
     if crisis.status == "closed" and crisis.closed_at:
         text = messages.commitment_resolved(crisis.customer, crisis.closed_at)
     else:
         assert crisis.next_update_due_at is not None
-        text = messages.commitment(crisis.customer, crisis.next_update_due_at)
+        if now >= crisis.next_update_due_at:
+            text = messages.commitment_overdue(crisis.customer, crisis.next_update_due_at)
+        else:
+            text = messages.commitment(crisis.customer, crisis.next_update_due_at)
     return text, [section(text, block_id="commitment")]
 
 

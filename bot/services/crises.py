@@ -169,7 +169,7 @@ def finish_declaration(
         crisis.card_ts = once("card", channel, card_text(crisis), blocks)
         session.commit()
     if crisis.commitment_ts is None:
-        text, blocks = commitment_blocks(crisis)
+        text, blocks = commitment_blocks(crisis, now=now)
         crisis.commitment_ts = once("commitment", channel, text, blocks)
         session.commit()
     if not crisis.commitment_pinned:
@@ -271,7 +271,7 @@ def refresh(
     if not crisis.channel_id:
         return
     card = (card_text(crisis), crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji))
-    pinned = commitment_blocks(crisis)
+    pinned = commitment_blocks(crisis, now=now)
     end_read(crisis)  # rendering may have loaded the acknowledgements
     if crisis.card_ts:
         slack.update(channel=crisis.channel_id, ts=crisis.card_ts, text=card[0], blocks=card[1])

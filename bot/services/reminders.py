@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import domain, messages
-from bot.blocks.card import card_text, crisis_card, nag_blocks
+from bot.blocks.card import card_text, commitment_blocks, crisis_card, nag_blocks
 from bot.config import Settings
 from bot.db.models import Crisis, Reminder
 from bot.db.upsert import insert_or_skip
@@ -475,17 +475,32 @@ def _deliver(
 ) -> int:
     """Post the reminder's messages; returns how many were posted (not found already there)."""
     posted = 0
-    card_edit = None
-    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
-        # The moment it becomes overdue, the card in the channel says so too.
-        blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
-        card_edit = partial(
-            slack.update,
-            channel=crisis.channel_id,
-            ts=crisis.card_ts,
-            text=card_text(crisis),
-            blocks=blocks,
-        )
+    edits: list[Callable[[], None]] = []
+    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id:
+        # The moment it becomes overdue, the card and the pinned commitment say so too.
+        # Edits set the whole message, so a retry after a crash repeats them harmlessly.
+        if crisis.card_ts:
+            blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
+            edits.append(
+                partial(
+                    slack.update,
+                    channel=crisis.channel_id,
+                    ts=crisis.card_ts,
+                    text=card_text(crisis),
+                    blocks=blocks,
+                )
+            )
+        if crisis.commitment_ts:
+            text, pinned = commitment_blocks(crisis, now=now)
+            edits.append(
+                partial(
+                    slack.update,
+                    channel=crisis.channel_id,
+                    ts=crisis.commitment_ts,
+                    text=text,
+                    blocks=pinned,
+                )
+            )
         end_read(crisis)  # the card loaded the acknowledgements
     for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
@@ -496,8 +511,8 @@ def _deliver(
             continue
         slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
         posted += 1
-    if card_edit:
-        card_edit()
+    for edit in edits:
+        edit()
     return posted
 
 

@@ -220,6 +220,23 @@ def test_every_changes_the_cadence_from_the_next_update_on_and_keeps_the_promise
     assert "'soon' is not a duration" in bot.command("every soon", channel=channel).text
 
 
+def test_the_pinned_commitment_says_when_the_update_is_overdue(
+    bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
+) -> None:
+    channel, crisis = declared
+    due = int(crisis.next_update_due_at.timestamp())  # type: ignore[union-attr]
+    clock.advance(minutes=30)
+    assert "overdue" in [s.kind for s in bot.sweep()]
+    pinned = emulator.pins(channel)[0]
+    assert pinned.ts == crisis.commitment_ts
+    assert pinned.text.startswith(
+        f":rotating_light: *Update to Acme Corp overdue since <!date^{due}^"
+    )
+    assert "*Update overdue* since" in card_blocks(emulator, channel)
+    bot.command("update Fix rolling out", channel=channel)
+    assert emulator.pins(channel)[0].text.startswith(":hourglass_flowing_sand: *Next update")
+
+
 def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
     bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
 ) -> None:
@@ -230,7 +247,8 @@ def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
     assert "*What was resolved:* Ingest fixed and data backfilled" in closure
     assert "This channel stays open for your questions." in closure
     assert emulator.pins(channel)[0].text.startswith(":white_check_mark: *Resolved*")
-    assert "crisis_ack" not in card_blocks(emulator, channel)
+    card = card_blocks(emulator, channel)
+    assert "crisis_ack" not in card and "react with" not in card
     assert "check in with the customer" in last_reply(emulator)
     with bot.deps.session_factory() as session:
         stored = session.get(Crisis, crisis.id)

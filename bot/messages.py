@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from bot.domain import KIND_LABELS, SEVERITIES
+from bot.domain import KIND_LABELS, SEVERITIES, UNTRIAGED
 from bot.durations import format_duration
 from bot.text import date_token, escape, local_time, mention, mentions, safe
 
@@ -230,11 +230,20 @@ def owner_commitment_dm(
     return f"{opening}{_reminder_promise(lead)}\n{OWNER_VOICE}"
 
 
-def announcement(customer: str, severity: str, kind: str, channel_id: str, owner_id: str) -> str:
+def announcement(
+    customer: str,
+    severity: str,
+    kind: str,
+    channel_id: str,
+    owner_id: str,
+    ack_emoji: str = "eyes",
+) -> str:
+    what = "crisis" if kind == UNTRIAGED else KIND_LABELS[kind].lower()
+    later = " (kind not set yet)" if kind == UNTRIAGED else ""
     return (
-        f":rotating_light: *{SEVERITIES[severity]}* {KIND_LABELS[kind].lower()} for"
-        f" *{safe(customer, 80)}*: <#{channel_id}>, owner {mention(owner_id)}."
-        " React with :eyes: to acknowledge."
+        f":rotating_light: *{SEVERITIES[severity]}* {what} for *{safe(customer, 80)}*{later}:"
+        f" <#{channel_id}>, owner {mention(owner_id)}."
+        f" React with :{ack_emoji}: to acknowledge and join the channel."
     )
 
 
@@ -245,6 +254,17 @@ def acknowledged(seconds: int) -> str:
     return (
         f":eyes: Acknowledged, thank you. Recorded {_ago(seconds)} after the crisis was declared."
     )
+
+
+def ack_closed() -> str:
+    return (
+        ":information_source: This crisis is closed, so there is nothing to acknowledge and I"
+        " have recorded nothing. If it is back, `/crisis reopen` in its channel reopens it."
+    )
+
+
+def joined_from_announcement(channel_id: str) -> str:
+    return f":eyes: You're in: <#{channel_id}>. Your acknowledgement is on the crisis card."
 
 
 def already_acknowledged(at: datetime) -> str:

@@ -151,7 +151,12 @@ def finish_declaration(
     ):
         crisis.announce_channel_id = settings.announce_channel
         text = messages.announcement(
-            crisis.customer, crisis.severity, crisis.kind, channel, crisis.owner_id
+            crisis.customer,
+            crisis.severity,
+            crisis.kind,
+            channel,
+            crisis.owner_id,
+            ack_emoji=settings.ack_emoji,
         )
         crisis.announce_ts = once("announcement", settings.announce_channel, text)
         session.commit()

@@ -34,7 +34,10 @@ def acknowledge(
     via: str,
     now: datetime,
 ) -> tuple[Acknowledgement, bool]:
-    """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded)."""
+    """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded).
+    A closed crisis has nothing left to acknowledge: that is refused and nothing recorded."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.ack_closed())
     existing = _ack_of(session, crisis, user_id)
     if existing:
         return existing, False
@@ -61,6 +64,31 @@ def acknowledge(
         channel_topic=False,
     )
     return ack, True
+
+
+def join_from_announcement(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    user_id: str,
+    now: datetime,
+) -> str:
+    """Acknowledge from the announcement and invite ``user_id`` into the crisis channel, where
+    the work happens; returns that channel."""
+    acknowledge(
+        session=session,
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        user_id=user_id,
+        via="announcement",
+        now=now,
+    )
+    assert crisis.channel_id is not None
+    slack.invite(channel=crisis.channel_id, users=[user_id])
+    return crisis.channel_id
 
 
 def _ack_of(session: Session, crisis: Crisis, user_id: str) -> Acknowledgement | None:

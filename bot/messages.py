@@ -376,7 +376,17 @@ def follow_up(customer: str, channel_id: str, closed_at: datetime) -> str:
 # Closing, reopening, handing over, cadence
 
 
-def closure(resolution: str, follow_ups: str, confirmed: bool | None, closer_id: str) -> str:
+def closure(
+    resolution: str,
+    follow_ups: str,
+    confirmed: bool | None,
+    closer_id: str,
+    *,
+    customer: str,
+    owner_id: str,
+    follow_up_at: datetime | None,
+) -> str:
+    """The closure, posted in the crisis channel: the team's channel, not the customer's."""
     lines = [
         f":white_check_mark: *Resolved* by {mention(closer_id)}",
         f"*What was resolved:* {safe(resolution, 1500)}",
@@ -387,7 +397,13 @@ def closure(resolution: str, follow_ups: str, confirmed: bool | None, closer_id:
         lines.append("The customer has confirmed the resolution.")
     elif confirmed is False:
         lines.append("_The customer has not confirmed yet; we will check in with them._")
-    lines.append("This channel stays open for your questions.")
+    check_in = (
+        f" I will remind {mention(owner_id)} to check in with {safe(customer, 80)}"
+        f" {date_token(follow_up_at)}."
+        if follow_up_at
+        else ""
+    )
+    lines.append(f"Reminders have stopped.{check_in}")
     return "\n".join(lines)
 
 

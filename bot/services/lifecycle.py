@@ -253,6 +253,9 @@ def _closure_text(crisis: Crisis) -> str:
         crisis.follow_ups or "",
         crisis.customer_confirmed,
         closer or crisis.owner_id,
+        customer=crisis.customer,
+        owner_id=crisis.owner_id,
+        follow_up_at=crisis.follow_up_due_at,
     )
 
 
@@ -291,7 +294,15 @@ def close(
     assert crisis.channel_id is not None
     crisis.closure_ts = slack.post(
         channel=crisis.channel_id,
-        text=messages.closure(crisis.resolution, crisis.follow_ups, confirmed, actor_id),
+        text=messages.closure(
+            crisis.resolution,
+            crisis.follow_ups,
+            confirmed,
+            actor_id,
+            customer=crisis.customer,
+            owner_id=crisis.owner_id,
+            follow_up_at=crisis.follow_up_due_at,
+        ),
         key=closure_key(crisis),
     )
     session.commit()

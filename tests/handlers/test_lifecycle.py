@@ -245,7 +245,13 @@ def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
     bot.command("close Ingest fixed and data backfilled", channel=channel)
     closure = emulator.messages(channel)[-1].text
     assert "*What was resolved:* Ingest fixed and data backfilled" in closure
-    assert "This channel stays open for your questions." in closure
+    # The crisis channel is the team's: say what happens next for them, not for a customer.
+    assert "questions" not in closure
+    follow_up = int(clock().timestamp()) + 3 * 86400
+    assert closure.endswith(
+        f"Reminders have stopped. I will remind <@U0ANA> to check in with Acme Corp <!date^{follow_up}^"
+        "{date_short_pretty} at {time}|2026-11-25 16:00 UTC>."
+    )
     assert emulator.pins(channel)[0].text.startswith(":white_check_mark: *Resolved*")
     card = card_blocks(emulator, channel)
     assert "crisis_ack" not in card and "react with" not in card

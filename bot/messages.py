@@ -351,10 +351,28 @@ def escalation(
     )
 
 
-def escalation_note(late: timedelta) -> str:
+def escalation_note(late: timedelta, escalated_in: str | None) -> str:
+    """In the crisis channel; ``escalated_in`` is the escalation channel, if one is set."""
+    where = f"escalated in <#{escalated_in}>" if escalated_in else "escalated here"
     return (
-        f":sos: The promised update is {format_duration(late)} overdue, so I have escalated."
+        f":sos: The promised update is {format_duration(late)} overdue, so I have {where}."
         " A short holding update now is better than a perfect one later."
+    )
+
+
+def escalated_owner_dm(
+    customer: str, channel_id: str, due: datetime, late: timedelta, places: list[str]
+) -> str:
+    """To the owner: that the crisis was escalated, and where."""
+    if places:
+        where = " and ".join(f"<#{place}>" for place in places)
+        opening = f":sos: Escalated in {where}: the update"
+    else:
+        opening = ":sos: The update"
+    return (
+        f"{opening} to *{safe(customer, 80)}* is {format_duration(late)} past its promised time"
+        f" ({date_token(due)}). Post even a short holding update in <#{channel_id}> now, or hand"
+        " the crisis over."
     )
 
 

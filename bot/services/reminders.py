@@ -455,7 +455,14 @@ def _messages(
             out.append(Outgoing("escalation", settings.escalation_channel, text))
         # An escalation is internal: never shown where the customer can read it.
         if channel and not slack.is_shared(channel=channel):
-            out.append(Outgoing("note", channel, messages.escalation_note(late)))
+            note = messages.escalation_note(late, settings.escalation_channel)
+            out.append(Outgoing("note", channel, note))
+        # The owner hears where it went, so they know who is now looking.
+        places = [message.channel for message in out]
+        text = messages.escalated_owner_dm(
+            crisis.customer, channel, crisis.next_update_due_at, late, places
+        )
+        out.append(Outgoing("dm", crisis.owner_id, text))
         return out
     if due.kind == FOLLOW_UP:
         assert crisis.closed_at is not None

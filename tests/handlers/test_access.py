@@ -115,6 +115,8 @@ def test_escalations_stay_out_of_a_channel_the_customer_shares(
     assert "escalation" in kinds
     assert "Escalation" in emulator.messages("C0ESCAL")[-1].text
     assert not any("escalated" in m.text for m in emulator.messages(channel))
+    told = emulator.dm_messages("U0ANA")[-1].text
+    assert told.startswith(":sos: Escalated in <#C0ESCAL>: the update to *Acme Corp*")
 
 
 def test_the_bot_ignores_its_own_reactions(bot: Bot, emulator: Emulator, channel: str) -> None:

@@ -249,8 +249,8 @@ def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
     assert "questions" not in closure
     follow_up = int(clock().timestamp()) + 3 * 86400
     assert closure.endswith(
-        f"Reminders have stopped. I will remind <@U0ANA> to check in with Acme Corp <!date^{follow_up}^"
-        "{date_short_pretty} at {time}|2026-11-25 16:00 UTC>."
+        "Reminders have stopped. I will remind <@U0ANA> to check in with Acme Corp"
+        f" <!date^{follow_up}^" + "{date_short_pretty} at {time}|2026-11-25 16:00 UTC>."
     )
     assert emulator.pins(channel)[0].text.startswith(":white_check_mark: *Resolved*")
     card = card_blocks(emulator, channel)

@@ -74,15 +74,23 @@ def crisis_closed(what: str) -> str:
     return f":warning: This crisis is closed, so I can't {what}. Use `/crisis reopen` first."
 
 
-def not_allowed(action: str, owner_id: str, responders: list[str], has_admins: bool) -> str:
-    who = f"the owner ({mention(owner_id)})"
+def not_allowed(action: str, owner_id: str, responders: list[str], admins: list[str]) -> str:
+    """A refusal naming everyone who may: ``admins`` are the configured user and group ids."""
+    people = [f"the owner ({mention(owner_id)})"]
     if responders:
-        who += f", the responders ({mentions(responders[:10])})"
-    who += " and crisisbot admins" if has_admins else ""
+        people.append(f"the responders ({mentions(responders[:10])})")
+    if admins:
+        people.append(f"crisisbot admins ({', '.join(_admin(a) for a in admins[:10])})")
+    who = people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
     return (
         f":lock: Only {who} can {action} this crisis. Ask {mention(owner_id)} to add you as a"
         " responder or to hand it over with `/crisis owner`."
     )
+
+
+def _admin(admin_id: str) -> str:
+    # A user group shows as its handle (@cs-leads); only the reader sees a refusal.
+    return f"<!subteam^{admin_id}>" if admin_id.startswith("S") else mention(admin_id)
 
 
 def external_user() -> str:

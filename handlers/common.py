@@ -98,7 +98,10 @@ def admins(deps: Deps) -> set[str]:
 
 def require_manager(deps: Deps, crisis: Crisis, user_id: str, *, action: str) -> None:
     """Refuse politely unless the user is the owner, a responder or an admin."""
-    permissions.require_manager(crisis, user_id, admins=admins(deps), action=action)
+    users, groups = deps.settings.admin_ids()
+    permissions.require_manager(
+        crisis, user_id, admins=admins(deps), action=action, named_admins=users + groups
+    )
 
 
 def require_internal(deps: Deps, user_id: str) -> None:

@@ -96,6 +96,7 @@ def test_user_text_is_escaped_in_every_mrkdwn_field() -> None:
         status_blocks(c, now=T0, ack_emoji="eyes"),
         update_modal(crisis_id=7, customer=HOSTILE, cadence="30m")["blocks"],
         close_modal(crisis_id=7, customer=HOSTILE)["blocks"],
+        hand_over_modal(crisis_id=7, customer=HOSTILE, channel_id="C0CRISIS")["blocks"],
     ]
     for blocks in built:
         for text in mrkdwn_texts(blocks):
@@ -150,10 +151,20 @@ def test_modals_are_within_slacks_limits() -> None:
         declare_modal(user_id="U0ANA", origin_channel_id="C1", customer="x" * 500),
         update_modal(crisis_id=7, customer="x" * 500, cadence="1h30m"),
         close_modal(crisis_id=7, customer="x" * 500),
-        hand_over_modal(crisis_id=7),
+        hand_over_modal(crisis_id=7, customer="x" * 500, channel_id="C0CRISIS"),
     ):
         validate_view(view, types=("modal",))
         assert len(view["title"]["text"]) <= 24
+
+
+def test_the_close_form_says_close_crisis_and_the_hand_over_form_names_the_crisis() -> None:
+    close = close_modal(crisis_id=7, customer="Acme Corp")
+    assert (close["submit"]["text"], close["close"]["text"]) == ("Close crisis", "Cancel")
+    hand_over = hand_over_modal(crisis_id=7, customer="Acme Corp", channel_id="C0CRISIS")
+    assert "Hand over the crisis for *Acme Corp* (<#C0CRISIS>)." in mrkdwn_texts(
+        hand_over["blocks"]
+    )
+    assert hand_over["title"]["text"] == "Hand over the crisis"
 
 
 def test_update_modal_offers_the_crisis_cadence_first() -> None:

@@ -271,6 +271,7 @@ def test_close_modal(bot: Bot, emulator: Emulator, declared: tuple[str, Crisis])
     bot.click("crisis_open_close", str(crisis.id), channel=channel, message_ts=crisis.card_ts)
     view = emulator.open_views("U0ANA")[-1].view
     assert view["callback_id"] == "close_crisis"
+    assert view["submit"]["text"] == "Close crisis"
     bot.submit(
         view,
         {

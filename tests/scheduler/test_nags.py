@@ -136,6 +136,8 @@ def test_hand_over_from_the_nag_moves_the_next_nag(
         crisis_id = session.query(Crisis).one().id
     bot.click("nag_open_hand_over", str(crisis_id), channel=emulator.dm_channel("U0ANA"))
     view = emulator.open_views("U0ANA")[-1].view
+    # Opened from a DM, the form says which crisis it hands over.
+    assert f"the crisis for *Acme Corp* (<#{channel}>)" in view["blocks"][0]["elements"][0]["text"]
     bot.submit(view, {"owner": {"type": "users_select", "selected_user": "U0BEN"}})
     assert sweep_at(bot, clock, minutes=40) == ["overdue"]
     assert "has not been posted" in nags(emulator, "U0BEN")[-1]

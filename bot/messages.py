@@ -44,6 +44,12 @@ def help_text() -> str:
             f"• {USAGE['close']}: close it and schedule a check-in with the customer",
             f"• {USAGE['status']}: the card and the timeline",
             f"• {USAGE['reopen']}: reopen a closed crisis",
+            "",
+            "*Who may do what*",
+            "• Anyone on the team can declare, list and acknowledge.",
+            "• A crisis's owner, its responders and crisisbot admins can post updates, close,"
+            " reopen, hand over, change the cadence and snooze its reminders.",
+            "• People from another organisation in a shared channel can't use `/crisis`.",
         ]
     )
 

@@ -302,7 +302,10 @@ def test_list_status_and_help(
     timeline_text = json.dumps(emulator.response_posts[-1].blocks)
     assert "declared the crisis" in timeline_text
     assert "crisis_ack" not in timeline_text
-    assert "/crisis update" in bot.command("help").text
+    help_text = bot.command("help").text
+    assert "/crisis update" in help_text
+    assert "*Who may do what*" in help_text
+    assert "owner, its responders and crisisbot admins can post updates, close" in help_text
     assert "I don't know `dance`" in bot.command("dance").text
 
 

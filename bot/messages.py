@@ -25,7 +25,7 @@ USAGE = {
 }
 
 
-def help_text() -> str:
+def help_text(ack_emoji: str = "eyes") -> str:
     return "\n".join(
         [
             "*crisisbot* helps you run a customer crisis calmly: respond fast, tell the customer"
@@ -38,7 +38,7 @@ def help_text() -> str:
             "",
             "*In a crisis channel*",
             f"• {USAGE['update']}: post a status update and renew the commitment",
-            f"• {USAGE['ack']}: acknowledge (or react with the ack emoji on the card)",
+            f"• {USAGE['ack']}: acknowledge (or react with :{ack_emoji}: on the crisis card)",
             f"• {USAGE['owner']}: hand the crisis over",
             f"• {USAGE['every']}: change how often the customer gets an update",
             f"• {USAGE['close']}: close it and schedule a check-in with the customer",
@@ -239,7 +239,7 @@ def owner_commitment_dm(
     else:
         opening = (
             f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
-            f"\nYou have told them the next update comes by {date_token(due)}."
+            f"\nYou have promised them the next update by {date_token(due)}."
         )
     return f"{opening}{_reminder_promise(lead)}\n{OWNER_VOICE}"
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from bot import messages
 from bot.blocks.kit import Block, actions, button, context, fields, header, section
 from bot.db.models import Crisis
-from bot.domain import KIND_LABELS, MAX_FIELD, SEVERITIES, SEVERITY_EMOJI
+from bot.domain import KIND_LABELS, MAX_FIELD, SEVERITIES, SEVERITY_EMOJI, UNTRIAGED
 from bot.text import date_token, mention, mentions, plain, safe
 
 ACK = "crisis_ack"
@@ -59,7 +59,12 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
         fields(
             ("Customer", safe(crisis.customer, 200)),
             ("Severity", f"{emoji} {SEVERITIES[crisis.severity]}"),
-            ("Kind", KIND_LABELS.get(crisis.kind, crisis.kind)),
+            (
+                "Kind",
+                "Not set yet"
+                if crisis.kind == UNTRIAGED
+                else KIND_LABELS.get(crisis.kind, crisis.kind),
+            ),
             ("Owner", mention(crisis.owner_id)),
             ("Responders", mentions(crisis.responders[:20])),
             ("Status", status_line(crisis, now)),

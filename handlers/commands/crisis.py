@@ -41,7 +41,7 @@ def handle_crisis_command(
         ack(text=str(error))
         return
     if parsed.name == "help":
-        ack(text=messages.help_text())
+        ack(text=messages.help_text(deps.settings.ack_emoji))
         return
     reply = safe_reply(respond)
     if parsed.name == "new" and not parsed.customer:

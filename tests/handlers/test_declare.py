@@ -54,7 +54,8 @@ def test_new_declares_opens_the_channel_and_pins_the_commitment(
     )
     assert "U0ANA" in channel.members
     card, commitment = emulator.messages(channel.id)[:2]
-    assert card.blocks[0]["text"]["text"] == "Acme Corp · Not triaged yet"
+    assert card.blocks[0]["text"]["text"] == "Acme Corp · Kind not set yet"
+    assert "*Kind*\nNot set yet" in [f["text"] for f in card.blocks[1]["fields"]]
     assert "dashboards empty since 09:10" in json.dumps(card.blocks)
     assert [e["action_id"] for e in card.blocks[-1]["elements"]] == [
         "crisis_ack",

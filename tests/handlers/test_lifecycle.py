@@ -305,6 +305,7 @@ def test_list_status_and_help(
     help_text = bot.command("help").text
     assert "/crisis update" in help_text
     assert "*Who may do what*" in help_text
+    assert "or react with :eyes: on the crisis card" in help_text
     assert "owner, its responders and crisisbot admins can post updates, close" in help_text
     assert "I don't know `dance`" in bot.command("dance").text
 

@@ -29,7 +29,7 @@ def test_long_text_is_cut_to_block_kit_limits_and_every_call_succeeds(
     update = emulator.messages(channel.id)[-1].text
     assert len(update) < 4000 and "…" in update
     header = emulator.messages(channel.id)[0].blocks[0]["text"]["text"]
-    assert len(header) <= 150 and "Hold… · Not triaged yet" in header
+    assert len(header) <= 150 and "Hold… · Kind not set yet" in header
 
 
 def test_a_bot_cannot_be_made_owner(bot: Bot, emulator: Emulator) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from functools import lru_cache
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AliasChoices,
@@ -43,6 +44,11 @@ def _env(name: str, default: Any) -> Any:
     return Field(
         default=default, validate_default=True, validation_alias=AliasChoices(name, attribute)
     )
+
+
+def _zone(name: str) -> tzinfo:
+    # UTC needs no time zone database, so the default works on a machine without one.
+    return UTC if name == "UTC" else ZoneInfo(name)
 
 
 class Settings(BaseSettings):
@@ -84,6 +90,8 @@ class Settings(BaseSettings):
 
     announce_channel: str | None = _env("CRISISBOT_ANNOUNCE_CHANNEL", None)
     escalation_channel: str | None = _env("CRISISBOT_ESCALATION_CHANNEL", None)
+    # Where text cannot carry Slack's date token (the channel topic), times are in this zone.
+    timezone: str = _env("CRISISBOT_TIMEZONE", "UTC")
     ack_emoji: str = _env("CRISISBOT_ACK_EMOJI", "eyes")
     update_emoji: str = _env("CRISISBOT_UPDATE_EMOJI", "mega")
     admins: str = _env("CRISISBOT_ADMINS", "")
@@ -121,6 +129,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a channel id: use an id such as C0123ABCD")
         return text
 
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: Any) -> Any:
+        text = str(value or "").strip()
+        try:
+            _zone(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone: use a name such as UTC, Europe/Berlin"
+                " or America/New_York"
+            ) from None
+        return text
+
     @field_validator("ack_emoji", "update_emoji", mode="before")
     @classmethod
     def _emoji(cls, value: Any) -> Any:
@@ -156,6 +177,10 @@ class Settings(BaseSettings):
             "sev3": self.cadence_sev3,
             "sev4": self.cadence_sev4,
         }[severity]
+
+    def zone(self) -> tzinfo:
+        """``CRISISBOT_TIMEZONE`` as a time zone."""
+        return _zone(self.timezone)
 
     def admin_ids(self) -> tuple[list[str], list[str]]:
         """Configured admins as (user ids, user group ids)."""

@@ -17,7 +17,7 @@ KINDS: dict[str, str] = {
 }
 NOT_A_CRISIS = "question"
 UNTRIAGED = "untriaged"
-KIND_LABELS = {**KINDS, UNTRIAGED: "Not triaged yet"}
+KIND_LABELS = {**KINDS, UNTRIAGED: "Kind not set yet"}
 
 SEVERITIES: dict[str, str] = {
     "sev1": "SEV1 · critical",

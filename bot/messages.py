@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
+from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES, UNTRIAGED
 from bot.durations import format_duration
-from bot.text import date_token, escape, mention, mentions, safe, safe_marked
+from bot.text import date_token, escape, local_time, mention, mentions, safe, safe_marked
 
 USAGE = {
     "new": (
@@ -30,7 +30,7 @@ USAGE = {
 }
 
 
-def help_text() -> str:
+def help_text(ack_emoji: str = "eyes") -> str:
     return "\n".join(
         [
             "*crisisbot* helps you run a customer crisis calmly: respond fast, tell the customer"
@@ -43,7 +43,7 @@ def help_text() -> str:
             "",
             "*In a crisis channel*",
             f"• {USAGE['update']}: post a status update and renew the commitment",
-            f"• {USAGE['ack']}: acknowledge (or react with the ack emoji on the card)",
+            f"• {USAGE['ack']}: acknowledge (or react with :{ack_emoji}: on the crisis card)",
             f"• {USAGE['owner']}: hand the crisis over",
             f"• {USAGE['add']}: add responders (invited to the channel)",
             f"• {USAGE['remove']}: remove responders",
@@ -53,6 +53,12 @@ def help_text() -> str:
             f"• {USAGE['close']}: close it and schedule a check-in with the customer",
             f"• {USAGE['status']}: the card and the timeline",
             f"• {USAGE['reopen']}: reopen a closed crisis",
+            "",
+            "*Who may do what*",
+            "• Anyone on the team can declare, list and acknowledge.",
+            "• A crisis's owner, its responders and crisisbot admins can post updates, close,"
+            " reopen, hand over, change the cadence and snooze its reminders.",
+            "• People from another organisation in a shared channel can't use `/crisis`.",
         ]
     )
 
@@ -119,15 +125,23 @@ def crisis_closed(what: str) -> str:
     return f":warning: This crisis is closed, so I can't {what}. Use `/crisis reopen` first."
 
 
-def not_allowed(action: str, owner_id: str, responders: list[str], has_admins: bool) -> str:
-    who = f"the owner ({mention(owner_id)})"
+def not_allowed(action: str, owner_id: str, responders: list[str], admins: list[str]) -> str:
+    """A refusal naming everyone who may: ``admins`` are the configured user and group ids."""
+    people = [f"the owner ({mention(owner_id)})"]
     if responders:
-        who += f", the responders ({mentions(responders[:10])})"
-    who += " and crisisbot admins" if has_admins else ""
+        people.append(f"the responders ({mentions(responders[:10])})")
+    if admins:
+        people.append(f"crisisbot admins ({', '.join(_admin(a) for a in admins[:10])})")
+    who = people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
     return (
         f":lock: Only {who} can {action} this crisis. Ask {mention(owner_id)} to add you as a"
         " responder or to hand it over with `/crisis owner`."
     )
+
+
+def _admin(admin_id: str) -> str:
+    # A user group shows as its handle (@cs-leads); only the reader sees a refusal.
+    return f"<!subteam^{admin_id}>" if admin_id.startswith("S") else mention(admin_id)
 
 
 def external_user() -> str:
@@ -195,13 +209,22 @@ def declaring(customer: str) -> str:
 
 
 def declared(
-    customer: str, channel_id: str, due: datetime, *, lead: timedelta | None = None
+    customer: str,
+    channel_id: str,
+    due: datetime,
+    *,
+    lead: timedelta | None = None,
+    owner_id: str | None = None,
 ) -> str:
-    """The reply to a declaration; with ``lead`` the declarer owns it and this is their brief."""
-    text = (
-        f":white_check_mark: Crisis for *{safe(customer, 80)}* declared in <#{channel_id}>."
-        f" You have promised the next update by {date_token(due)}."
-    )
+    """The reply to a declaration; with ``lead`` the declarer owns it and this is their brief,
+    with ``owner_id`` someone else owns it and has been told by DM."""
+    where = f":white_check_mark: Crisis for *{safe(customer, 80)}* declared in <#{channel_id}>."
+    if owner_id is not None:
+        return (
+            f"{where} {mention(owner_id)} owns it and has been told;"
+            f" {safe(customer, 80)} has been promised an update by {date_token(due)}."
+        )
+    text = f"{where} You have promised the next update by {date_token(due)}."
     if lead is None:
         return text
     return f"{text}{_reminder_promise(lead)}\n{OWNER_VOICE}"
@@ -239,12 +262,26 @@ def not_a_crisis(links: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def channel_topic(customer: str, severity: str, owner_name: str, due: datetime | None) -> str:
-    # Topics are plain text: no mentions or date tokens render there, so write times in UTC.
-    when = due.strftime("%H:%M UTC %b %d") if due else "resolved"
+def channel_topic(
+    customer: str,
+    severity: str,
+    owner_name: str,
+    *,
+    due: datetime | None,
+    closed_at: datetime | None,
+    zone: tzinfo,
+) -> str:
+    # Topics are plain text: date tokens do not render there, so write times in the team's
+    # zone (CRISISBOT_TIMEZONE), with its abbreviation.
+    if closed_at is not None:
+        when = f"closed at {local_time(closed_at, zone)}"
+    elif due is not None:
+        when = f"next update {local_time(due, zone)}"
+    else:
+        when = "setting up"
     # Angle brackets are what make mentions; a customer's name never needs them.
     name = customer.replace("<", "‹").replace(">", "›")
-    return f"{name} · {severity.upper()} · owner {owner_name} · next update {when}"
+    return f"{name} · {severity.upper()} · owner {owner_name} · {when}"
 
 
 def commitment(customer: str, due: datetime) -> str:
@@ -254,10 +291,18 @@ def commitment(customer: str, due: datetime) -> str:
     )
 
 
+def commitment_overdue(customer: str, due: datetime) -> str:
+    return (
+        f":rotating_light: *Update to {safe(customer, 80)} overdue since {date_token(due)}*"
+        "\nThe owner posts it with `/crisis update`: a short holding update now is better than"
+        " a perfect one later."
+    )
+
+
 def commitment_resolved(customer: str, closed_at: datetime) -> str:
     return (
         f":white_check_mark: *Resolved* {date_token(closed_at)}. No further update is promised to"
-        f" {safe(customer, 80)}; this channel stays open for their questions."
+        f" {safe(customer, 80)}. If it comes back, `/crisis reopen` restarts the clock."
     )
 
 
@@ -270,19 +315,43 @@ def _reminder_promise(lead: timedelta) -> str:
     return " I will remind you when it is due."
 
 
-def owner_commitment_dm(customer: str, channel_id: str, due: datetime, lead: timedelta) -> str:
-    return (
-        f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
-        f"\nYou have told them the next update comes by {date_token(due)}."
-        f"{_reminder_promise(lead)}\n{OWNER_VOICE}"
-    )
+def owner_commitment_dm(
+    customer: str,
+    channel_id: str,
+    due: datetime,
+    lead: timedelta,
+    *,
+    declared_by: str | None = None,
+) -> str:
+    """The owner's brief by DM; ``declared_by`` when someone else declared it and named them."""
+    if declared_by is not None:
+        opening = (
+            f":rotating_light: {mention(declared_by)} declared a crisis for"
+            f" *{safe(customer, 80)}* (<#{channel_id}>) and named you owner;"
+            f" {safe(customer, 80)} has been promised an update by {date_token(due)}."
+        )
+    else:
+        opening = (
+            f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
+            f"\nYou have promised them the next update by {date_token(due)}."
+        )
+    return f"{opening}{_reminder_promise(lead)}\n{OWNER_VOICE}"
 
 
-def announcement(customer: str, severity: str, kind: str, channel_id: str, owner_id: str) -> str:
+def announcement(
+    customer: str,
+    severity: str,
+    kind: str,
+    channel_id: str,
+    owner_id: str,
+    ack_emoji: str = "eyes",
+) -> str:
+    what = "crisis" if kind == UNTRIAGED else KIND_LABELS[kind].lower()
+    later = " (kind not set yet)" if kind == UNTRIAGED else ""
     return (
-        f":rotating_light: *{SEVERITIES[severity]}* {KIND_LABELS[kind].lower()} for"
-        f" *{safe(customer, 80)}*: <#{channel_id}>, owner {mention(owner_id)}."
-        " React with :eyes: to acknowledge."
+        f":rotating_light: *{SEVERITIES[severity]}* {what} for *{safe(customer, 80)}*{later}:"
+        f" <#{channel_id}>, owner {mention(owner_id)}."
+        f" React with :{ack_emoji}: to acknowledge and join the channel."
     )
 
 
@@ -293,6 +362,17 @@ def acknowledged(seconds: int) -> str:
     return (
         f":eyes: Acknowledged, thank you. Recorded {_ago(seconds)} after the crisis was declared."
     )
+
+
+def ack_closed() -> str:
+    return (
+        ":information_source: This crisis is closed, so there is nothing to acknowledge and I"
+        " have recorded nothing. If it is back, `/crisis reopen` in its channel reopens it."
+    )
+
+
+def joined_from_announcement(channel_id: str) -> str:
+    return f":eyes: You're in: <#{channel_id}>. Your acknowledgement is on the crisis card."
 
 
 def already_acknowledged(at: datetime) -> str:
@@ -394,10 +474,28 @@ def escalation(
     )
 
 
-def escalation_note(late: timedelta) -> str:
+def escalation_note(late: timedelta, escalated_in: str | None) -> str:
+    """In the crisis channel; ``escalated_in`` is the escalation channel, if one is set."""
+    where = f"escalated in <#{escalated_in}>" if escalated_in else "escalated here"
     return (
-        f":sos: The promised update is {format_duration(late)} overdue, so I have escalated."
+        f":sos: The promised update is {format_duration(late)} overdue, so I have {where}."
         " A short holding update now is better than a perfect one later."
+    )
+
+
+def escalated_owner_dm(
+    customer: str, channel_id: str, due: datetime, late: timedelta, places: list[str]
+) -> str:
+    """To the owner: that the crisis was escalated, and where."""
+    if places:
+        where = " and ".join(f"<#{place}>" for place in places)
+        opening = f":sos: Escalated in {where}: the update"
+    else:
+        opening = ":sos: The update"
+    return (
+        f"{opening} to *{safe(customer, 80)}* is {format_duration(late)} past its promised time"
+        f" ({date_token(due)}). Post even a short holding update in <#{channel_id}> now, or hand"
+        " the crisis over."
     )
 
 
@@ -434,7 +532,17 @@ def follow_up(customer: str, channel_id: str, closed_at: datetime) -> str:
 # Closing, reopening, handing over, cadence
 
 
-def closure(resolution: str, follow_ups: str, confirmed: bool | None, closer_id: str) -> str:
+def closure(
+    resolution: str,
+    follow_ups: str,
+    confirmed: bool | None,
+    closer_id: str,
+    *,
+    customer: str,
+    owner_id: str,
+    follow_up_at: datetime | None,
+) -> str:
+    """The closure, posted in the crisis channel: the team's channel, not the customer's."""
     lines = [
         f":white_check_mark: *Resolved* by {mention(closer_id)}",
         f"*What was resolved:* {safe_marked(resolution, 1500)}",
@@ -445,7 +553,13 @@ def closure(resolution: str, follow_ups: str, confirmed: bool | None, closer_id:
         lines.append("The customer has confirmed the resolution.")
     elif confirmed is False:
         lines.append("_The customer has not confirmed yet; we will check in with them._")
-    lines.append("This channel stays open for your questions.")
+    check_in = (
+        f" I will remind {mention(owner_id)} to check in with {safe(customer, 80)}"
+        f" {date_token(follow_up_at)}."
+        if follow_up_at
+        else ""
+    )
+    lines.append(f"Reminders have stopped.{check_in}")
     return "\n".join(lines)
 
 
@@ -628,10 +742,25 @@ def same_kind(kind: str) -> str:
     return f":information_source: This crisis is already a *{KIND_LABELS[kind].lower()}*."
 
 
-def cadence_changed(actor_id: str, every: timedelta, due: datetime) -> str:
+def cadence_changed(actor_id: str, every: timedelta, due: datetime | None) -> str:
+    still = f" The next update is still promised by {date_token(due)}." if due else ""
     return (
-        f":repeat: {mention(actor_id)} set updates every {format_duration(every)}."
-        f" Next update by {date_token(due)}."
+        f":repeat: {mention(actor_id)} set updates every {format_duration(every)}, from the"
+        f" next update on.{still}"
+    )
+
+
+def cadence_reply(customer: str, every: timedelta, due: datetime | None) -> str:
+    """To whoever changed the cadence: what moved (the cadence) and what did not (the promise)."""
+    still = (
+        f"The next promise is still {date_token(due)}, as told to {safe(customer, 80)}. "
+        if due
+        else ""
+    )
+    return (
+        f":repeat: {still}From the next update on, updates come every {format_duration(every)}."
+        " To move the promise, post an update that says when the next one comes"
+        " (*Post update* on the card, with *Next update in*)."
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 ELLIPSIS = "…"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -92,3 +92,9 @@ def date_token(moment: datetime, *, style: str = "{date_short_pretty} at {time}"
     moment = moment.astimezone(UTC)
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """A time for plain text, where no date token renders: ``14:30 CET Nov 22``."""
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M} {local.tzname() or ''} {local:%b %d}".replace("  ", " ")

@@ -82,6 +82,7 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
                     crisis.channel_id,
                     crisis.next_update_due_at,
                     lead=deps.settings.reminder_lead if owns_it else None,
+                    owner_id=None if owns_it else crisis.owner_id,
                 )
             )
             if not crisis.owner_told:
@@ -121,7 +122,10 @@ def admins(deps: Deps) -> set[str]:
 
 def require_manager(deps: Deps, crisis: Crisis, user_id: str, *, action: str) -> None:
     """Refuse politely unless the user is the owner, a responder or an admin."""
-    permissions.require_manager(crisis, user_id, admins=admins(deps), action=action)
+    users, groups = deps.settings.admin_ids()
+    permissions.require_manager(
+        crisis, user_id, admins=admins(deps), action=action, named_admins=users + groups
+    )
 
 
 def require_teammates(

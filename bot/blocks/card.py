@@ -7,7 +7,7 @@ from datetime import datetime
 from bot import messages
 from bot.blocks.kit import Block, actions, button, context, fields, header, section
 from bot.db.models import Crisis
-from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI
+from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI, UNTRIAGED
 from bot.text import date_token, mention, mentions, plain, safe, safe_marked
 
 ACK = "crisis_ack"
@@ -45,6 +45,8 @@ def status_line(crisis: Crisis, now: datetime) -> str:
 
 def ack_context(crisis: Crisis, ack_emoji: str) -> str:
     if not crisis.acknowledgements:
+        if crisis.status == "closed":
+            return "Nobody acknowledged it before it closed."
         return f"Not acknowledged yet: react with :{ack_emoji}: or press *Acknowledge*."
     lines = [
         messages.ack_line(a.user_id, int((a.at - crisis.declared_at).total_seconds()))
@@ -61,7 +63,12 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
         fields(
             ("Customer", safe(crisis.customer, 200)),
             ("Severity", f"{emoji} {SEVERITIES[crisis.severity]}"),
-            ("Kind", KIND_LABELS.get(crisis.kind, crisis.kind)),
+            (
+                "Kind",
+                "Not set yet"
+                if crisis.kind == UNTRIAGED
+                else KIND_LABELS.get(crisis.kind, crisis.kind),
+            ),
             ("Owner", mention(crisis.owner_id)),
             ("Responders", mentions(crisis.responders[:20])),
             ("Status", status_line(crisis, now)),
@@ -90,13 +97,17 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
     return blocks
 
 
-def commitment_blocks(crisis: Crisis) -> tuple[str, list[Block]]:
-    """The pinned commitment: when the customer hears next, or that it is resolved."""
+def commitment_blocks(crisis: Crisis, *, now: datetime) -> tuple[str, list[Block]]:
+    """The pinned commitment: when the customer hears next, that it is overdue, or that it
+    is resolved."""
     if crisis.status == "closed" and crisis.closed_at:
         text = messages.commitment_resolved(crisis.customer, crisis.closed_at)
     else:
         assert crisis.next_update_due_at is not None
-        text = messages.commitment(crisis.customer, crisis.next_update_due_at)
+        if now >= crisis.next_update_due_at:
+            text = messages.commitment_overdue(crisis.customer, crisis.next_update_due_at)
+        else:
+            text = messages.commitment(crisis.customer, crisis.next_update_due_at)
     return text, [section(text, block_id="commitment")]
 
 

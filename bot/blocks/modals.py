@@ -236,11 +236,15 @@ def close_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
             },
         ),
     ]
-    return _modal(CLOSE, "Close crisis", "Close", blocks, {"crisis_id": crisis_id})
+    # "Close" next to Cancel and × would read as closing the form.
+    return _modal(CLOSE, "Close crisis", "Close crisis", blocks, {"crisis_id": crisis_id})
 
 
-def hand_over_modal(*, crisis_id: int) -> dict[str, Any]:
+def hand_over_modal(*, crisis_id: int, customer: str, channel_id: str | None) -> dict[str, Any]:
+    """Hand over, naming the crisis: the form may be opened from a reminder DM."""
+    where = f" (<#{channel_id}>)" if channel_id else ""
     blocks: list[Block] = [
+        context(f"Hand over the crisis for *{safe(customer, 100)}*{where}."),
         _input(
             "owner",
             "New owner",
@@ -248,7 +252,7 @@ def hand_over_modal(*, crisis_id: int) -> dict[str, Any]:
             hint="They get the reminders from now on; I'll tell you both.",
         ),
     ]
-    return _modal(HAND_OVER, "Hand over", "Hand over", blocks, {"crisis_id": crisis_id})
+    return _modal(HAND_OVER, "Hand over the crisis", "Hand over", blocks, {"crisis_id": crisis_id})
 
 
 def reopen_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:

@@ -137,12 +137,12 @@ def finish_declaration(
         )
         session.commit()
         resuming = resuming or adopted is not None
-        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
-        slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
+        slack.invite(channel=crisis.channel_id, users=_people(crisis))
     elif resuming and crisis.card_ts is None:
         # We may have died between creating the channel and inviting people.
-        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
-        slack.invite(channel=crisis.channel_id, users=[crisis.owner_id, *crisis.responders])
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
+        slack.invite(channel=crisis.channel_id, users=_people(crisis))
     channel = crisis.channel_id
     # Tell people first: each of these goes to one shared channel (the owner's DM, the
     # announce channel), which Slack paces to a message a second, so in a mass outage they
@@ -155,7 +155,12 @@ def finish_declaration(
     ):
         crisis.announce_channel_id = settings.announce_channel
         text = messages.announcement(
-            crisis.customer, crisis.severity, crisis.kind, channel, crisis.owner_id
+            crisis.customer,
+            crisis.severity,
+            crisis.kind,
+            channel,
+            crisis.owner_id,
+            ack_emoji=settings.ack_emoji,
         )
         crisis.announce_ts = once("announcement", settings.announce_channel, text)
         session.commit()
@@ -173,7 +178,7 @@ def finish_declaration(
         crisis.card_ts = once("card", channel, card_text(crisis), blocks)
         session.commit()
     if crisis.commitment_ts is None:
-        text, blocks = commitment_blocks(crisis)
+        text, blocks = commitment_blocks(crisis, now=now)
         crisis.commitment_ts = once("commitment", channel, text, blocks)
         session.commit()
     if not crisis.commitment_pinned:
@@ -189,6 +194,11 @@ def finish_declaration(
     session.commit()
 
 
+def _people(crisis: Crisis) -> list[str]:
+    """Who is invited to the crisis channel: the owner, the responders and the declarer."""
+    return list(dict.fromkeys([crisis.owner_id, *crisis.responders, crisis.declared_by]))
+
+
 def tell_owner(
     *,
     session: Session,
@@ -202,8 +212,13 @@ def tell_owner(
     first for the DM a dead process may have sent."""
     assert crisis.channel_id and crisis.next_update_due_at
     key = f"crisis:{crisis.id}:owner"
+    named_by = crisis.declared_by if crisis.declared_by != crisis.owner_id else None
     text = messages.owner_commitment_dm(
-        crisis.customer, crisis.channel_id, crisis.next_update_due_at, settings.reminder_lead
+        crisis.customer,
+        crisis.channel_id,
+        crisis.next_update_due_at,
+        settings.reminder_lead,
+        declared_by=named_by,
     )
     post_once(
         slack, channel=crisis.owner_id, key=key, text=text, look_since=since if resuming else None
@@ -238,10 +253,17 @@ def _orphan_channel(
     return None
 
 
-def topic(crisis: Crisis) -> str:
-    """The channel topic: customer · severity · owner · next update (plain text)."""
-    due = crisis.next_update_due_at if crisis.status != "closed" else None
-    text = messages.channel_topic(crisis.customer, crisis.severity, f"<@{crisis.owner_id}>", due)
+def topic(crisis: Crisis, settings: Settings) -> str:
+    """The channel topic: customer · severity · owner · next update or closure (plain text)."""
+    closed = crisis.status == "closed"
+    text = messages.channel_topic(
+        crisis.customer,
+        crisis.severity,
+        f"<@{crisis.owner_id}>",
+        due=None if closed else crisis.next_update_due_at,
+        closed_at=crisis.closed_at if closed else None,
+        zone=settings.zone(),
+    )
     return text[: domain.MAX_TOPIC]
 
 
@@ -258,7 +280,7 @@ def refresh(
     if not crisis.channel_id:
         return
     card = (card_text(crisis), crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji))
-    pinned = commitment_blocks(crisis)
+    pinned = commitment_blocks(crisis, now=now)
     end_read(crisis)  # rendering may have loaded the acknowledgements
     if crisis.card_ts:
         slack.update(channel=crisis.channel_id, ts=crisis.card_ts, text=card[0], blocks=card[1])
@@ -267,7 +289,7 @@ def refresh(
             channel=crisis.channel_id, ts=crisis.commitment_ts, text=pinned[0], blocks=pinned[1]
         )
     if channel_topic:
-        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis))
+        slack.set_topic(channel=crisis.channel_id, topic=topic(crisis, settings))
 
 
 def end_read(crisis: Crisis) -> None:

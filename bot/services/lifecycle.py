@@ -43,7 +43,10 @@ def acknowledge(
     via: str,
     now: datetime,
 ) -> tuple[Acknowledgement, bool]:
-    """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded)."""
+    """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded).
+    A closed crisis has nothing left to acknowledge: that is refused and nothing recorded."""
+    if crisis.status == "closed":
+        raise CrisisError(messages.ack_closed())
     existing = _ack_of(session, crisis, user_id)
     if existing:
         return existing, False
@@ -70,6 +73,31 @@ def acknowledge(
         channel_topic=False,
     )
     return ack, True
+
+
+def join_from_announcement(
+    *,
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    crisis: Crisis,
+    user_id: str,
+    now: datetime,
+) -> str:
+    """Acknowledge from the announcement and invite ``user_id`` into the crisis channel, where
+    the work happens; returns that channel."""
+    acknowledge(
+        session=session,
+        slack=slack,
+        settings=settings,
+        crisis=crisis,
+        user_id=user_id,
+        via="announcement",
+        now=now,
+    )
+    assert crisis.channel_id is not None
+    slack.invite(channel=crisis.channel_id, users=[user_id])
+    return crisis.channel_id
 
 
 def _ack_of(session: Session, crisis: Crisis, user_id: str) -> Acknowledgement | None:
@@ -272,6 +300,9 @@ def _closure_text(crisis: Crisis) -> str:
         crisis.follow_ups or "",
         crisis.customer_confirmed,
         closer or crisis.owner_id,
+        customer=crisis.customer,
+        owner_id=crisis.owner_id,
+        follow_up_at=crisis.follow_up_due_at,
     )
 
 
@@ -310,7 +341,15 @@ def close(
     assert crisis.channel_id is not None
     crisis.closure_ts = slack.post(
         channel=crisis.channel_id,
-        text=messages.closure(crisis.resolution, crisis.follow_ups, confirmed, actor_id),
+        text=messages.closure(
+            crisis.resolution,
+            crisis.follow_ups,
+            confirmed,
+            actor_id,
+            customer=crisis.customer,
+            owner_id=crisis.owner_id,
+            follow_up_at=crisis.follow_up_due_at,
+        ),
         key=closure_key(crisis),
     )
     session.commit()
@@ -588,14 +627,13 @@ def set_cadence(
     actor_id: str,
     every: timedelta,
     now: datetime,
-) -> datetime:
-    """Promise updates every ``every`` from now on; returns the new due time."""
+) -> datetime | None:
+    """Promise updates every ``every`` from the next update on; returns the promise already
+    made, which stays as it is: the customer was told that time, and only an update that
+    says when the next one comes moves it."""
     if crisis.status == "closed":
         raise CrisisError(messages.crisis_closed("change the update cadence"))
-    crisis.pending_since = now  # the sweep repairs a crash
     crisis.cadence_seconds = int(every.total_seconds())
-    due = now + every
-    new_commitment(crisis, settings, due=due, now=now)
     record(
         session,
         crisis,
@@ -606,9 +644,8 @@ def set_cadence(
     )
     session.commit()
     assert crisis.channel_id is not None
+    due = crisis.next_update_due_at
     slack.post(channel=crisis.channel_id, text=messages.cadence_changed(actor_id, every, due))
-    refresh(slack=slack, settings=settings, crisis=crisis, now=now)
-    _done(session, settings, crisis, now)
     return due
 
 

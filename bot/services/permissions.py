@@ -19,12 +19,19 @@ def may_manage(crisis: Crisis, user_id: str, *, admins: set[str]) -> bool:
     return user_id == crisis.owner_id or user_id in crisis.responders or user_id in admins
 
 
-def require_manager(crisis: Crisis, user_id: str, *, admins: set[str], action: str) -> None:
-    """Raise a polite refusal naming who can, unless ``user_id`` may manage the crisis."""
+def require_manager(
+    crisis: Crisis,
+    user_id: str,
+    *,
+    admins: set[str],
+    action: str,
+    named_admins: list[str] | None = None,
+) -> None:
+    """Raise a polite refusal naming who can, unless ``user_id`` may manage the crisis.
+    ``named_admins`` are the admins as configured (users and user groups), for the refusal."""
     if not may_manage(crisis, user_id, admins=admins):
-        raise CrisisError(
-            messages.not_allowed(action, crisis.owner_id, crisis.responders, bool(admins))
-        )
+        named = named_admins if named_admins is not None else sorted(admins)
+        raise CrisisError(messages.not_allowed(action, crisis.owner_id, crisis.responders, named))
 
 
 def require_teammates(

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bot import domain, messages
 from bot.blocks.card import (
     card_text,
+    commitment_blocks,
     crisis_card,
     escalation_blocks,
     follow_up_blocks,
@@ -475,8 +476,14 @@ def _messages(
             out.append(Outgoing("escalation", settings.escalation_channel, text, blocks))
         # An escalation is internal: never shown where the customer can read it.
         if channel and not slack.is_shared(channel=channel):
-            note = messages.escalation_note(late)
+            note = messages.escalation_note(late, settings.escalation_channel)
             out.append(Outgoing("note", channel, note, escalation_blocks(crisis, note)))
+        # The owner hears where it went, so they know who is now looking.
+        places = [message.channel for message in out]
+        text = messages.escalated_owner_dm(
+            crisis.customer, channel, crisis.next_update_due_at, late, places
+        )
+        out.append(Outgoing("dm", crisis.owner_id, text))
         return out
     if due.kind == FOLLOW_UP:
         assert crisis.closed_at is not None
@@ -498,17 +505,32 @@ def _deliver(
     where each one is, (channel, ts)."""
     posted = 0
     where: list[tuple[str, str]] = []
-    card_edit = None
-    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id and crisis.card_ts:
-        # The moment it becomes overdue, the card in the channel says so too.
-        blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
-        card_edit = partial(
-            slack.update,
-            channel=crisis.channel_id,
-            ts=crisis.card_ts,
-            text=card_text(crisis),
-            blocks=blocks,
-        )
+    edits: list[Callable[[], None]] = []
+    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id:
+        # The moment it becomes overdue, the card and the pinned commitment say so too.
+        # Edits set the whole message, so a retry after a crash repeats them harmlessly.
+        if crisis.card_ts:
+            blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
+            edits.append(
+                partial(
+                    slack.update,
+                    channel=crisis.channel_id,
+                    ts=crisis.card_ts,
+                    text=card_text(crisis),
+                    blocks=blocks,
+                )
+            )
+        if crisis.commitment_ts:
+            text, pinned = commitment_blocks(crisis, now=now)
+            edits.append(
+                partial(
+                    slack.update,
+                    channel=crisis.channel_id,
+                    ts=crisis.commitment_ts,
+                    text=text,
+                    blocks=pinned,
+                )
+            )
         end_read(crisis)  # the card loaded the acknowledgements
     for message in _messages(crisis, due, slack=slack, settings=settings, now=now):
         key = f"reminder:{reminder.id}:{message.part}"
@@ -524,8 +546,8 @@ def _deliver(
         ts = slack.post(channel=message.channel, text=message.text, blocks=message.blocks, key=key)
         where.append((message.channel, ts))
         posted += 1
-    if card_edit:
-        card_edit()
+    for edit in edits:
+        edit()
     return posted, where
 
 

@@ -148,7 +148,9 @@ def handle_open_hand_over(
         context,
         action="hand over",
         refusal_when_closed=messages.crisis_closed("hand it over"),
-        build=lambda crisis: hand_over_modal(crisis_id=crisis.id),
+        build=lambda crisis: hand_over_modal(
+            crisis_id=crisis.id, customer=crisis.customer, channel_id=crisis.channel_id
+        ),
     )
 
 

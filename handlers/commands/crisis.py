@@ -41,7 +41,7 @@ def handle_crisis_command(
         ack(text=str(error))
         return
     if parsed.name == "help":
-        ack(text=messages.help_text())
+        ack(text=messages.help_text(deps.settings.ack_emoji))
         return
     reply = safe_reply(respond)
     if parsed.name == "new" and not parsed.customer:
@@ -168,7 +168,8 @@ def _run_channel_command(
             lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
         elif parsed.name == "every":
             assert parsed.every is not None
-            lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
+            due = lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
+            reply(messages.cadence_reply(crisis.customer, parsed.every, due))
         elif parsed.name in ("add", "remove"):
             people = list(parsed.user_ids)
             if deps.slack.bot_user_id in people:

@@ -40,6 +40,18 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
             if crisis is None:
                 return  # an eyes emoji on any other message is just an emoji
             with replying_on_failure(reply, crisis_id=crisis.id):
+                if channel == crisis.announce_channel_id and ts == crisis.announce_ts:
+                    # From the announcement: bring them to where the crisis is run.
+                    joined = lifecycle.join_from_announcement(
+                        session=session,
+                        slack=deps.slack,
+                        settings=settings,
+                        crisis=crisis,
+                        user_id=user_id,
+                        now=deps.now(),
+                    )
+                    reply(messages.joined_from_announcement(joined))
+                    return
                 lifecycle.acknowledge(
                     session=session,
                     slack=deps.slack,

@@ -91,11 +91,12 @@ def test_user_text_is_escaped_in_every_mrkdwn_field() -> None:
     c = crisis(customer=HOSTILE, experienced=HOSTILE, expected=HOSTILE)
     built = [
         crisis_card(c, now=T0, ack_emoji="eyes"),
-        commitment_blocks(c)[1],
+        commitment_blocks(c, now=T0)[1],
         list_blocks([c], now=T0),
         status_blocks(c, now=T0, ack_emoji="eyes"),
         update_modal(crisis_id=7, customer=HOSTILE, cadence="30m")["blocks"],
         close_modal(crisis_id=7, customer=HOSTILE)["blocks"],
+        hand_over_modal(crisis_id=7, customer=HOSTILE, channel_id="C0CRISIS")["blocks"],
     ]
     for blocks in built:
         for text in mrkdwn_texts(blocks):
@@ -103,11 +104,36 @@ def test_user_text_is_escaped_in_every_mrkdwn_field() -> None:
 
 
 def test_commitment_uses_a_date_token_and_says_resolved_when_closed() -> None:
-    text, blocks = commitment_blocks(crisis())
+    text, blocks = commitment_blocks(crisis(), now=T0)
     assert f"<!date^{int((T0 + timedelta(minutes=30)).timestamp())}^" in text
-    closed_text, _ = commitment_blocks(crisis(status="closed", closed_at=T0))
+    closed_text, _ = commitment_blocks(crisis(status="closed", closed_at=T0), now=T0)
     assert closed_text.startswith(":white_check_mark: *Resolved*")
+    assert "questions" not in closed_text  # the channel is the team's, not the customer's
     validate_blocks(blocks)
+
+
+def test_commitment_says_when_it_is_overdue() -> None:
+    due = T0 + timedelta(minutes=30)
+    text, blocks = commitment_blocks(crisis(), now=due)
+    assert text.startswith(
+        f":rotating_light: *Update to Acme Corp overdue since <!date^{int(due.timestamp())}^"
+    )
+    validate_blocks(blocks)
+    assert commitment_blocks(crisis(), now=due - timedelta(seconds=1))[0].startswith(
+        ":hourglass_flowing_sand: *Next update to Acme Corp by"
+    )
+
+
+def test_a_closed_card_no_longer_invites_acknowledgement() -> None:
+    c = crisis(status="closed", closed_at=T0 + timedelta(hours=1))
+    blocks = crisis_card(c, now=T0 + timedelta(hours=1), ack_emoji="eyes")
+    validate_blocks(blocks)
+    text = json.dumps(blocks)
+    assert "crisis_ack" not in text and "Acknowledge" not in text and ":eyes:" not in text
+    assert "Nobody acknowledged it before it closed." in mrkdwn_texts(blocks)
+    c.acknowledgements = [Acknowledgement(user_id="U0BEN", at=T0, via="button")]
+    text = json.dumps(crisis_card(c, now=T0 + timedelta(hours=1), ack_emoji="eyes"))
+    assert "Acknowledged by <@U0BEN>" in text and "Acknowledge*" not in text
 
 
 def test_nag_has_post_snooze_and_hand_over() -> None:
@@ -125,10 +151,20 @@ def test_modals_are_within_slacks_limits() -> None:
         declare_modal(user_id="U0ANA", origin_channel_id="C1", customer="x" * 500),
         update_modal(crisis_id=7, customer="x" * 500, cadence="1h30m"),
         close_modal(crisis_id=7, customer="x" * 500),
-        hand_over_modal(crisis_id=7),
+        hand_over_modal(crisis_id=7, customer="x" * 500, channel_id="C0CRISIS"),
     ):
         validate_view(view, types=("modal",))
         assert len(view["title"]["text"]) <= 24
+
+
+def test_the_close_form_says_close_crisis_and_the_hand_over_form_names_the_crisis() -> None:
+    close = close_modal(crisis_id=7, customer="Acme Corp")
+    assert (close["submit"]["text"], close["close"]["text"]) == ("Close crisis", "Cancel")
+    hand_over = hand_over_modal(crisis_id=7, customer="Acme Corp", channel_id="C0CRISIS")
+    assert "Hand over the crisis for *Acme Corp* (<#C0CRISIS>)." in mrkdwn_texts(
+        hand_over["blocks"]
+    )
+    assert hand_over["title"]["text"] == "Hand over the crisis"
 
 
 def test_update_modal_offers_the_crisis_cadence_first() -> None:

@@ -3,10 +3,16 @@ from datetime import timedelta
 import pytest
 
 from bot.config import ConfigError, load_settings
+from tests.support import T0
 
 
 def test_defaults_match_the_readme(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CRISISBOT_CADENCE_SEV1", "CRISISBOT_TICK", "CRISISBOT_REMINDER_LEAD"):
+    for name in (
+        "CRISISBOT_CADENCE_SEV1",
+        "CRISISBOT_TICK",
+        "CRISISBOT_REMINDER_LEAD",
+        "CRISISBOT_TIMEZONE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir("/")  # no .env here
     settings = load_settings()
@@ -17,6 +23,7 @@ def test_defaults_match_the_readme(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.ack_emoji == "eyes"
     assert settings.database_url == "sqlite:///crisisbot.db"
     assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.timezone == "UTC"
 
 
 def test_environment_accepts_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,6 +52,12 @@ def test_environment_accepts_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         ("PORT", "web", "PORT:"),
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL: 'slack.com/api' is not a URL"),
+        (
+            "CRISISBOT_TIMEZONE",
+            "Mars/Olympus",
+            "CRISISBOT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone",
+        ),
+        ("CRISISBOT_TIMEZONE", "CET+1", "CRISISBOT_TIMEZONE: 'CET+1' is not an IANA time zone"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -66,3 +79,10 @@ def test_self_service_links_are_configurable(monkeypatch: pytest.MonkeyPatch) ->
         ("Docs", "https://docs.example.com"),
         ("Status", "https://s.example.com"),
     ]
+
+
+def test_the_time_zone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRISISBOT_TIMEZONE", "Europe/Berlin")
+    settings = load_settings()
+    assert settings.timezone == "Europe/Berlin"
+    assert T0.astimezone(settings.zone()).strftime("%H:%M %Z") == "15:00 CET"

@@ -51,12 +51,31 @@ def test_a_bystander_is_refused_politely_with_who_can(
     bot.command("update All fine now", user="U0BEN", channel=channel)
     refusal = last_reply(emulator, "U0BEN")
     assert refusal.startswith(":lock: Only the owner (<@U0ANA>), the responders (<@U0CHEN>)")
-    assert "and crisisbot admins can post updates for this crisis" in refusal
+    # The admins are named too: here a user group, which Slack shows as @cs-leads.
+    assert (
+        " and crisisbot admins (<!subteam^S0CSLEADS>) can post updates for this crisis" in refusal
+    )
     bot.command("close Done", user="U0BEN", channel=channel)
     assert "can close this crisis" in last_reply(emulator, "U0BEN")
     assert updates(bot) == []
     with bot.deps.session_factory() as session:
         assert session.query(Crisis).one().status == "open"
+
+
+def test_the_refusal_names_admin_users_and_groups_and_reads_right_without_them(
+    bot: Bot, emulator: Emulator, channel: str
+) -> None:
+    bot.deps.settings.admins = "U0DANA,S0CSLEADS"
+    bot.command("close Done", user="U0BEN", channel=channel)
+    assert last_reply(emulator, "U0BEN").startswith(
+        ":lock: Only the owner (<@U0ANA>), the responders (<@U0CHEN>) and crisisbot admins"
+        " (<@U0DANA>, <!subteam^S0CSLEADS>) can close this crisis."
+    )
+    bot.deps.settings.admins = ""
+    bot.command("close Done", user="U0BEN", channel=channel)
+    assert last_reply(emulator, "U0BEN").startswith(
+        ":lock: Only the owner (<@U0ANA>) and the responders (<@U0CHEN>) can close this crisis."
+    )
 
 
 def test_owner_responders_and_group_admins_may(bot: Bot, channel: str) -> None:
@@ -115,6 +134,8 @@ def test_escalations_stay_out_of_a_channel_the_customer_shares(
     assert "escalation" in kinds
     assert "Escalation" in emulator.messages("C0ESCAL")[-1].text
     assert not any("escalated" in m.text for m in emulator.messages(channel))
+    told = emulator.dm_messages("U0ANA")[-1].text
+    assert told.startswith(":sos: Escalated in <#C0ESCAL>: the update to *Acme Corp*")
 
 
 def test_the_bot_ignores_its_own_reactions(bot: Bot, emulator: Emulator, channel: str) -> None:

@@ -54,7 +54,8 @@ def test_new_declares_opens_the_channel_and_pins_the_commitment(
     )
     assert "U0ANA" in channel.members
     card, commitment = emulator.messages(channel.id)[:2]
-    assert card.blocks[0]["text"]["text"] == "Acme Corp · Not triaged yet"
+    assert card.blocks[0]["text"]["text"] == "Acme Corp · Kind not set yet"
+    assert "*Kind*\nNot set yet" in [f["text"] for f in card.blocks[1]["fields"]]
     assert "dashboards empty since 09:10" in json.dumps(card.blocks)
     assert [e["action_id"] for e in card.blocks[-1]["elements"]] == [
         "crisis_ack",
@@ -144,11 +145,18 @@ def test_modal_submission_declares_with_owner_and_responders(bot: Bot, emulator:
     assert "Invoices doubled" in json.dumps(card.blocks) and "One invoice a month" in json.dumps(
         card.blocks
     )
+    # Ana, who declared it, is in the channel too.
+    assert "U0ANA" in channel.members
     # Ben owns what Ana declared: he is told by DM, she by an ephemeral without his brief.
     (dm,) = emulator.dm_messages("U0BEN")
-    assert "You own the crisis for *Globex*" in dm.text and "I will remind you" in dm.text
+    assert dm.text.startswith(
+        f":rotating_light: <@U0ANA> declared a crisis for *Globex* (<#{channel.id}>) and named"
+        " you owner; Globex has been promised an update by <!date^"
+    )
+    assert "I will remind you" in dm.text
     (told,) = [e.text for e in emulator.ephemerals("U0ANA", "C0CRISES") if "declared in" in e.text]
-    assert "I will remind you" not in told
+    assert "<@U0BEN> owns it and has been told; Globex has been promised an update by" in told
+    assert "You have promised" not in told and "I will remind you" not in told
     assert emulator.dm_messages("U0ANA") == []
 
 
@@ -234,7 +242,7 @@ def test_the_optional_fields_may_be_left_empty(bot: Bot, emulator: Emulator) -> 
     channel = emulator.channel_by_name("crisis-20261122-hooli")
     assert channel is not None
     card = emulator.messages(channel.id)[0]
-    assert card.blocks[0]["text"]["text"] == "Hooli · Not triaged yet"
+    assert card.blocks[0]["text"]["text"] == "Hooli · Kind not set yet"
 
 
 def test_question_is_not_a_crisis(bot: Bot, emulator: Emulator) -> None:
@@ -265,3 +273,17 @@ def test_slack_is_asked_who_the_bot_is_once_and_each_declarer_once(
     assert len(emulator.calls_to("auth.test")) == 1
     assert [c.args["user"] for c in emulator.calls_to("users.info")] == ["U0ANA", "U0BEN"]
     assert len(emulator.calls_to("conversations.create")) == 4
+
+
+def test_the_topic_is_in_the_teams_time_zone_and_says_when_it_closed(
+    bot: Bot, emulator: Emulator
+) -> None:
+    bot.deps.settings.timezone = "Europe/Berlin"
+    bot.command("new Acme Corp: dashboards empty sev1")
+    channel = emulator.channel_by_name("crisis-20261122-acme-corp")
+    assert channel is not None
+    assert channel.topic.value == "Acme Corp · SEV1 · owner <@U0ANA> · next update 15:30 CET Nov 22"
+    bot.clock.advance(hours=2)
+    bot.command("close Ingest fixed", channel=channel.id)
+    topics = [c.args["topic"] for c in emulator.calls_to("conversations.setTopic")]
+    assert topics[-1] == "Acme Corp · SEV1 · owner <@U0ANA> · closed at 17:00 CET Nov 22"

@@ -191,15 +191,50 @@ def test_owner_hand_over_tells_both_and_moves_the_card(
     assert "U0BEN" in emulator.workspace.channels[channel].members
 
 
-def test_every_changes_the_cadence(
+def test_every_changes_the_cadence_from_the_next_update_on_and_keeps_the_promise(
     bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
 ) -> None:
-    channel, _ = declared
+    channel, crisis = declared
+    promised = int(crisis.next_update_due_at.timestamp())  # type: ignore[union-attr]
+    clock.advance(minutes=10)
     bot.command("every 2h", channel=channel)
+    said = emulator.messages(channel)[-1].text
+    assert "set updates every 2h, from the next update on" in said
+    assert f"still promised by <!date^{promised}^" in said
+    reply = last_reply(emulator)
+    assert f"The next promise is still <!date^{promised}^" in reply
+    assert "as told to Acme Corp. From the next update on, updates come every 2h." in reply
+    assert "To move the promise, post an update that says when the next one comes" in reply
+    # The pinned promise and the reminders stay as they were.
+    assert f"<!date^{promised}^" in emulator.pins(channel)[0].text
+    with bot.deps.session_factory() as session:
+        stored = session.get(Crisis, crisis.id)
+        assert stored is not None and stored.cadence_seconds == 7200
+        assert int(stored.next_update_due_at.timestamp()) == promised  # type: ignore[union-attr]
+    clock.advance(minutes=20)
+    assert [s.kind for s in bot.sweep()] == ["overdue"]
+    # The next update, without a time of its own, promises the new cadence.
+    bot.command("update Fix rolling out", channel=channel)
     due = int(clock().timestamp()) + 7200
-    assert "set updates every 2h" in emulator.messages(channel)[-1].text
     assert f"<!date^{due}^" in emulator.pins(channel)[0].text
     assert "'soon' is not a duration" in bot.command("every soon", channel=channel).text
+
+
+def test_the_pinned_commitment_says_when_the_update_is_overdue(
+    bot: Bot, emulator: Emulator, clock: Clock, declared: tuple[str, Crisis]
+) -> None:
+    channel, crisis = declared
+    due = int(crisis.next_update_due_at.timestamp())  # type: ignore[union-attr]
+    clock.advance(minutes=30)
+    assert "overdue" in [s.kind for s in bot.sweep()]
+    pinned = emulator.pins(channel)[0]
+    assert pinned.ts == crisis.commitment_ts
+    assert pinned.text.startswith(
+        f":rotating_light: *Update to Acme Corp overdue since <!date^{due}^"
+    )
+    assert "*Update overdue* since" in card_blocks(emulator, channel)
+    bot.command("update Fix rolling out", channel=channel)
+    assert emulator.pins(channel)[0].text.startswith(":hourglass_flowing_sand: *Next update")
 
 
 def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
@@ -210,9 +245,16 @@ def test_close_posts_the_closure_resolves_the_pin_and_reopen_restarts(
     bot.command("close Ingest fixed and data backfilled", channel=channel)
     closure = emulator.messages(channel)[-1].text
     assert "*What was resolved:* Ingest fixed and data backfilled" in closure
-    assert "This channel stays open for your questions." in closure
+    # The crisis channel is the team's: say what happens next for them, not for a customer.
+    assert "questions" not in closure
+    follow_up = int(clock().timestamp()) + 3 * 86400
+    assert closure.endswith(
+        "Reminders have stopped. I will remind <@U0ANA> to check in with Acme Corp"
+        f" <!date^{follow_up}^" + "{date_short_pretty} at {time}|2026-11-25 16:00 UTC>."
+    )
     assert emulator.pins(channel)[0].text.startswith(":white_check_mark: *Resolved*")
-    assert "crisis_ack" not in card_blocks(emulator, channel)
+    card = card_blocks(emulator, channel)
+    assert "crisis_ack" not in card and "react with" not in card
     assert "check in with the customer" in last_reply(emulator)
     with bot.deps.session_factory() as session:
         stored = session.get(Crisis, crisis.id)
@@ -229,6 +271,7 @@ def test_close_modal(bot: Bot, emulator: Emulator, declared: tuple[str, Crisis])
     bot.click("crisis_open_close", str(crisis.id), channel=channel, message_ts=crisis.card_ts)
     view = emulator.open_views("U0ANA")[-1].view
     assert view["callback_id"] == "close_crisis"
+    assert view["submit"]["text"] == "Close crisis"
     bot.submit(
         view,
         {
@@ -259,7 +302,11 @@ def test_list_status_and_help(
     timeline_text = json.dumps(emulator.response_posts[-1].blocks)
     assert "declared the crisis" in timeline_text
     assert "crisis_ack" not in timeline_text
-    assert "/crisis update" in bot.command("help").text
+    help_text = bot.command("help").text
+    assert "/crisis update" in help_text
+    assert "*Who may do what*" in help_text
+    assert "or react with :eyes: on the crisis card" in help_text
+    assert "owner, its responders and crisisbot admins can post updates, close" in help_text
     assert "I don't know `dance`" in bot.command("dance").text
 
 

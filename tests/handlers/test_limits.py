@@ -56,7 +56,7 @@ def test_text_at_the_limits_is_shown_whole_or_marked_as_shortened(
         c for c in emulator.workspace.channels.values() if c.name.startswith("crisis")
     )
     card = emulator.messages(crisis_channel.id)[0]
-    assert card.blocks[0]["text"]["text"] == f"{customer} · Not triaged yet"
+    assert card.blocks[0]["text"]["text"] == f"{customer} · Kind not set yet"
     experienced = card.blocks[2]["text"]["text"]
     assert len(experienced) <= 3000
     assert experienced.endswith("… _(shortened)_")
@@ -80,9 +80,61 @@ def test_the_announcement_is_posted_and_a_reaction_on_it_acknowledges(
     announcement = emulator.messages("C0CRISES")[-1]
     assert ":rotating_light: *SEV1 · critical*" in announcement.text
     assert "*Acme Corp*" in announcement.text and "owner <@U0ANA>" in announcement.text
+    # Declared by command, its kind is not set yet, and the announcement says so plainly.
+    assert announcement.text.startswith(
+        ":rotating_light: *SEV1 · critical* crisis for *Acme Corp* (kind not set yet): <#"
+    )
+    assert announcement.text.endswith("React with :eyes: to acknowledge and join the channel.")
     bot.react("eyes", user="U0CHEN", channel="C0CRISES", ts=announcement.ts)
     with bot.deps.session_factory() as session:
         crisis = session.query(Crisis).one()
         assert [a.user_id for a in crisis.acknowledgements] == ["U0CHEN"]
     card = emulator.messages(crisis.channel_id or "")[0]
     assert "Acknowledged by <@U0CHEN>" in str(card.blocks)
+
+
+def test_acknowledging_from_the_announcement_brings_you_into_the_crisis_channel(
+    bot: Bot, emulator: Emulator
+) -> None:
+    bot.command("new Acme Corp: dashboards empty sev1")
+    announcement = emulator.messages("C0CRISES")[-1]
+    with bot.deps.session_factory() as session:
+        channel = session.query(Crisis).one().channel_id or ""
+    assert "U0CHEN" not in emulator.workspace.channels[channel].members
+    bot.react("eyes", user="U0CHEN", channel="C0CRISES", ts=announcement.ts)
+    assert "U0CHEN" in emulator.workspace.channels[channel].members
+    (told,) = [e.text for e in emulator.ephemerals("U0CHEN", "C0CRISES")]
+    assert told.startswith(f":eyes: You're in: <#{channel}>.")
+    with bot.deps.session_factory() as session:
+        (ack,) = session.query(Crisis).one().acknowledgements
+        assert (ack.user_id, ack.via) == ("U0CHEN", "announcement")
+
+
+def test_acknowledging_a_closed_crisis_says_so_and_records_nothing(
+    bot: Bot, emulator: Emulator
+) -> None:
+    bot.command("new Acme Corp: dashboards empty sev1")
+    announcement = emulator.messages("C0CRISES")[-1]
+    with bot.deps.session_factory() as session:
+        crisis = session.query(Crisis).one()
+    channel = crisis.channel_id or ""
+    bot.command("close Fixed", channel=channel)
+    edits = len(emulator.calls_to("chat.update"))
+    bot.react("eyes", user="U0CHEN", channel="C0CRISES", ts=announcement.ts)
+    emulator.workspace.channels[channel].members.add("U0DANA")
+    bot.react("eyes", user="U0DANA", channel=channel, ts=crisis.card_ts or "")
+    bot.click("crisis_ack", str(crisis.id), user="U0BEN", channel=channel)
+    bot.command("ack", user="U0ANA", channel=channel)
+    told = [
+        *[e.text for e in emulator.ephemerals("U0CHEN", "C0CRISES")],
+        *[e.text for e in emulator.ephemerals("U0DANA", channel)],
+        *[p.text for p in emulator.response_posts if p.user == "U0BEN"],
+        [p.text for p in emulator.response_posts if p.user == "U0ANA"][-1],
+    ]
+    assert len(told) == 4
+    for text in told:
+        assert "This crisis is closed, so there is nothing to acknowledge" in text
+    assert "U0CHEN" not in emulator.workspace.channels[channel].members
+    with bot.deps.session_factory() as session:
+        assert session.query(Crisis).one().acknowledgements == []
+    assert len(emulator.calls_to("chat.update")) == edits

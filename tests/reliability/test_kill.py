@@ -206,7 +206,7 @@ def audit(emulator: Emulator, engine: Engine, customer: str) -> dict[str, int]:
     assert crisis.card_ts and crisis.commitment_ts and crisis.commitment_pinned
     # Every reminder the outbox says went out is in Slack exactly once; nothing else is.
     parts = {"heads_up": ["dm"], "overdue": ["dm"], "follow_up": ["dm"]}
-    parts["escalation"] = ["escalation", "note"]
+    parts["escalation"] = ["escalation", "note", "dm"]
     sent = [r for r in reminders if r.sent_at is not None]
     for reminder in sent:
         for part in parts[reminder.kind]:

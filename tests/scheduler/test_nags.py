@@ -67,7 +67,13 @@ def test_heads_up_then_overdue_then_escalation_then_repeats(
     escalation = emulator.messages(ESCALATIONS)[-1].text
     assert escalation.startswith(":sos: *Escalation:* the crisis for *Acme Corp*")
     assert "30m past its promised update" in escalation and "Owner: <@U0ANA>" in escalation
-    assert "I have escalated" in emulator.messages(channel)[-1].text
+    note = emulator.messages(channel)[-1].text
+    assert f"30m overdue, so I have escalated in <#{ESCALATIONS}>." in note
+    told = nags(emulator)[-1]
+    assert told.startswith(
+        f":sos: Escalated in <#{ESCALATIONS}> and <#{channel}>: the update to *Acme Corp* is 30m"
+        " past its promised time"
+    )
     assert sweep_at(bot, clock, minutes=70) == ["overdue"]  # nags go on, escalation does not
     assert len(emulator.messages(ESCALATIONS)) == 1
     with bot.deps.session_factory() as session:
@@ -130,6 +136,8 @@ def test_hand_over_from_the_nag_moves_the_next_nag(
         crisis_id = session.query(Crisis).one().id
     bot.click("nag_open_hand_over", str(crisis_id), channel=emulator.dm_channel("U0ANA"))
     view = emulator.open_views("U0ANA")[-1].view
+    # Opened from a DM, the form says which crisis it hands over.
+    assert f"the crisis for *Acme Corp* (<#{channel}>)" in view["blocks"][0]["elements"][0]["text"]
     bot.submit(view, {"owner": {"type": "users_select", "selected_user": "U0BEN"}})
     assert sweep_at(bot, clock, minutes=40) == ["overdue"]
     assert "has not been posted" in nags(emulator, "U0BEN")[-1]
@@ -150,7 +158,9 @@ def test_a_restart_sends_what_fell_due_once_and_repeats_nothing(
     try:
         assert [s.kind for s in again.sweep()] == ["overdue", "escalation"]
         assert [s.kind for s in again.sweep()] == []
-        assert len(nags(emulator)) == 2  # heads-up and one overdue nag, not three
+        reminders = [n for n in nags(emulator) if not n.startswith(":sos: Escalated")]
+        assert len(reminders) == 2  # heads-up and one overdue nag, not three
+        assert len(nags(emulator)) == 3  # and the owner told where it was escalated, once
         assert len(emulator.messages(ESCALATIONS)) == 1
     finally:
         again.close()
@@ -204,7 +214,8 @@ def test_the_scheduler_senders_send_what_fell_due_together_in_one_sweep(
         emulator.wait_for(lambda: len(emulator.messages(ESCALATIONS)) == 1, timeout=10)
     finally:
         senders.shutdown()
-    assert [n for n in nags(emulator) if "has not been posted" in n] == [nags(emulator)[-1]]
+    assert [n for n in nags(emulator) if "has not been posted" in n] == [nags(emulator)[-2]]
+    assert nags(emulator)[-1].startswith(":sos: Escalated in")
     assert "I have escalated" in emulator.messages(channel)[-1].text
     with bot.deps.session_factory() as session:
         crisis = session.query(Crisis).one()

@@ -77,7 +77,10 @@ def test_posting_the_update_marks_every_reminder_done(
     assert sweep_at(bot, clock, 40) == ["overdue"]
     assert sweep_at(bot, clock, 60) == ["overdue", "escalation"]
     asked = reminders(emulator)
-    assert len(asked) == 4 and all(has_buttons(m) for m in asked)
+    # A heads-up and three overdue DMs with their buttons, then the owner told where the
+    # escalation went.
+    assert len(asked) == 5 and all(has_buttons(m) for m in asked[:4])
+    assert asked[4].text.startswith(":sos: Escalated in")
     escalation = emulator.messages(ESCALATIONS)[-1]
     assert escalation.text.startswith(":sos: *Escalation:*")
     note = next(m for m in emulator.messages(channel) if "I have escalated" in m.text)

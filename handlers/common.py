@@ -112,9 +112,9 @@ def hold_if_already_open(deps: Deps, request: DeclareRequest) -> tuple[str, Bloc
 
 def admins(deps: Deps) -> set[str]:
     """``CRISISBOT_ADMINS`` as user ids, user groups expanded (cached by the gateway)."""
-    users, groups = deps.settings.admin_ids()
-    found = set(users)
-    for group in groups:
+    configured = deps.settings.admins
+    found = set(configured.users)
+    for group in configured.groups:
         found |= deps.slack.group_members(group=group)
     return found
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import UTC, timedelta, tzinfo
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AliasChoices,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    field_serializer,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
 
@@ -38,12 +41,26 @@ Duration = Annotated[timedelta, _duration(allow_zero=False)]
 OptionalDuration = Annotated[timedelta, _duration(allow_zero=True)]
 
 
-def _env(name: str, default: Any) -> Any:
-    # Accept the environment name and the attribute name, so tests can build Settings(...) directly.
-    attribute = name.lower().removeprefix("crisisbot_")
-    return Field(
-        default=default, validate_default=True, validation_alias=AliasChoices(name, attribute)
-    )
+class ConfigError(Exception):
+    """A setting has a value we cannot use; the message is one line for the operator."""
+
+
+class Admins(BaseModel):
+    """``CRISISBOT_ADMINS``, parsed: who may manage any crisis."""
+
+    model_config = ConfigDict(frozen=True)
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+Link = tuple[str, str]
+"""A self-service link: (title, url)."""
+
+DEFAULT_LINKS: list[Link] = [
+    ("Help center", "https://help.example.com"),
+    ("Status page", "https://status.example.com"),
+]
 
 
 def _zone(name: str) -> tzinfo:
@@ -52,72 +69,54 @@ def _zone(name: str) -> tzinfo:
 
 
 class Settings(BaseSettings):
-    """Every knob of the bot. Environment names are the contract documented in the README."""
+    """Every knob of the bot. Environment names are the contract documented in the README:
+    ``CRISISBOT_`` + the field name, except the aliased names Slack and hosting platforms use."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_prefix="CRISISBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
-    slack_bot_token: SecretStr = Field(
-        default=SecretStr(""), validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
-    )
+    slack_bot_token: SecretStr = Field(default=SecretStr(""), validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr = Field(
-        default=SecretStr(""),
-        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        default=SecretStr(""), validation_alias="SLACK_SIGNING_SECRET"
     )
-    slack_app_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
-    )
-    slack_api_url: str = Field(
-        default=SLACK_API_URL, validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url")
-    )
-    database_url: str = Field(
-        default="sqlite:///crisisbot.db",
-        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
-    )
-    port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=SLACK_API_URL, validation_alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite:///crisisbot.db", validation_alias="DATABASE_URL")
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 
-    cadence_sev1: Duration = _env("CRISISBOT_CADENCE_SEV1", "30m")
-    cadence_sev2: Duration = _env("CRISISBOT_CADENCE_SEV2", "1h")
-    cadence_sev3: Duration = _env("CRISISBOT_CADENCE_SEV3", "4h")
-    cadence_sev4: Duration = _env("CRISISBOT_CADENCE_SEV4", "1d")
-    reminder_lead: OptionalDuration = _env("CRISISBOT_REMINDER_LEAD", "10m")
-    nag_every: Duration = _env("CRISISBOT_NAG_EVERY", "10m")
-    escalate_after: Duration = _env("CRISISBOT_ESCALATE_AFTER", "30m")
-    follow_up: Duration = _env("CRISISBOT_FOLLOW_UP", "3d")
-    snooze: Duration = _env("CRISISBOT_SNOOZE", "15m")
-    tick: Duration = _env("CRISISBOT_TICK", "5s")
+    cadence_sev1: Duration = timedelta(minutes=30)
+    cadence_sev2: Duration = timedelta(hours=1)
+    cadence_sev3: Duration = timedelta(hours=4)
+    cadence_sev4: Duration = timedelta(days=1)
+    reminder_lead: OptionalDuration = timedelta(minutes=10)
+    nag_every: Duration = timedelta(minutes=10)
+    escalate_after: Duration = timedelta(minutes=30)
+    follow_up: Duration = timedelta(days=3)
+    snooze: Duration = timedelta(minutes=15)
+    tick: Duration = timedelta(seconds=5)
 
-    announce_channel: str | None = _env("CRISISBOT_ANNOUNCE_CHANNEL", None)
-    escalation_channel: str | None = _env("CRISISBOT_ESCALATION_CHANNEL", None)
+    announce_channel: str | None = None
+    escalation_channel: str | None = None
     # Where text cannot carry Slack's date token (the channel topic), times are in this zone.
-    timezone: str = _env("CRISISBOT_TIMEZONE", "UTC")
-    ack_emoji: str = _env("CRISISBOT_ACK_EMOJI", "eyes")
-    update_emoji: str = _env("CRISISBOT_UPDATE_EMOJI", "mega")
-    admins: str = _env("CRISISBOT_ADMINS", "")
-    self_service_links: str = _env(
-        "CRISISBOT_SELF_SERVICE_LINKS",
-        "Help center|https://help.example.com,Status page|https://status.example.com",
+    timezone: str = "UTC"
+    ack_emoji: str = "eyes"
+    update_emoji: str = "mega"
+    # NoDecode: comma lists, not JSON; the validators below parse them.
+    admins: Annotated[Admins, NoDecode] = Admins()
+    self_service_links: Annotated[list[Link], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_LINKS)
     )
-    listener_threads: int = Field(
-        default=32,
-        ge=1,
-        le=512,
-        validation_alias=AliasChoices("CRISISBOT_LISTENER_THREADS", "listener_threads"),
-    )
-    worker_threads: int = Field(
-        # At least Slack's tier-2 allowance (20 a minute): in a mass outage every tier-2 slot
-        # that opens finds a worker ready to use it.
-        default=32,
-        ge=1,
-        le=512,
-        validation_alias=AliasChoices("CRISISBOT_WORKER_THREADS", "worker_threads"),
-    )
-    migrate_on_start: bool = Field(
-        default=True,
-        validation_alias=AliasChoices("CRISISBOT_MIGRATE_ON_START", "migrate_on_start"),
-    )
-    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    listener_threads: int = Field(default=32, ge=1, le=512)
+    # At least Slack's tier-2 allowance (20 a minute): in a mass outage every tier-2 slot
+    # that opens finds a worker ready to use it.
+    worker_threads: int = Field(default=32, ge=1, le=512)
+    migrate_on_start: bool = True
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 
     @field_validator("announce_channel", "escalation_channel", mode="before")
     @classmethod
@@ -153,14 +152,70 @@ class Settings(BaseSettings):
     @field_validator("admins", mode="before")
     @classmethod
     def _admins(cls, value: Any) -> Any:
-        ids = [part.strip() for part in str(value or "").split(",") if part.strip()]
+        if not isinstance(value, str | None):
+            return value
+        ids = [part.strip() for part in (value or "").split(",") if part.strip()]
         for item in ids:
             if not (item[0] in "UWS" and item.isalnum() and item.isupper()):
                 raise ValueError(
                     f"{item!r} is not a user or user group id: use ids such as U0123ABCD"
                     " or S0456EFGH, separated by commas"
                 )
-        return ",".join(ids)
+        return Admins(
+            users=tuple(i for i in ids if i[0] in "UW"), groups=tuple(i for i in ids if i[0] == "S")
+        )
+
+    @field_serializer("admins")
+    def _admins_as_set(self, admins: Admins) -> str:
+        # Dumped as the operator writes it (the start-up log shows model_dump()).
+        return ",".join(admins.users + admins.groups)
+
+    @field_validator("self_service_links", mode="before")
+    @classmethod
+    def _links(cls, value: Any) -> Any:
+        if not isinstance(value, str | None):
+            return value
+        links = []
+        for item in (value or "").split(","):
+            if not item.strip():
+                continue
+            title, url = item.split("|", 1) if "|" in item else ("", item)
+            title, url = title.strip(), url.strip()
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+                raise ValueError(f"{url!r} is not a URL: use Title|https://…, separated by commas")
+            links.append((title or url, url))
+        return links
+
+    @field_serializer("self_service_links")
+    def _links_as_set(self, links: list[Link]) -> str:
+        return ",".join(f"{title}|{url}" for title, url in links)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        # Never echo the value: it is a secret, even when it is the wrong one.
+        token = value.get_secret_value()
+        if token and not token.startswith("xoxb-"):
+            raise ValueError(
+                "not a bot token: use the Bot User OAuth Token (xoxb-…, from your app's OAuth page)"
+            )
+        return value
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _app_token_unset(cls, value: Any) -> Any:
+        return None if value in (None, "") else value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError(
+                "not an app-level token: use one that starts with xapp- (Basic Information,"
+                " App-Level Tokens), or leave it unset to serve HTTP"
+            )
+        return value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -182,34 +237,26 @@ class Settings(BaseSettings):
         """``CRISISBOT_TIMEZONE`` as a time zone."""
         return _zone(self.timezone)
 
-    def admin_ids(self) -> tuple[list[str], list[str]]:
-        """Configured admins as (user ids, user group ids)."""
-        ids = [i for i in self.admins.split(",") if i]
-        return [i for i in ids if i[0] in "UW"], [i for i in ids if i[0] == "S"]
-
-    def links(self) -> list[tuple[str, str]]:
-        """Self-service links as (title, url) pairs, from ``Title|https://…,Other|https://…``."""
-        pairs = []
-        for item in self.self_service_links.split(","):
-            if "|" in item:
-                title, url = item.split("|", 1)
-                pairs.append((title.strip(), url.strip()))
-            elif item.strip():
-                pairs.append((item.strip(), item.strip()))
-        return pairs
-
-
-class ConfigError(Exception):
-    """A setting has a value we cannot use; the message is one line for the operator."""
+    def require_slack(self) -> None:
+        """Check the credentials that talking to Slack needs (``crisisbot run``); other entry
+        points, such as ``crisisbot db upgrade``, start without them."""
+        if not self.slack_bot_token.get_secret_value():
+            raise ConfigError(
+                f"{env_name('slack_bot_token')}: required (xoxb-…, from your app's OAuth page)"
+            )
+        if self.slack_app_token is None and not self.slack_signing_secret.get_secret_value():
+            raise ConfigError(
+                f"{env_name('slack_signing_secret')}: required in HTTP mode"
+                " (from Basic Information)"
+            )
 
 
 def env_name(field: str) -> str:
     """The environment variable that sets a field."""
     alias = Settings.model_fields[field].validation_alias
-    if isinstance(alias, AliasChoices):
-        first = alias.choices[0]
-        return str(first)
-    return field.upper()
+    if isinstance(alias, str):
+        return alias
+    return (Settings.model_config.get("env_prefix", "") + field).upper()
 
 
 def describe_error(error: ValidationError) -> str:

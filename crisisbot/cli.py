@@ -27,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = load_settings()
+        if args.command == "run":
+            settings.require_slack()
     except ConfigError as error:
         print(f"crisisbot: {error}", file=sys.stderr)
         return 2
@@ -52,25 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: Settings) -> int:
-    """Serve Slack until interrupted."""
+    """Serve Slack until interrupted (``settings.require_slack()`` has passed)."""
     from slack_bolt.error import BoltError
 
     from crisisbot.http import make_server
     from crisisbot.runtime import SchemaError, build_runtime, masked
 
-    if not settings.slack_bot_token.get_secret_value():
-        print(
-            "crisisbot: SLACK_BOT_TOKEN: required (xoxb-…, from your app's OAuth page)",
-            file=sys.stderr,
-        )
-        return 2
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-    if not app_token and not settings.slack_signing_secret.get_secret_value():
-        print(
-            "crisisbot: SLACK_SIGNING_SECRET: required in HTTP mode (from Basic Information)",
-            file=sys.stderr,
-        )
-        return 2
     try:
         runtime = build_runtime(settings, migrate=settings.migrate_on_start)
     except SchemaError as error:

@@ -113,18 +113,22 @@ def hold_if_already_open(deps: Deps, request: DeclareRequest) -> tuple[str, Bloc
 
 def admins(deps: Deps) -> set[str]:
     """``CRISISBOT_ADMINS`` as user ids, user groups expanded (cached by the gateway)."""
-    users, groups = deps.settings.admin_ids()
-    found = set(users)
-    for group in groups:
+    configured = deps.settings.admins
+    found = set(configured.users)
+    for group in configured.groups:
         found |= deps.slack.group_members(group=group)
     return found
 
 
 def require_manager(deps: Deps, crisis: Crisis, user_id: str, *, action: str) -> None:
     """Refuse politely unless the user is the owner, a responder or an admin."""
-    users, groups = deps.settings.admin_ids()
+    configured = deps.settings.admins
     permissions.require_manager(
-        crisis, user_id, admins=admins(deps), action=action, named_admins=users + groups
+        crisis,
+        user_id,
+        admins=admins(deps),
+        action=action,
+        named_admins=[*configured.users, *configured.groups],
     )
 
 

@@ -57,6 +57,52 @@ def test_a_bad_setting_stops_the_start_with_one_line(env: dict[str, str], tmp_pa
     )
 
 
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (
+            {"SLACK_BOT_TOKEN": None},
+            "SLACK_BOT_TOKEN: required (xoxb-…, from your app's OAuth page)",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxp-a-user-token"},
+            "SLACK_BOT_TOKEN: not a bot token: use the Bot User OAuth Token (xoxb-…, from your"
+            " app's OAuth page)",
+        ),
+        (
+            {"SLACK_SIGNING_SECRET": None},
+            "SLACK_SIGNING_SECRET: required in HTTP mode (from Basic Information)",
+        ),
+        (
+            {"SLACK_APP_TOKEN": "xoxb-not-an-app-token"},
+            "SLACK_APP_TOKEN: not an app-level token: use one that starts with xapp- (Basic"
+            " Information, App-Level Tokens), or leave it unset to serve HTTP",
+        ),
+    ],
+)
+def test_run_refuses_missing_or_wrong_slack_credentials_with_one_line(
+    env: dict[str, str], tmp_path: Path, change: dict[str, str | None], says: str
+) -> None:
+    changed = {k: v for k, v in (env | change).items() if v is not None}
+    process = crisisbot("run", env=changed, cwd=tmp_path)
+    try:
+        _out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 2
+    assert err.strip() == f"crisisbot: {says}"
+    assert not (tmp_path / "bot.db").exists()
+
+
+def test_db_upgrade_needs_no_slack_credentials(env: dict[str, str], tmp_path: Path) -> None:
+    without = {k: v for k, v in env.items() if not k.startswith("SLACK_")}
+    process = crisisbot("db", "upgrade", env=without, cwd=tmp_path)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert out.strip() == "database is up to date"
+    assert (tmp_path / "bot.db").exists()
+
+
 def test_run_migrates_serves_slack_and_stops_cleanly(
     env: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> None:

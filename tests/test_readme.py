@@ -3,20 +3,14 @@
 import re
 from pathlib import Path
 
-from pydantic import AliasChoices
-
-from bot.config import Settings
+from bot.config import Settings, env_name
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"^\| `([A-Z_0-9]+)` \|", README.read_text(), re.MULTILINE))
-    names = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        assert isinstance(alias, AliasChoices)
-        names.add(str(alias.choices[0]))
+    names = {env_name(field) for field in Settings.model_fields}
     assert names - documented == set(), "add these to the README's settings table"
     assert documented - names == set(), "the README documents settings the code no longer reads"
 

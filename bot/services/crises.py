@@ -51,7 +51,7 @@ def store_declaration(
     The same form delivered twice gives back the crisis the first delivery stored.
     """
     if request.kind == domain.NOT_A_CRISIS:
-        raise CrisisError(messages.not_a_crisis(settings.links()))
+        raise CrisisError(messages.not_a_crisis(settings.self_service_links))
     existing = _by_source(session, request.source_key)
     if existing is not None:
         return existing, False

@@ -89,7 +89,7 @@ def handle_declare_submission(
             deps,
             user_id=user_id,
             channel_id=origin,
-            text=messages.not_a_crisis(deps.settings.links()),
+            text=messages.not_a_crisis(deps.settings.self_service_links),
         )
         return
     errors: dict[str, str] = {}

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import Admins, ConfigError, Settings, load_settings
 from tests.support import T0
 
 
@@ -58,6 +58,25 @@ def test_environment_accepts_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
             "CRISISBOT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone",
         ),
         ("CRISISBOT_TIMEZONE", "CET+1", "CRISISBOT_TIMEZONE: 'CET+1' is not an IANA time zone"),
+        ("CRISISBOT_ADMINS", "U0ANA,bob", "CRISISBOT_ADMINS: 'bob' is not a user or user group id"),
+        ("CRISISBOT_LISTENER_THREADS", "0", "CRISISBOT_LISTENER_THREADS:"),
+        (
+            "CRISISBOT_SELF_SERVICE_LINKS",
+            "Docs|https://docs.example.com,Status|status.example.com",
+            "CRISISBOT_SELF_SERVICE_LINKS: 'status.example.com' is not a URL: use Title|https://…",
+        ),
+        (
+            "CRISISBOT_SELF_SERVICE_LINKS",
+            "Help center",
+            "CRISISBOT_SELF_SERVICE_LINKS: 'Help center' is not a URL",
+        ),
+        (
+            "CRISISBOT_SELF_SERVICE_LINKS",
+            "Docs|ftp://docs.example.com",
+            "CRISISBOT_SELF_SERVICE_LINKS: 'ftp://docs.example.com' is not a URL",
+        ),
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN: not a bot token: use the Bot"),
+        ("SLACK_APP_TOKEN", "xoxb-bot-token", "SLACK_APP_TOKEN: not an app-level token: use"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -68,6 +87,8 @@ def test_a_bad_value_is_one_line_naming_the_variable(
         load_settings()
     assert str(raised.value).startswith(says)
     assert "\n" not in str(raised.value)
+    if name.startswith("SLACK_") and name.endswith("_TOKEN"):
+        assert value not in str(raised.value)  # a secret, even a wrong one, is never echoed
 
 
 def test_self_service_links_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +96,7 @@ def test_self_service_links_are_configurable(monkeypatch: pytest.MonkeyPatch) ->
         "CRISISBOT_SELF_SERVICE_LINKS",
         "Docs|https://docs.example.com, Status|https://s.example.com",
     )
-    assert load_settings().links() == [
+    assert load_settings().self_service_links == [
         ("Docs", "https://docs.example.com"),
         ("Status", "https://s.example.com"),
     ]
@@ -86,3 +107,101 @@ def test_the_time_zone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.timezone == "Europe/Berlin"
     assert T0.astimezone(settings.zone()).strftime("%H:%M %Z") == "15:00 CET"
+
+
+def test_self_service_links_default_and_a_bare_url_is_its_own_title(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CRISISBOT_SELF_SERVICE_LINKS", raising=False)
+    assert Settings().self_service_links == [
+        ("Help center", "https://help.example.com"),
+        ("Status page", "https://status.example.com"),
+    ]
+    assert Settings(self_service_links=" https://wiki.example.com/faq ,").self_service_links == [
+        ("https://wiki.example.com/faq", "https://wiki.example.com/faq")
+    ]
+    assert Settings(self_service_links="").self_service_links == []
+
+
+def test_admins_are_parsed_once_into_user_and_user_group_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRISISBOT_ADMINS", " U0ANA, S0LEADS ,W0BOB,")
+    settings = load_settings()
+    assert settings.admins == Admins(users=("U0ANA", "W0BOB"), groups=("S0LEADS",))
+    # The start-up log (model_dump) shows them as the operator writes them.
+    assert settings.model_dump()["admins"] == "U0ANA,W0BOB,S0LEADS"
+    assert Settings(admins="S0LEADS").admins.groups == ("S0LEADS",)
+    monkeypatch.delenv("CRISISBOT_ADMINS")
+    assert Settings().admins == Admins(users=(), groups=())
+
+
+def test_fields_are_set_by_name_and_by_their_environment_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings(nag_every="45s", slack_bot_token="xoxb-1", port=8000, admins="U0A")
+    assert settings.nag_every == timedelta(seconds=45)
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-1"
+    assert settings.port == 8000
+    monkeypatch.setenv("CRISISBOT_LISTENER_THREADS", "7")
+    monkeypatch.setenv("CRISISBOT_MIGRATE_ON_START", "false")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("PORT", "8081")
+    settings = load_settings()
+    assert (settings.listener_threads, settings.migrate_on_start) == (7, False)
+    assert (settings.log_level, settings.port) == ("DEBUG", 8081)
+
+
+def test_only_the_documented_name_sets_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CRISISBOT_NAG_EVERY", raising=False)
+    monkeypatch.setenv("NAG_EVERY", "45s")  # the attribute name is not an environment name
+    assert load_settings().nag_every == timedelta(minutes=10)
+
+
+def test_a_new_setting_is_read_through_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    class WithQuietHours(Settings):
+        quiet_hours: str = "none"
+
+    monkeypatch.setenv("CRISISBOT_QUIET_HOURS", "22-7")
+    assert WithQuietHours().quiet_hours == "22-7"
+
+
+def test_settings_need_no_slack_credentials_until_slack_is_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()  # what `crisisbot db upgrade` and the test fixtures do
+    with pytest.raises(ConfigError) as raised:
+        settings.require_slack()
+    assert str(raised.value) == "SLACK_BOT_TOKEN: required (xoxb-…, from your app's OAuth page)"
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"slack_signing_secret": "s"}, "SLACK_BOT_TOKEN: required (xoxb-…, from your app's"),
+        (
+            {"slack_bot_token": "xoxb-1"},
+            "SLACK_SIGNING_SECRET: required in HTTP mode (from Basic Information)",
+        ),
+        (
+            {"slack_bot_token": "xoxb-1", "slack_app_token": ""},
+            "SLACK_SIGNING_SECRET: required in HTTP mode (from Basic Information)",
+        ),
+        ({"slack_bot_token": "xoxb-1", "slack_signing_secret": "s"}, None),
+        ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}, None),  # Socket Mode
+    ],
+)
+def test_require_slack_names_the_missing_credential(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], says: str | None
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(**values)
+    if says is None:
+        settings.require_slack()
+        return
+    with pytest.raises(ConfigError) as raised:
+        settings.require_slack()
+    assert str(raised.value).startswith(says)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Admins, Settings
 from bot.db.models import Crisis, StatusUpdate
 from sandbox import Emulator
 from tests.conftest import make_settings
@@ -65,13 +65,13 @@ def test_a_bystander_is_refused_politely_with_who_can(
 def test_the_refusal_names_admin_users_and_groups_and_reads_right_without_them(
     bot: Bot, emulator: Emulator, channel: str
 ) -> None:
-    bot.deps.settings.admins = "U0DANA,S0CSLEADS"
+    bot.deps.settings.admins = Admins(users=("U0DANA",), groups=("S0CSLEADS",))
     bot.command("close Done", user="U0BEN", channel=channel)
     assert last_reply(emulator, "U0BEN").startswith(
         ":lock: Only the owner (<@U0ANA>), the responders (<@U0CHEN>) and crisisbot admins"
         " (<@U0DANA>, <!subteam^S0CSLEADS>) can close this crisis."
     )
-    bot.deps.settings.admins = ""
+    bot.deps.settings.admins = Admins()
     bot.command("close Done", user="U0BEN", channel=channel)
     assert last_reply(emulator, "U0BEN").startswith(
         ":lock: Only the owner (<@U0ANA>) and the responders (<@U0CHEN>) can close this crisis."

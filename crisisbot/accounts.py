@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import sys
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    # The schema is brought up to date on the way, quietly: the output is the accounts.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)

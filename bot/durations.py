@@ -33,6 +33,17 @@ def parse_duration(text: str, *, allow_zero: bool = False) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def compact_duration(delta: timedelta) -> str:
+    """Every unit, no spaces (``1d2h30m``): reads back with ``parse_duration`` exactly."""
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            count, seconds = divmod(seconds, size)
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0"
+
+
 def format_duration(delta: timedelta) -> str:
     """Render a timedelta the way people say it: ``2h 30m``, ``45s``, ``3d``."""
     seconds = int(delta.total_seconds())

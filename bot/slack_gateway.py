@@ -152,6 +152,16 @@ class SlackGateway:
         """Whether ``user`` belongs to another organisation (Slack Connect)."""
         return self.person(user=user).external
 
+    def user_by_email(self, *, email: str) -> str | None:
+        """The user id of this workspace's member with ``email``; None if there is none."""
+        try:
+            found = self._call("users.lookupByEmail", email=email)
+        except SlackFailure as failure:
+            if failure.error == "users_not_found":
+                return None
+            raise
+        return str(found["user"]["id"])
+
     def is_shared(self, *, channel: str) -> bool:
         """Whether ``channel`` has members from another organisation (Slack Connect)."""
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from crisisbot import accounts as accounts_cli
 
 log = logging.getLogger("crisisbot")
 
@@ -23,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = commands.add_parser("sandbox", help="run the bot against a local Slack emulator")
     sandbox.add_argument("--port", type=int, default=8080)
     sandbox.add_argument("--drill", action="store_true", help="short cadences for rehearsals")
+    accounts_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -46,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "accounts":
+        return accounts_cli.run(args, settings)
     if args.command == "sandbox":
         from crisisbot.sandbox import run_sandbox
 

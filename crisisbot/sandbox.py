@@ -15,7 +15,8 @@ from types import TracebackType
 from typing import Any
 
 from bot.config import Settings, load_settings
-from bot.deps import Clock, system_clock
+from bot.deps import Clock, Deps, system_clock
+from bot.services import accounts
 from crisisbot.http import EVENTS_PATH, make_server
 from crisisbot.runtime import Runtime, build_runtime
 from sandbox.emulator import Emulator
@@ -24,6 +25,8 @@ from sandbox.manifest import load_manifest
 from sandbox.page import PageApp
 
 log = logging.getLogger(__name__)
+# The sandbox's customer accounts; also the example file the README shows.
+ACCOUNTS_CSV = Path(__file__).resolve().parents[1] / "sandbox" / "accounts.csv"
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 ANNOUNCE_CHANNEL = "C0CRISES"
@@ -89,6 +92,7 @@ class Sandbox:
                 self._tmpdir = tempfile.mkdtemp(prefix="crisisbot-sandbox-")
                 self.database_url = f"sqlite:///{Path(self._tmpdir) / 'sandbox.db'}"
             self._runtime = build_runtime(self.settings(), clock=self.clock)
+            seed_accounts(self._runtime.deps)
             self._bot_server = make_server(self._runtime.app, host="127.0.0.1", port=0)
             self._bot_thread = threading.Thread(
                 target=self._bot_server.serve_forever,
@@ -223,3 +227,15 @@ def run_sandbox(*, port: int = 8080, drill: bool = False) -> int:
 
 
 __all__ = ["DRILL", "Sandbox", "run_sandbox"]
+
+
+def seed_accounts(deps: Deps, path: Path = ACCOUNTS_CSV) -> None:
+    """Import the bundled accounts (an upsert: a restarted sandbox keeps what was changed
+    elsewhere and gets the same accounts back)."""
+    records = accounts.read_csv(
+        path.read_text(encoding="utf-8"),
+        default_timezone=deps.settings.timezone,
+        lookup_email=lambda email: deps.slack.user_by_email(email=email),
+    )
+    with deps.session_factory() as session:
+        accounts.upsert(session=session, records=records, now=deps.now())

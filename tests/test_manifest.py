@@ -67,6 +67,7 @@ def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
         "conversations.list": "channels:read",
         "conversations.open": "im:write",
         "users.info": "users:read",
+        "users.lookupByEmail": "users:read.email",
         "team.info": "team:read",
         "usergroups.users.list": "usergroups:read",
     }

@@ -52,6 +52,41 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class Account(Base):
+    """A customer account, as the team's CRM knows it: who looks after it, when they work,
+    in which language we speak to them and what update cadence was contracted."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The name as it is matched (case, accents and punctuation ignored): unique.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tier: Mapped[str] = mapped_column(String(60), default="")
+    csm_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    team: Mapped[list[str]] = mapped_column(JSON, default=list)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    business_hours: Mapped[str] = mapped_column(String(80), default="Mon-Fri 09:00-17:00")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    customer_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Contracted update cadences in seconds, per severity; None: the severity's default.
+    cadence_sev1: Mapped[int | None] = mapped_column(Integer, default=None)
+    cadence_sev2: Mapped[int | None] = mapped_column(Integer, default=None)
+    cadence_sev3: Mapped[int | None] = mapped_column(Integer, default=None)
+    cadence_sev4: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def contracted_cadence(self, severity: str) -> int | None:
+        """Seconds between updates for ``severity`` as contracted, if it was."""
+        return {
+            "sev1": self.cadence_sev1,
+            "sev2": self.cadence_sev2,
+            "sev3": self.cadence_sev3,
+            "sev4": self.cadence_sev4,
+        }.get(severity)
+
+
 class Crisis(Base):
     """One customer crisis, from declaration to follow-up."""
 
@@ -59,6 +94,10 @@ class Crisis(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer: Mapped[str] = mapped_column(String(200))
+    # The account the customer is, when the team keeps one (None: an ad-hoc customer).
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None, index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(8))
     experienced: Mapped[str] = mapped_column(Text, default="")
@@ -112,6 +151,7 @@ class Crisis(Base):
     # The Slack request a crisis came from (a modal's view id), so a redelivery is not a second one.
     source_key: Mapped[str | None] = mapped_column(String(80), unique=True, default=None)
 
+    account: Mapped[Account | None] = relationship()
     acknowledgements: Mapped[list[Acknowledgement]] = relationship(
         back_populates="crisis", order_by="Acknowledgement.at", cascade="all, delete-orphan"
     )

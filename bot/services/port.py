@@ -90,6 +90,10 @@ class SlackPort(Protocol):
         """Who ``user`` is: a teammate, a guest or someone from another organisation."""
         ...
 
+    def user_by_email(self, *, email: str) -> str | None:
+        """The id of this workspace's member with ``email``, or None."""
+        ...
+
     def find_posted(self, *, channel: str, key: str, since: datetime) -> str | None:
         """The ts of the bot's message carrying ``key`` posted since ``since``, if any."""
         ...

@@ -159,3 +159,26 @@ def test_stopping_the_sandbox_leaves_no_thread_behind(clock: Clock, tmp_path: Pa
     while ours() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ours() - before == set()
+
+
+def test_the_sandbox_knows_the_example_accounts(sandbox: Sandbox) -> None:
+    from bot.services import accounts
+
+    with sandbox.runtime.deps.session_factory() as session:
+        found = {a.name: a for a in accounts.all_accounts(session)}
+        assert sorted(found) == ["Globex Corp", "Initech", "מגדל נתונים"]
+        globex, initech, migdal = found["Globex Corp"], found["Initech"], found["מגדל נתונים"]
+    # Globex talks to us in the Slack Connect channel cora is in.
+    assert (globex.customer_channel, globex.csm_id) == ("C0SHARED", "U0CHEN")
+    assert "U0CORA" in sandbox.emulator.workspace.channels["C0SHARED"].members
+    # A strategic account with a 15-minute sev1 cadence; a Hebrew-speaking one.
+    assert (initech.tier, initech.cadence_sev1, initech.team) == (
+        "strategic",
+        900,
+        ["U0CHEN", "U0BEN"],
+    )
+    assert (migdal.language, migdal.timezone, migdal.business_hours) == (
+        "he",
+        "Asia/Jerusalem",
+        "Sun-Thu 08:30-17:30",
+    )

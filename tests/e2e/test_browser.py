@@ -294,12 +294,18 @@ def test_the_mrkdwn_renderer_follows_slacks_rules(
 ) -> None:
     page = open_page(browser, errors, f"{live.url}#U0ANA/C0GENERAL", 1280, 720)
     page.wait_for_selector('.person[data-user="U0ANA"][aria-selected="true"]')
-    rendered = page.evaluate("(cases) => cases.map((text) => mrkdwn(text))", list(MRKDWN))
+    rendered = page.evaluate(
+        "async (cases) => { const { mrkdwn } = await import('/static/mrkdwn.js');"
+        " return cases.map((text) => mrkdwn(text)); }",
+        list(MRKDWN),
+    )
     assert dict(zip(MRKDWN, rendered, strict=True)) == MRKDWN
     channels = page.evaluate(
-        "() => ['<#C0SHARED>', '<#C0GENERAL|renamed>', '<#C0NOPE|secret>', '<#C0NOPE>']"
+        "async () => { const { mrkdwn } = await import('/static/mrkdwn.js');"
+        " const { names } = await import('/static/state.js');"
+        " return ['<#C0SHARED>', '<#C0GENERAL|renamed>', '<#C0NOPE|secret>', '<#C0NOPE>']"
         ".map((text) => { const d = document.createElement('div');"
-        " d.innerHTML = mrkdwn(text); return d.textContent; })"
+        " d.innerHTML = mrkdwn(text, names()); return d.textContent; }); }"
     )
     assert channels == ["#globex-acme", "#general", "#secret", "🔒private-channel"]
     assert errors == []

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from sandbox import Emulator
 from sandbox.inbound import Inbound
-from sandbox.page import PageApp
+from sandbox.page import STATIC, PageApp
 from tests.sandbox.conftest import SECRET, FakeApp
 
 
@@ -57,8 +57,9 @@ def state(emu: Emulator, user: str, channel: str = "") -> dict[str, Any]:
 def test_the_page_and_its_assets_are_served_locally(emu: Emulator, page: PageApp) -> None:
     status, ctype, html = get(emu, "/")
     assert status == 200 and ctype.startswith("text/html")
-    assert "/static/app.js" in html and "/static/style.css" in html
-    for asset in ("/static/app.js", "/static/style.css", "/", "/static/index.html"):
+    assert "/static/main.js" in html and "/static/style.css" in html
+    assets = [f"/static/{p.name}" for p in STATIC.iterdir()]
+    for asset in ("/static/main.js", "/static/style.css", "/", "/static/index.html", *assets):
         body = get(emu, asset)[2]
         # Nothing may be fetched from the internet: no CDN, no web fonts.
         assert "https://" not in body and "http://" not in body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -65,6 +66,25 @@ def test_the_page_and_its_assets_are_served_locally(emu: Emulator, page: PageApp
         assert "https://" not in body and "http://" not in body
     assert get(emu, "/static/../run.py")[0] == 404
     assert get(emu, "/static/nope.js")[0] == 404
+
+
+def test_the_page_script_is_es_modules_served_as_javascript(emu: Emulator, page: PageApp) -> None:
+    html = get(emu, "/")[2]
+    # One module entry point, no build step; browsers refuse a module not served as JavaScript.
+    assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/static/main.js">']
+    seen: set[str] = set()
+    todo = ["main.js"]
+    while todo:
+        name = todo.pop()
+        status, ctype, body = get(emu, f"/static/{name}")
+        assert status == 200 and ctype.split(";")[0] == "text/javascript", name
+        seen.add(name)
+        imported = re.findall(r'^import .* from "\./([\w-]+\.js)";$', body, re.M)
+        todo += [n for n in imported if n not in seen]
+    assert {"mrkdwn.js", "blockkit.js", "api.js", "ui.js"} <= seen
+    # Every script in static/ is part of the page, and packaged: `static/*` has no subfolders.
+    assert seen == {p.name for p in STATIC.glob("*.js")}
+    assert all(p.is_file() for p in STATIC.iterdir())
 
 
 def test_without_a_page_only_the_api_answers(emu: Emulator) -> None:

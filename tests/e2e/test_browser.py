@@ -294,14 +294,90 @@ def test_the_mrkdwn_renderer_follows_slacks_rules(
 ) -> None:
     page = open_page(browser, errors, f"{live.url}#U0ANA/C0GENERAL", 1280, 720)
     page.wait_for_selector('.person[data-user="U0ANA"][aria-selected="true"]')
-    rendered = page.evaluate("(cases) => cases.map((text) => mrkdwn(text))", list(MRKDWN))
+    rendered = page.evaluate(
+        "async (cases) => { const { mrkdwn } = await import('/static/mrkdwn.js');"
+        " return cases.map((text) => mrkdwn(text)); }",
+        list(MRKDWN),
+    )
     assert dict(zip(MRKDWN, rendered, strict=True)) == MRKDWN
     channels = page.evaluate(
-        "() => ['<#C0SHARED>', '<#C0GENERAL|renamed>', '<#C0NOPE|secret>', '<#C0NOPE>']"
+        "async () => { const { mrkdwn } = await import('/static/mrkdwn.js');"
+        " const { names } = await import('/static/state.js');"
+        " return ['<#C0SHARED>', '<#C0GENERAL|renamed>', '<#C0NOPE|secret>', '<#C0NOPE>']"
         ".map((text) => { const d = document.createElement('div');"
-        " d.innerHTML = mrkdwn(text); return d.textContent; })"
+        " d.innerHTML = mrkdwn(text, names()); return d.textContent; }); }"
     )
     assert channels == ["#globex-acme", "#general", "#secret", "🔒private-channel"]
+    assert errors == []
+
+
+# Runs in a module worker: no document, no window, no page state.
+IN_A_WORKER = """async (cases) => {
+  const code = `
+    const { mrkdwn, textObject } = await import("${location.origin}/static/mrkdwn.js");
+    const blockkit = await import("${location.origin}/static/blockkit.js");
+    postMessage({
+      rendered: ${JSON.stringify(cases)}.map((text) => mrkdwn(text)),
+      mention: mrkdwn("<@U0BEN> in <#C0GENERAL> at <!date^0^{date_short}|then>"),
+      plain: textObject({ type: "plain_text", text: ":eyes: <b>" }),
+      exports: Object.keys(blockkit).sort(),
+    });`;
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  return await new Promise((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => reject(new Error(event.message || "the worker failed"));
+  });
+}"""
+
+
+def test_the_page_is_es_modules_and_mrkdwn_works_without_a_page(
+    live: Sandbox, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0GENERAL", 1280, 720)
+    page.wait_for_selector('.person[data-user="U0ANA"][aria-selected="true"]')
+    scripts = page.evaluate(
+        "() => [...document.scripts].map((s) => [s.type, new URL(s.src).pathname])"
+    )
+    assert scripts == [["module", "/static/main.js"]]
+    # Nothing leaks into the page's globals the way a classic script's functions did.
+    assert page.evaluate("() => typeof window.mrkdwn") == "undefined"
+
+    # mrkdwn.js and blockkit.js touch no DOM while they load, so they run in a worker too.
+    out = page.evaluate(IN_A_WORKER, list(MRKDWN))
+    assert dict(zip(MRKDWN, out["rendered"], strict=True)) == MRKDWN
+    # Without the page's names, ids stay ids, channels read as private and times are UTC.
+    assert out["mention"] == (
+        '<span class="mention" data-user="U0BEN">@U0BEN</span> in '
+        '<a href="#" class="mention" data-channel="C0GENERAL">🔒private-channel</a> at '
+        '<span class="date" title="then · shown in UTC, your time zone" data-ts="0">'
+        "Jan 1, 1970</span>"
+    )
+    assert out["plain"] == "👀 &lt;b&gt;"
+    assert {"renderBlocks", "formValues", "personLabel"} <= set(out["exports"])
+
+    # In the page, blockkit.js builds the same nodes a message shows.
+    html = page.evaluate(
+        """async () => {
+          const { renderBlocks } = await import('/static/blockkit.js');
+          const { names } = await import('/static/state.js');
+          const blocks = [
+            { type: 'section', block_id: 's', text: { type: 'mrkdwn', text: '*Owner*: <@U0ANA>' },
+              accessory: { type: 'button', action_id: 'go', style: 'primary',
+                           text: { type: 'plain_text', text: 'Go :eyes:' } } },
+            { type: 'input', block_id: 'i', label: { type: 'plain_text', text: 'Hidden' },
+              element: { type: 'plain_text_input', action_id: 'x' } },
+          ];
+          return renderBlocks(blocks, { form: false, names: names(), onAction: () => {} })
+            .outerHTML;
+        }"""
+    )
+    assert html == (
+        '<div class="blocks"><div class="bk-section" data-block-id="s"><div class="bk-main">'
+        '<div class="text"><b>Owner</b>: <span class="mention me" data-user="U0ANA">@ana</span>'
+        '</div></div><button class="btn primary" type="button" data-action-id="go">'
+        "<span>Go 👀</span></button></div></div>"
+    )
     assert errors == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -14,7 +15,7 @@ from slack_sdk import WebClient
 
 from sandbox import Emulator
 from sandbox.inbound import Inbound
-from sandbox.page import PageApp
+from sandbox.page import STATIC, PageApp
 from tests.sandbox.conftest import SECRET, FakeApp
 
 
@@ -57,13 +58,33 @@ def state(emu: Emulator, user: str, channel: str = "") -> dict[str, Any]:
 def test_the_page_and_its_assets_are_served_locally(emu: Emulator, page: PageApp) -> None:
     status, ctype, html = get(emu, "/")
     assert status == 200 and ctype.startswith("text/html")
-    assert "/static/app.js" in html and "/static/style.css" in html
-    for asset in ("/static/app.js", "/static/style.css", "/", "/static/index.html"):
+    assert "/static/main.js" in html and "/static/style.css" in html
+    assets = [f"/static/{p.name}" for p in STATIC.iterdir()]
+    for asset in ("/static/main.js", "/static/style.css", "/", "/static/index.html", *assets):
         body = get(emu, asset)[2]
         # Nothing may be fetched from the internet: no CDN, no web fonts.
         assert "https://" not in body and "http://" not in body
     assert get(emu, "/static/../run.py")[0] == 404
     assert get(emu, "/static/nope.js")[0] == 404
+
+
+def test_the_page_script_is_es_modules_served_as_javascript(emu: Emulator, page: PageApp) -> None:
+    html = get(emu, "/")[2]
+    # One module entry point, no build step; browsers refuse a module not served as JavaScript.
+    assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/static/main.js">']
+    seen: set[str] = set()
+    todo = ["main.js"]
+    while todo:
+        name = todo.pop()
+        status, ctype, body = get(emu, f"/static/{name}")
+        assert status == 200 and ctype.split(";")[0] == "text/javascript", name
+        seen.add(name)
+        imported = re.findall(r'^import .* from "\./([\w-]+\.js)";$', body, re.M)
+        todo += [n for n in imported if n not in seen]
+    assert {"mrkdwn.js", "blockkit.js", "api.js", "ui.js"} <= seen
+    # Every script in static/ is part of the page, and packaged: `static/*` has no subfolders.
+    assert seen == {p.name for p in STATIC.glob("*.js")}
+    assert all(p.is_file() for p in STATIC.iterdir())
 
 
 def test_without_a_page_only_the_api_answers(emu: Emulator) -> None:

@@ -87,8 +87,10 @@ function channelById(id) {
 
 // How a person is named in every picker: people from another organization (Slack Connect)
 // carry their organization and "external", as Slack shows them.
+// Guests of our own organization are marked the same way: "gus (guest)".
 function personLabel(u) {
-  return u.external ? `${u.name} (${u.team_name}, external)` : u.name;
+  if (u.external) return `${u.name} (${u.team_name}, external)`;
+  return u.guest ? `${u.name} (guest)` : u.name;
 }
 
 function avatar(id, small = false) {
@@ -200,6 +202,7 @@ function renderSpecial(inner) {
     const sigil = ch?.is_private || !(ch || label) ? "🔒" : "#";
     return `<a href="#" class="mention" data-channel="${esc(id)}">${sigil}${esc(name)}</a>`;
   }
+  if (target.startsWith("!subteam^")) return groupMention(target.split("^")[1], label);
   if (target.startsWith("!date^")) {
     const [, seconds, format, link] = target.split("^");
     const tz = tzOf(viewer);
@@ -214,6 +217,13 @@ function renderSpecial(inner) {
   }
   const href = /^(https?:|mailto:)/.test(target) ? target : "#";
   return `<a href="${esc(href)}" target="_blank" rel="noopener">${esc(label || target)}</a>`;
+}
+
+// `<!subteam^S…>` or `<!subteam^S…|@handle>` reads as the user group's @handle, as in Slack.
+function groupMention(id, label) {
+  const handle = (view.state?.usergroups || []).find((g) => g.id === id)?.handle;
+  const name = handle || String(label || "").replace(/^@/, "") || id;
+  return `<span class="mention" data-usergroup="${esc(id)}">@${esc(name)}</span>`;
 }
 
 // Slack's rule for *bold*, _italic_ and ~strike~: the opening mark is at the start or after
@@ -354,11 +364,11 @@ function renderElement(element, block, ctx) {
   const send = (selected) => ctx.onAction(block, element, selected);
   switch (element.type) {
     case "button": {
+      if (element.url) return linkButton(element, send);
       const cls = `btn${element.style ? ` ${element.style}` : ""}`;
       return el("button", {
         class: cls, type: "button", "data-action-id": element.action_id,
         onclick: (ev) => {
-          if (element.url) window.open(element.url, "_blank", "noopener");
           if (element.confirm && !window.confirm(plainText(element.confirm.text))) return;
           send(null, ev.currentTarget);
         },
@@ -382,6 +392,37 @@ function renderElement(element, block, ctx) {
       return el("span", { class: "bk-image" }, `🖼 ${element.alt_text || ""}`);
     default:
       return el("span", { class: "bk-context" }, `[${element.type}]`);
+  }
+}
+
+// A button with a `url` is a link: the browser follows it, and Slack still sends the app a
+// block_actions for the click (the app must acknowledge it). A Slack link to one of your
+// channels opens it here, as Slack's own client does, instead of leaving for slack.com.
+function linkButton(element, send) {
+  return el("a", {
+    class: `btn${element.style ? ` ${element.style}` : ""}`, href: element.url,
+    target: "_blank", rel: "noopener", "data-action-id": element.action_id,
+    onclick: (ev) => {
+      send(null);
+      const id = slackChannelId(element.url);
+      if (id === null) return;
+      ev.preventDefault();
+      const name = channelById(id)?.name;
+      if (view.state.channels.some((c) => c.id === id)) openChannel(id);
+      else toast(`You are not a member of ${name ? `#${name}` : "that channel"}.`, true);
+    },
+  }, el("span", { html: textObject(element.text) }));
+}
+
+// The channel a Slack URL points at (app_redirect?channel=C…, /archives/C…), else null.
+function slackChannelId(url) {
+  try {
+    const link = new URL(url);
+    if (!/(^|\.)slack\.com$/.test(link.hostname)) return null;
+    if (link.pathname === "/app_redirect") return link.searchParams.get("channel");
+    return link.pathname.match(/^\/archives\/([CGD][A-Z0-9]+)/)?.[1] || null;
+  } catch {
+    return null;
   }
 }
 
@@ -564,6 +605,17 @@ function messageActions(msg) {
   };
 }
 
+// The Home tab is a view, not a message: its buttons send block_actions from the view.
+function homeActions(home) {
+  return {
+    form: false,
+    onAction: (block, element, selected) => post("/sandbox/action", {
+      user: view.me, view_id: home.id, block_id: block.block_id,
+      action_id: element.action_id, selected,
+    }),
+  };
+}
+
 // Slack runs one person's messages a few minutes apart together: one name and avatar on top,
 // the time beside the others on hover.
 const GROUP_SECONDS = 300;
@@ -647,7 +699,7 @@ function renderMessages() {
   const ch = st.channel;
   if (view.tab === "home") {
     box.append(st.home ? el("div", { class: "channel-intro" },
-      renderBlocks(st.home.blocks, messageActions({ ts: "home" })))
+      renderBlocks(st.home.blocks, homeActions(st.home)))
       : el("div", { class: "channel-intro" }, el("h2", {}, "Home"),
         "The app has not published a Home tab for you."));
     return;
@@ -703,7 +755,8 @@ function renderSidebar() {
       el("span", { class: "person-name" }, u.name,
         u.external ? el("span", { class: "person-org" }, u.team_name) : null,
         u.external ? el("span", { class: "badge badge-external", title: u.team_name },
-          "external") : null),
+          "external") : null,
+        u.guest ? el("span", { class: "badge badge-guest", title: "Guest" }, "guest") : null),
       el("span", { class: "person-tz" }, `${u.tz.replace(/_/g, " ")} · ${localTime(u.tz)}`))))));
   const link = (c) => {
     const unread = c.latest && view.lastSeen[c.id] !== c.latest && c.id !== view.channel;
@@ -814,7 +867,14 @@ async function refresh() {
   try {
     const query = new URLSearchParams({ user: view.me || "", channel: view.channel || "" });
     const response = await fetch(`/sandbox/state?${query}`);
-    view.state = await response.json();
+    const state = await response.json();
+    // Picked another person or channel meanwhile: render that instead, not this stale answer.
+    if (query.toString() !== new URLSearchParams({ user: view.me || "",
+      channel: view.channel || "" }).toString()) {
+      view.wantRefresh = true;
+      return;
+    }
+    view.state = state;
     render();
   } catch (error) {
     toast(`Cannot reach the sandbox: ${error.message}`, true);

@@ -431,6 +431,15 @@ def actions_sent(sandbox: Sandbox) -> list[str]:
     return sent
 
 
+def card_says(page: Any, pattern: str) -> None:
+    """Wait until the crisis card's fields match the regular expression `pattern`."""
+    page.wait_for_function(
+        "(pattern) => new RegExp(pattern)"
+        ".test(document.querySelector('#messages .bk-fields')?.innerText || '')",
+        arg=pattern,
+    )
+
+
 def declare_in_page(page: Any, text: str) -> Any:
     """Declare from #cs-crises and open the new crisis channel; returns the card."""
     before = page.locator("#crisis-channels [data-channel]").count()
@@ -496,15 +505,11 @@ def test_responders_severity_typos_and_refusals_from_the_composer(
     say(page, "/crisis add @ben")
     page.wait_for_selector("#messages >> text=added @ben as a responder")
     fields = card.locator(".bk-fields")
-    page.wait_for_function(
-        "() => /Responders\\s*@ben/.test(document.querySelector('#messages .bk-fields').innerText)"
-    )
+    card_says(page, r"Responders\s*@ben")
     assert "<@" not in fields.inner_text()
 
     say(page, "/crisis severity sev1")
-    page.wait_for_function(
-        "() => document.querySelector('#messages .bk-fields').innerText.includes('SEV1')"
-    )
+    card_says(page, "SEV1")
     assert "SEV1 · critical" in fields.inner_text()
     page.wait_for_selector("#channel-topic:has-text('SEV1')")
     assert "@ana" in page.locator("#channel-topic").inner_text()
@@ -623,4 +628,56 @@ def test_picking_someone_while_the_page_is_refreshing_sticks(
     page.wait_for_timeout(1200)
     assert page.locator('.person[data-user="U0BEN"]').get_attribute("aria-selected") == "true"
     assert page.locator("#composer-input").get_attribute("placeholder").endswith("as ben")
+    assert errors == []
+
+
+def test_overdue_pin_escalation_help_and_the_follow_up_check_in(
+    timed: Sandbox, clock: Clock, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{timed.url}#U0ANA/C0CRISES", 1440, 900)
+    be(page, "U0ANA")
+    declare_in_page(page, "/crisis new Acme: dashboards empty since 09:10 sev1")
+    crisis = page.locator("#crisis-channels [data-channel]").first.get_attribute("data-channel")
+
+    # Past the promise, the pinned commitment says it is overdue.
+    clock.advance(minutes=30)
+    assert "overdue" in [sent.kind for sent in sweep_due(timed.runtime.deps)]
+    page.wait_for_selector("#pins .pin:has-text('overdue since')")
+    assert "Next update to Acme by" not in page.locator("#pins").inner_text()
+
+    # Thirty minutes later it is escalated; ben offers help from #cs-escalations.
+    clock.advance(minutes=30)
+    assert "escalation" in [sent.kind for sent in sweep_due(timed.runtime.deps)]
+    be(page, "U0BEN")
+    page.click('#channels [data-name="cs-escalations"]')
+    escalation = page.locator("#messages .message", has_text="Escalation:")
+    escalation.wait_for()
+    assert escalation.locator('[data-action-id="escalation_take_over"]').inner_text() == "Take over"
+    escalation.locator('button:has-text("I\'ll help")').click()
+    private(page, "you are now a responder")
+    ben_in = page.locator(f'#crisis-channels [data-channel="{crisis}"]')
+    ben_in.wait_for()
+    ben_in.click()
+    card_says(page, r"Responders\s*@ben")
+    picture(page, tmp_path / "escalation-helped.png")
+
+    # Ana closes it; three days on, her follow-up DM asks her to check in with the customer.
+    be(page, "U0ANA")
+    page.locator(f'#crisis-channels [data-channel="{crisis}"]').click()
+    page.wait_for_selector("#channel-name:text('#crisis-')")
+    say(page, "/crisis close Rolled back the bad deploy; dashboards are live again")
+    page.wait_for_selector("#messages >> text=Reminders have stopped.")
+    clock.advance(days=3, minutes=1)
+    assert "follow_up" in [sent.kind for sent in sweep_due(timed.runtime.deps)]
+    page.wait_for_selector('#apps [data-channel="app"].unread')
+    page.click('#apps [data-channel="app"]')
+    follow_up = page.locator("#messages .message", has_text="Time to check in with")
+    follow_up.wait_for()
+    assert follow_up.locator('[data-action-id="follow_up_open_reopen"]').inner_text() == "Reopen"
+    follow_up.locator('button:has-text("Checked in with the customer")').click()
+    done = page.locator("#messages .message", has_text="Recorded on the crisis timeline")
+    done.wait_for()
+    assert "@ana checked in with Acme" in done.inner_text()
+    assert done.locator(".btn").count() == 0
+    picture(page, tmp_path / "follow-up-checked-in.png")
     assert errors == []

@@ -171,6 +171,10 @@ class PageApp:
                 "me": me.id,
                 "bot": ws.bot_user_id,
                 "users": [self._user(u) for u in ws.users.values()],
+                # User groups, so `<!subteam^S…>` reads as @handle.
+                "usergroups": [
+                    {"id": gid, "handle": handle} for gid, (handle, _) in ws.usergroups.items()
+                ],
                 "channels": [self._channel_summary(c) for c in channels],
                 # The channels `<#C…>` can name for this person, as Slack resolves them: the
                 # ones they are in, and every public one of their own organization.
@@ -203,6 +207,7 @@ class PageApp:
             "tz_label": user.tz_label,
             "is_bot": user.is_bot,
             "external": user.team_id != self.ws.team.id,
+            "guest": user.is_restricted or user.is_ultra_restricted,
             "team_name": team.name if team else user.team_id,
         }
 

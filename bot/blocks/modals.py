@@ -146,7 +146,7 @@ def declare_modal(
             },
             optional=True,
             hint=(
-                'Leave it empty if you don\'t know yet; the card says "Not triaged yet".'
+                'Leave it empty if you don\'t know yet; the card says "Kind not set yet".'
                 f' Pick "{KINDS[NOT_A_CRISIS]}" and I\'ll point them to self-service instead.'
             ),
         ),

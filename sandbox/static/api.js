@@ -16,7 +16,14 @@ export async function refresh() {
   try {
     const query = new URLSearchParams({ user: view.me || "", channel: view.channel || "" });
     const response = await fetch(`/sandbox/state?${query}`);
-    view.state = await response.json();
+    const state = await response.json();
+    // Picked another person or channel meanwhile: render that instead, not this stale answer.
+    const now = new URLSearchParams({ user: view.me || "", channel: view.channel || "" });
+    if (query.toString() !== now.toString()) {
+      view.wantRefresh = true;
+      return;
+    }
+    view.state = state;
     show();
   } catch (error) {
     toast(`Cannot reach the sandbox: ${error.message}`, true);

@@ -10,9 +10,22 @@ export function plainText(obj) {
 }
 
 // How a person is named in every picker: people from another organization (Slack Connect)
-// carry their organization and "external", as Slack shows them.
+// carry their organization and "external", as Slack shows them; guests are marked too.
 export function personLabel(u) {
-  return u.external ? `${u.name} (${u.team_name}, external)` : u.name;
+  if (u.external) return `${u.name} (${u.team_name}, external)`;
+  return u.guest ? `${u.name} (guest)` : u.name;
+}
+
+// The channel a Slack URL points at (app_redirect?channel=C…, /archives/C…), else null.
+export function slackChannelId(url) {
+  try {
+    const link = new URL(url);
+    if (!/(^|\.)slack\.com$/.test(link.hostname)) return null;
+    if (link.pathname === "/app_redirect") return link.searchParams.get("channel");
+    return link.pathname.match(/^\/archives\/([CGD][A-Z0-9]+)/)?.[1] || null;
+  } catch {
+    return null;
+  }
 }
 
 export function renderBlocks(blocks, ctx) {
@@ -79,16 +92,30 @@ function richText(block, names) {
   return out.join("");
 }
 
+// A button with a `url` is a link: the browser follows it, and Slack still sends the app a
+// block_actions for the click. `ctx.openLink(url)` may take the link over (a Slack link to a
+// channel opens it in the page, as Slack's own client does) and returns true when it did.
+function linkButton(element, send, ctx, names) {
+  return el("a", {
+    class: `btn${element.style ? ` ${element.style}` : ""}`, href: element.url,
+    target: "_blank", rel: "noopener", "data-action-id": element.action_id,
+    onclick: (ev) => {
+      send(null);
+      if (ctx.openLink?.(element.url)) ev.preventDefault();
+    },
+  }, el("span", { html: textObject(element.text, names) }));
+}
+
 function renderElement(element, block, ctx) {
   const names = ctx.names || NOBODY;
   const send = (selected) => ctx.onAction(block, element, selected);
   switch (element.type) {
     case "button": {
+      if (element.url) return linkButton(element, send, ctx, names);
       const cls = `btn${element.style ? ` ${element.style}` : ""}`;
       return el("button", {
         class: cls, type: "button", "data-action-id": element.action_id,
         onclick: (ev) => {
-          if (element.url) window.open(element.url, "_blank", "noopener");
           if (element.confirm && !window.confirm(plainText(element.confirm.text))) return;
           send(null, ev.currentTarget);
         },

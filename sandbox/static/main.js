@@ -54,6 +54,13 @@ function setUpLinks() {
       if (ch && (view.state.channels.some((c) => c.id === ch.id))) openChannel(ch.id);
     }
   });
+  // A link button to one of your channels (messages.js) opens it here, as Slack's client does.
+  document.addEventListener("sandbox:open-channel", (ev) => {
+    const id = ev.detail;
+    const name = channelById(id)?.name;
+    if (view.state.channels.some((c) => c.id === id)) openChannel(id);
+    else toast(`You are not a member of ${name ? `#${name}` : "that channel"}.`, true);
+  });
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape" && view.state?.modal) closeModal(view.state.modal);
     else if (ev.key === "Escape") showSidebar(false);

@@ -1,6 +1,6 @@
 // The message list: messages with their blocks, threads, reactions and day dividers.
 import { post } from "./api.js";
-import { renderBlocks } from "./blockkit.js";
+import { renderBlocks, slackChannelId } from "./blockkit.js";
 import { dayKey, formatDateToken, prettyDay, stamp } from "./dates.js";
 import { $, el } from "./dom.js";
 import { emoji, mrkdwn } from "./mrkdwn.js";
@@ -27,10 +27,19 @@ export function avatar(id, small = false) {
     "aria-hidden": "true" }, label);
 }
 
+// A Slack link to a channel opens it in the page (ui.js listens), not on slack.com.
+function openSlackLink(url) {
+  const id = slackChannelId(url);
+  if (id === null) return false;
+  document.dispatchEvent(new CustomEvent("sandbox:open-channel", { detail: id }));
+  return true;
+}
+
 export function messageActions(msg) {
   return {
     form: false,
     names: names(),
+    openLink: openSlackLink,
     onAction: async (block, element, selected) => {
       const buttons = document.querySelectorAll(`[data-ts="${msg.ts}"] .btn`);
       buttons.forEach((b) => { b.disabled = true; });
@@ -40,6 +49,19 @@ export function messageActions(msg) {
       });
       buttons.forEach((b) => { b.disabled = false; });
     },
+  };
+}
+
+// The Home tab is a view, not a message: its buttons send block_actions from the view.
+function homeActions(home) {
+  return {
+    form: false,
+    names: names(),
+    openLink: openSlackLink,
+    onAction: (block, element, selected) => post("/sandbox/action", {
+      user: view.me, view_id: home.id, block_id: block.block_id,
+      action_id: element.action_id, selected,
+    }),
   };
 }
 
@@ -126,7 +148,7 @@ export function renderMessages() {
   const ch = st.channel;
   if (view.tab === "home") {
     box.append(st.home ? el("div", { class: "channel-intro" },
-      renderBlocks(st.home.blocks, messageActions({ ts: "home" })))
+      renderBlocks(st.home.blocks, homeActions(st.home)))
       : el("div", { class: "channel-intro" }, el("h2", {}, "Home"),
         "The app has not published a Home tab for you."));
     return;

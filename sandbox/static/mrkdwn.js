@@ -25,6 +25,7 @@ export const NOBODY = Object.freeze({
   displayName: (id) => id,
   channel: () => null,
   people: () => [],
+  usergroup: () => null,
 });
 
 export function esc(text) {
@@ -59,6 +60,7 @@ function renderSpecial(inner, names) {
     const sigil = ch?.is_private || !(ch || label) ? "🔒" : "#";
     return `<a href="#" class="mention" data-channel="${esc(id)}">${sigil}${esc(name)}</a>`;
   }
+  if (target.startsWith("!subteam^")) return groupMention(target.split("^")[1], label, names);
   if (target.startsWith("!date^")) {
     const [, seconds, format, link] = target.split("^");
     const tz = names.tz;
@@ -73,6 +75,12 @@ function renderSpecial(inner, names) {
   }
   const href = /^(https?:|mailto:)/.test(target) ? target : "#";
   return `<a href="${esc(href)}" target="_blank" rel="noopener">${esc(label || target)}</a>`;
+}
+
+// `<!subteam^S…>` or `<!subteam^S…|@handle>` reads as the user group's @handle, as in Slack.
+function groupMention(id, label, names) {
+  const name = names.usergroup(id) || String(label || "").replace(/^@/, "") || id;
+  return `<span class="mention" data-usergroup="${esc(id)}">@${esc(name)}</span>`;
 }
 
 // Slack's rule for *bold*, _italic_ and ~strike~: the opening mark is at the start or after

@@ -42,5 +42,6 @@ export function tzOf(id) {
 /** How the current reader sees ids, for mrkdwn.js and blockkit.js. */
 export function names() {
   const me = view.state?.me;
-  return { me, tz: tzOf(me), displayName, channel: channelById, people: humans };
+  const usergroup = (id) => (view.state?.usergroups || []).find((g) => g.id === id)?.handle;
+  return { me, tz: tzOf(me), displayName, channel: channelById, people: humans, usergroup };
 }

@@ -21,7 +21,8 @@ function renderSidebar() {
       el("span", { class: "person-name" }, u.name,
         u.external ? el("span", { class: "person-org" }, u.team_name) : null,
         u.external ? el("span", { class: "badge badge-external", title: u.team_name },
-          "external") : null),
+          "external") : null,
+        u.guest ? el("span", { class: "badge badge-guest", title: "Guest" }, "guest") : null),
       el("span", { class: "person-tz" }, `${u.tz.replace(/_/g, " ")} · ${localTime(u.tz)}`))))));
   const link = (c) => {
     const unread = c.latest && view.lastSeen[c.id] !== c.latest && c.id !== view.channel;

@@ -1,5 +1,7 @@
 """The page in headless Chromium: a crisis end to end, the layout at desktop and phone sizes,
-Slack's mrkdwn, the bot DM's unread marker and external people in pickers.
+Slack's mrkdwn, the bot DM's unread marker, external people and guests in pickers, and the
+flows a person drives by hand: a second crisis for the same customer, responders, severity,
+typos, refusals, the Home tab and a reminder that turns into "Done" after the update.
 
 Screenshots go to each test's tmp_path (and are checked there); only `make screenshot`
 (CRISISBOT_SCREENSHOT=1) copies the first test's picture to docs/sandbox.png.
@@ -7,17 +9,22 @@ Screenshots go to each test's tmp_path (and are checked there); only `make scree
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from slack_sdk import WebClient
 
 from crisisbot.sandbox import BOT_TOKEN, Sandbox
+from scheduler.jobs import sweep_due
+from tests.support import Clock
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -46,6 +53,24 @@ def live(tmp_path: Path) -> Iterator[Sandbox]:
         yield running
 
 
+@pytest.fixture
+def clock() -> Clock:
+    """The bot's clock, starting now so the page's "Today" and local times read naturally."""
+    return Clock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def timed(tmp_path: Path, clock: Clock) -> Iterator[Sandbox]:
+    """A sandbox whose bot runs on `clock` (swept by hand), with @cs-leads as admins."""
+    with Sandbox(
+        clock=clock,
+        run_scheduler=False,
+        database_url=f"sqlite:///{tmp_path / 't.db'}",
+        settings={"admins": "S0CSLEADS"},
+    ) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
@@ -67,6 +92,7 @@ def open_page(browser: Any, errors: list[str], url: str, width: int, height: int
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(10_000)
     page.goto(url)
     return page
 
@@ -308,6 +334,16 @@ def test_the_mrkdwn_renderer_follows_slacks_rules(
         " d.innerHTML = mrkdwn(text, names()); return d.textContent; }); }"
     )
     assert channels == ["#globex-acme", "#general", "#secret", "🔒private-channel"]
+    # User groups (a refusal names the admins' group) read as their @handle.
+    groups = page.evaluate(
+        "async () => { const { mrkdwn } = await import('/static/mrkdwn.js');"
+        " const { names } = await import('/static/state.js');"
+        " return ['<!subteam^S0CSLEADS>', '<!subteam^S0CSLEADS|@cs-leads>',"
+        " 'ask <!subteam^S0GONE|@old-leads>!'].map((text) => {"
+        " const d = document.createElement('div'); d.innerHTML = mrkdwn(text, names());"
+        " return d.textContent; }); }"
+    )
+    assert groups == ["@cs-leads", "@cs-leads", "ask @old-leads!"]
     assert errors == []
 
 
@@ -381,7 +417,7 @@ def test_the_page_is_es_modules_and_mrkdwn_works_without_a_page(
     assert errors == []
 
 
-def test_external_people_are_marked_in_every_picker(
+def test_external_people_and_guests_are_marked_in_every_picker(
     live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
 ) -> None:
     page = open_page(browser, errors, f"{live.url}#U0ANA/C0GENERAL", 1280, 720)
@@ -390,6 +426,10 @@ def test_external_people_are_marked_in_every_picker(
     assert cora.get_attribute("aria-label") == "cora (Globex Corp, external)"
     assert "Globex Corp" in cora.inner_text() and cora.locator(".badge-external").is_visible()
     assert page.locator('.person[data-user="U0BEN"]').get_attribute("aria-label") == "ben"
+    # A guest of our own organization is marked too.
+    gus = page.locator('.person[data-user="U0GUS"]')
+    assert gus.get_attribute("aria-label") == "gus (guest)"
+    assert gus.locator(".badge-guest").inner_text().lower() == "guest"
 
     def people_input(block_id: str, kind: str) -> dict[str, Any]:
         return {
@@ -420,5 +460,302 @@ def test_external_people_are_marked_in_every_picker(
     assert (
         page.locator('.modal [data-block-id="owner"] option[value="U0BEN"]').inner_text() == "ben"
     )
+    assert (
+        page.locator('.modal [data-block-id="owner"] option[value="U0GUS"]').inner_text()
+        == "gus (guest)"
+    )
+    guest = page.locator('.modal [data-block-id="responders"] label', has_text="gus")
+    assert guest.inner_text().strip() == "gus (guest)"
     picture(page, tmp_path / "picker.png")
+    assert errors == []
+
+
+# --- the flows of issue 10, driven by a person in the page ------------------------------
+
+
+def be(page: Any, user: str) -> None:
+    """Pick `user` in the "who are you" list."""
+    page.click(f'.person[data-user="{user}"]')
+    page.wait_for_selector(f'.person[data-user="{user}"][aria-selected="true"]')
+
+
+def say(page: Any, text: str) -> None:
+    """Type `text` into the composer and press Enter."""
+    composer = page.locator("#composer-input")
+    composer.fill(text)
+    composer.press("Enter")
+
+
+def private(page: Any, text: str) -> Any:
+    """The "Only visible to you" message saying `text`, once it is shown."""
+    found = page.locator("#messages .message.ephemeral", has_text=text).last
+    found.wait_for()
+    return found
+
+
+def crisis_channels(sandbox: Sandbox) -> list[str]:
+    with sandbox.emulator.workspace.lock:
+        channels = sandbox.emulator.workspace.channels.values()
+        return sorted(c.name for c in channels if c.name.startswith("crisis-"))
+
+
+def actions_sent(sandbox: Sandbox) -> list[str]:
+    """The action_ids of every block_actions payload the app was sent and answered 2xx."""
+    sent = []
+    for attempt in sandbox.inbound.attempts:
+        if attempt.kind == "block_actions" and attempt.ok:
+            payload = json.loads(parse_qs(attempt.body)["payload"][0])
+            sent += [action["action_id"] for action in payload["actions"]]
+    return sent
+
+
+def card_says(page: Any, pattern: str) -> None:
+    """Wait until the crisis card's fields match the regular expression `pattern`."""
+    page.wait_for_function(
+        "(pattern) => new RegExp(pattern)"
+        ".test(document.querySelector('#messages .bk-fields')?.innerText || '')",
+        arg=pattern,
+    )
+
+
+def declare_in_page(page: Any, text: str) -> Any:
+    """Declare from #cs-crises and open the new crisis channel; returns the card."""
+    before = page.locator("#crisis-channels [data-channel]").count()
+    say(page, text)
+    private(page, "declared in")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#crisis-channels [data-channel]').length > {before}"
+    )
+    page.locator("#crisis-channels [data-channel]").first.click()
+    page.wait_for_selector("#channel-name:text('#crisis-')")
+    card = page.locator("#messages .message", has=page.locator(".bk-header")).first
+    card.wait_for()
+    return card
+
+
+def test_a_second_crisis_for_the_same_customer_asks_first(
+    live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0CRISES", 1440, 900)
+    be(page, "U0ANA")
+    say(page, "/crisis new Acme: dashboards empty since 09:10 sev2")
+    private(page, "declared in")
+    (first,) = live.emulator.wait_for(lambda: crisis_channels(live))
+
+    # Same customer, other case: nothing is declared yet; a private question instead.
+    say(page, "/crisis new acme: the export is failing too")
+    question = private(page, "already has an open crisis")
+    assert f"#{first}" in question.inner_text() and "<#" not in question.inner_text()
+    go = question.locator('a.btn[data-action-id="crisis_go_to"]')
+    assert go.inner_text() == f"Go to #{first}"
+    assert go.get_attribute("href") == "https://slack.com/app_redirect?channel=" + (
+        live.emulator.channel_by_name(first).id
+    )
+    anyway = question.locator('button[data-action-id="crisis_declare_anyway"]')
+    assert anyway.inner_text() == "Declare anyway"
+    assert crisis_channels(live) == [first]
+    picture(page, tmp_path / "second-crisis-question.png")
+
+    # The question is a command's private reply: its buttons work all the same.
+    anyway.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#crisis-channels [data-channel]').length === 2"
+    )
+    assert len(crisis_channels(live)) == 2
+    assert "crisis_declare_anyway" in actions_sent(live)
+
+    # The link button opens the first crisis's channel, and Slack still tells the app.
+    go.click()
+    page.wait_for_selector(f"#channel-name:text('#{first}')")
+    live.emulator.wait_for(lambda: "crisis_go_to" in actions_sent(live))
+    assert errors == []
+
+
+def test_responders_severity_typos_and_refusals_from_the_composer(
+    timed: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{timed.url}#U0ANA/C0CRISES", 1440, 900)
+    be(page, "U0ANA")
+    card = declare_in_page(page, "/crisis new Acme: dashboards empty since 09:10 sev2")
+    channel = page.locator("#crisis-channels [data-channel]").first.get_attribute("data-channel")
+    assert "SEV2" in card.inner_text()
+
+    say(page, "/crisis add @ben")
+    page.wait_for_selector("#messages >> text=added @ben as a responder")
+    fields = card.locator(".bk-fields")
+    card_says(page, r"Responders\s*@ben")
+    assert "<@" not in fields.inner_text()
+
+    say(page, "/crisis severity sev1")
+    card_says(page, "SEV1")
+    assert "SEV1 · critical" in fields.inner_text()
+    page.wait_for_selector("#channel-topic:has-text('SEV1')")
+    assert "@ana" in page.locator("#channel-topic").inner_text()
+
+    # A typo gets the command it probably meant.
+    say(page, "/crisis nwe Acme: login fails")
+    typo = private(page, "I don't know")
+    assert "Did you mean /crisis new?" in typo.inner_text()
+    assert typo.locator("code", has_text="/crisis new").count() >= 1
+
+    # Someone who is neither owner nor responder is told who may, the admins' group by name.
+    bot(timed).conversations_invite(channel=channel, users="U0CHEN")
+    be(page, "U0CHEN")
+    page.locator(f'#crisis-channels [data-channel="{channel}"]').click()
+    page.wait_for_selector("#channel-name:text('#crisis-')")
+    say(page, "/crisis severity sev3")
+    refusal = private(page, "can change the severity of")
+    shown = refusal.inner_text()
+    assert "@cs-leads" in shown and "subteam" not in shown and "S0CSLEADS" not in shown
+    assert "@ana" in shown and "@ben" in shown
+    picture(page, tmp_path / "refusal.png")
+    assert "SEV1" in card.inner_text()
+    assert errors == []
+
+
+def test_people_from_another_organisation_are_refused_and_nothing_is_created(
+    live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0CRISES", 1280, 720)
+    be(page, "U0CORA")  # Globex Corp's cora, in the Slack Connect channel #globex-acme
+    page.wait_for_selector("#channel-name:text('#globex-acme')")
+    say(page, "/crisis new Globex: checkout is down sev1")
+    refused = private(page, "commands are for the team running the crisis")
+    assert "🔒" in refused.inner_text()
+    picture(page, tmp_path / "external-refused.png")
+    live.inbound.wait_idle()
+    assert crisis_channels(live) == []
+    be(page, "U0ANA")
+    page.wait_for_selector("#crisis-channels .empty-note")
+    assert errors == []
+
+
+def test_the_home_tab_declares_a_crisis(
+    live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0CRISES", 1280, 720)
+    be(page, "U0ANA")
+    page.click('#apps [data-channel="app"]')
+    page.wait_for_selector("#channel-name:text('crisisbot')")
+    page.click("#tabs .tab:text('Home')")
+    declare = page.locator('#messages [data-action-id="home_declare"]')
+    assert declare.inner_text() == "Declare a crisis"
+    declare.click()
+    modal = page.locator(".modal")
+    modal.wait_for()
+    assert "customer" in modal.inner_text().lower()
+    picture(page, tmp_path / "home-declare.png")
+    assert errors == []
+
+
+def test_a_reminder_dm_reads_done_once_the_update_is_posted(
+    timed: Sandbox, clock: Clock, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{timed.url}#U0ANA/C0CRISES", 1280, 720)
+    be(page, "U0ANA")
+    declare_in_page(page, "/crisis new Acme: dashboards empty since 09:10 sev1")
+    crisis = page.locator("#crisis-channels [data-channel]").first.get_attribute("data-channel")
+
+    # Twenty minutes on, ten before the promised update, the owner's heads-up arrives.
+    clock.advance(minutes=20)
+    assert [sent.kind for sent in sweep_due(timed.runtime.deps)] == ["heads_up"]
+    app = page.locator('#apps [data-channel="app"]')
+    page.wait_for_selector('#apps [data-channel="app"].unread')
+    app.click()
+    reminder = page.locator("#messages .message", has_text="Heads-up: the next update to")
+    reminder.wait_for()
+    assert reminder.locator('[data-action-id="crisis_open_update"]').is_visible()
+    picture(page, tmp_path / "reminder.png")
+
+    page.locator(f'#crisis-channels [data-channel="{crisis}"]').click()
+    page.wait_for_selector("#channel-name:text('#crisis-')")
+    clock.advance(minutes=2)
+    say(page, "/crisis update Root cause found: a bad deploy; rolling back now")
+    page.wait_for_selector("#messages >> text=Root cause found: a bad deploy")
+
+    # Back in the DM, the reminder now says it is done, and by whom.
+    timed.emulator.wait_for(
+        lambda: "Done:" in timed.emulator.dm_messages("U0ANA")[0].text, timeout=5
+    )
+    app.click()
+    done = page.locator("#messages .message", has_text="Done: update to")
+    done.wait_for()
+    assert "Acme" in done.inner_text() and "@ana" in done.inner_text()
+    assert "(edited)" in done.inner_text()
+    assert page.locator("#messages", has_text="Heads-up: the next update to").count() == 0
+    assert done.locator(".btn").count() == 0
+    picture(page, tmp_path / "reminder-done.png")
+    assert errors == []
+
+
+def test_picking_someone_while_the_page_is_refreshing_sticks(
+    live: Sandbox, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0GENERAL", 1280, 720)
+    be(page, "U0ANA")
+    # Ana's view is slow to come back; meanwhile the person picks ben (then a channel).
+    page.evaluate(
+        "() => { const real = window.fetch; window.fetch = async (url, options) => {"
+        " const answer = await real(url, options);"
+        " if (String(url).includes('user=U0ANA')) await new Promise((r) => setTimeout(r, 500));"
+        " return answer; }; }"
+    )
+    live.emulator.post_as_user("U0CHEN", "C0GENERAL", "a message, so the page refreshes")
+    page.wait_for_timeout(150)
+    page.click('.person[data-user="U0BEN"]')
+    page.wait_for_timeout(1200)
+    assert page.locator('.person[data-user="U0BEN"]').get_attribute("aria-selected") == "true"
+    assert page.locator("#composer-input").get_attribute("placeholder").endswith("as ben")
+    assert errors == []
+
+
+def test_overdue_pin_escalation_help_and_the_follow_up_check_in(
+    timed: Sandbox, clock: Clock, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{timed.url}#U0ANA/C0CRISES", 1440, 900)
+    be(page, "U0ANA")
+    declare_in_page(page, "/crisis new Acme: dashboards empty since 09:10 sev1")
+    crisis = page.locator("#crisis-channels [data-channel]").first.get_attribute("data-channel")
+
+    # Past the promise, the pinned commitment says it is overdue.
+    clock.advance(minutes=30)
+    assert "overdue" in [sent.kind for sent in sweep_due(timed.runtime.deps)]
+    page.wait_for_selector("#pins .pin:has-text('overdue since')")
+    assert "Next update to Acme by" not in page.locator("#pins").inner_text()
+
+    # Thirty minutes later it is escalated; ben offers help from #cs-escalations.
+    clock.advance(minutes=30)
+    assert "escalation" in [sent.kind for sent in sweep_due(timed.runtime.deps)]
+    be(page, "U0BEN")
+    page.click('#channels [data-name="cs-escalations"]')
+    escalation = page.locator("#messages .message", has_text="Escalation:")
+    escalation.wait_for()
+    assert escalation.locator('[data-action-id="escalation_take_over"]').inner_text() == "Take over"
+    escalation.locator('button:has-text("I\'ll help")').click()
+    private(page, "you are now a responder")
+    ben_in = page.locator(f'#crisis-channels [data-channel="{crisis}"]')
+    ben_in.wait_for()
+    ben_in.click()
+    card_says(page, r"Responders\s*@ben")
+    picture(page, tmp_path / "escalation-helped.png")
+
+    # Ana closes it; three days on, her follow-up DM asks her to check in with the customer.
+    be(page, "U0ANA")
+    page.locator(f'#crisis-channels [data-channel="{crisis}"]').click()
+    page.wait_for_selector("#channel-name:text('#crisis-')")
+    say(page, "/crisis close Rolled back the bad deploy; dashboards are live again")
+    page.wait_for_selector("#messages >> text=Reminders have stopped.")
+    clock.advance(days=3, minutes=1)
+    assert "follow_up" in [sent.kind for sent in sweep_due(timed.runtime.deps)]
+    page.wait_for_selector('#apps [data-channel="app"].unread')
+    page.click('#apps [data-channel="app"]')
+    follow_up = page.locator("#messages .message", has_text="Time to check in with")
+    follow_up.wait_for()
+    assert follow_up.locator('[data-action-id="follow_up_open_reopen"]').inner_text() == "Reopen"
+    follow_up.locator('button:has-text("Checked in with the customer")').click()
+    done = page.locator("#messages .message", has_text="Recorded on the crisis timeline")
+    done.wait_for()
+    assert "@ana checked in with Acme" in done.inner_text()
+    assert done.locator(".btn").count() == 0
+    picture(page, tmp_path / "follow-up-checked-in.png")
     assert errors == []

@@ -281,7 +281,7 @@ def upsert(
         key: account.name
         for account in existing.values()
         if account.name_key not in in_file
-        for key in (account.name_key, *(name_key(alias) for alias in account.aliases))
+        for key in _keys(account)
     }
     problems = CsvProblems()
     created, updated, unchanged = [], [], []
@@ -411,10 +411,12 @@ def find(session: Session, name: str) -> Account | None:
     if found is not None:
         return found
     # Aliases are a JSON list: compared here, the same on SQLite and PostgreSQL.
-    for account in session.scalars(select(Account)):
-        if any(name_key(alias) == key for alias in account.aliases):
-            return account
-    return None
+    return next((a for a in session.scalars(select(Account)) if key in _keys(a)), None)
+
+
+def _keys(account: Account) -> tuple[str, ...]:
+    """Every name an account goes by, as it is matched."""
+    return (account.name_key, *(name_key(alias) for alias in account.aliases))
 
 
 def closest(session: Session, name: str) -> Account | None:
@@ -422,7 +424,7 @@ def closest(session: Session, name: str) -> Account | None:
     key = name_key(name)
     best: tuple[float, Account] | None = None
     for account in session.scalars(select(Account)):
-        for candidate in (account.name_key, *(name_key(a) for a in account.aliases)):
+        for candidate in _keys(account):
             ratio = difflib.SequenceMatcher(None, key, candidate).ratio()
             if ratio >= NEAR_MISS and (best is None or ratio > best[0]):
                 best = (ratio, account)
@@ -434,7 +436,7 @@ def search(session: Session, text: str, *, limit: int = 100) -> list[Account]:
     key = name_key(text)
     scored = []
     for account in session.scalars(select(Account)):
-        names = (account.name_key, *(name_key(a) for a in account.aliases))
+        names = _keys(account)
         if not key:
             scored.append((2, account.name_key, account))
         elif any(n.startswith(key) for n in names):

@@ -2,7 +2,7 @@
 
 A message meant for a customer is refused, naming the exact words, when it contains:
 
-- a severity label (``SEV1``, ``sev 2``, ``SEV1 · critical``; any ``sev`` + digit);
+- a severity label (``SEV1``, ``sev 2``, ``SEV1 · critical``; any ``sev`` + a number);
 - the internal note, or any run of :data:`NOTE_FRAGMENT_WORDS` consecutive words of it (a
   shorter note only whole);
 - the internal crisis channel: a link to it (``<#C…>``), its id, or its name (with or without
@@ -40,7 +40,7 @@ _BROADCAST = re.compile(
     rf"{_OPEN}!(?:channel|here|everyone){_CLOSE}|(?<![\w@])@(?:channel|here|everyone)\b",
     re.IGNORECASE,
 )
-_SEVERITY = re.compile(r"(?<!\S)sev ?\d(?!\S)")
+_SEVERITY = re.compile(r"(?<!\S)sev ?\d+(?!\S)")
 
 
 class LeakKind(StrEnum):

@@ -89,6 +89,17 @@ def _isolate(context: Context, value: Any) -> Mrkdwn:
     return Mrkdwn(text)
 
 
+@pass_context
+def _paragraphs(context: Context, value: Any) -> Mrkdwn:
+    """Text as written, line by line. In a right-to-left message a line with any Hebrew in it
+    starts with a right-to-left mark, so it reads right to left even when its first word is
+    Latin ("Exporter חזר לעבוד"); a line all in Latin letters stays left to right."""
+    text = _finalize(value)
+    if not context.get("rtl"):
+        return Mrkdwn(text)
+    return Mrkdwn("\n".join(RLM + line if has_rtl(line) else line for line in text.split("\n")))
+
+
 @lru_cache(maxsize=8)
 def environment(templates_dir: Path | None = None) -> Environment:
     """The template environment: ``templates_dir`` first, then the templates we ship."""
@@ -103,6 +114,7 @@ def environment(templates_dir: Path | None = None) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["isolate"] = _isolate
+    env.filters["paragraphs"] = _paragraphs
     env.globals["rlm"] = Mrkdwn(RLM)
     return env
 

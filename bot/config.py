@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta, tzinfo
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,6 +105,8 @@ class Settings(BaseSettings):
     escalation_channel: str | None = None
     # Where text cannot carry Slack's date token (the channel topic), times are in this zone.
     timezone: str = "UTC"
+    # Customer message templates that replace the shipped ones (bot/customer/templates).
+    templates_dir: Path | None = None
     ack_emoji: str = "eyes"
     update_emoji: str = "mega"
     # NoDecode: comma lists, not JSON; the validators below parse them.
@@ -140,6 +143,19 @@ class Settings(BaseSettings):
                 " or America/New_York"
             ) from None
         return text
+
+    @field_validator("templates_dir", mode="before")
+    @classmethod
+    def _templates_dir(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        path = Path(str(value)).expanduser()
+        if not path.is_dir():
+            raise ValueError(
+                f"{str(value)!r} is not a directory: use a directory of templates laid out like"
+                " bot/customer/templates (en/outage.md.j2, he/closure.md.j2…)"
+            )
+        return path
 
     @field_validator("ack_emoji", "update_emoji", mode="before")
     @classmethod

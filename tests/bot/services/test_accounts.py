@@ -27,7 +27,8 @@ def read(text: str) -> list[accounts.AccountRecord]:
 
 
 GOOD = f"""{HEADER}
-Globex Corp,Globex;GLOBEX Inc,strategic,ana@acme.example,U0BEN;chen@acme.example,America/New_York,Mon-Fri 09:00-17:00,en,C0SHARED,15m,1h,,
+Globex Corp,Globex;GLOBEX Inc,strategic,ana@acme.example,U0BEN;chen@acme.example,\
+America/New_York,Mon-Fri 09:00-17:00,en,C0SHARED,15m,1h,,
 שלום בע"מ,Shalom,enterprise,U0DANA,,Asia/Jerusalem,Sun-Thu 08:30-17:30,he,,,,8h,2d
 Initech,,,,,,,,,,,,
 """

@@ -26,6 +26,8 @@ USAGE = {
     "status": "`/crisis status`",
     "reopen": "`/crisis reopen <why>`",
     "list": "`/crisis list`, or `/crisis list mine` for yours",
+    "account": "`/crisis account <name>`, `/crisis account edit <name>` or `/crisis account add`",
+    "accounts": "`/crisis accounts`, or `/crisis accounts <part of a name>`",
     "help": "`/crisis help`",
 }
 
@@ -39,6 +41,10 @@ def help_text(ack_emoji: str = "eyes") -> str:
             "*Anywhere*",
             f"• {USAGE['new']}: declare a crisis and open its channel",
             f"• {USAGE['list']}: open crises, overdue first",
+            "• `/crisis account <name>`: the account: its CSM and team, the customer's local"
+            " time and business hours, the contracted cadences, its open and last crises",
+            f"• {USAGE['accounts']}: the accounts, with their CSM and open crises",
+            "• `/crisis account edit <name>` or `/crisis account add`: the account's form",
             f"• {USAGE['help']}: this message",
             "",
             "*In a crisis channel*",
@@ -58,6 +64,7 @@ def help_text(ack_emoji: str = "eyes") -> str:
             "• Anyone on the team can declare, list and acknowledge.",
             "• A crisis's owner, its responders and crisisbot admins can post updates, close,"
             " reopen, hand over, change the cadence and snooze its reminders.",
+            "• An account's CSM and crisisbot admins can edit it; crisisbot admins add accounts.",
             "• People from another organisation in a shared channel can't use `/crisis`.",
         ]
     )
@@ -95,6 +102,10 @@ def customer_too_long(length: int) -> str:
         f"The customer's name is {length:,} characters; at most {MAX_CUSTOMER} fit on the card,"
         " in the messages and in the channel name. Use the name the team knows them by."
     )
+
+
+def account_name_too_long(length: int) -> str:
+    return f"That name is {length:,} characters; an account's name is at most {MAX_CUSTOMER}."
 
 
 def text_too_long(what: str, length: int, limit: int, *, where: str = "in one block") -> str:
@@ -139,6 +150,30 @@ def not_allowed(action: str, owner_id: str, responders: list[str], admins: list[
     )
 
 
+def account_edit_not_allowed(account: str | None, csm_id: str | None, admins: list[str]) -> str:
+    """Who may edit an account (its CSM and the admins) or add one (``account`` None: admins)."""
+    named = ", ".join(_admin(a) for a in admins[:10])
+    if account is None:
+        if not admins:
+            return (
+                ":lock: Only crisisbot admins can add accounts, and none are set"
+                " (`CRISISBOT_ADMINS`). Ask whoever runs crisisbot to set them, or to import"
+                " your CRM's CSV with `crisisbot accounts import`."
+            )
+        return f":lock: Only crisisbot admins ({named}) can add accounts. Ask one of them."
+    who = [f"its CSM ({mention(csm_id)})"] if csm_id else []
+    if admins:
+        who.append(f"crisisbot admins ({named})")
+    if not who:
+        return (
+            f":lock: *{safe(account, 80)}* has no CSM and no crisisbot admins are set"
+            " (`CRISISBOT_ADMINS`), so nobody can edit it here. Ask whoever runs crisisbot, or"
+            " import the change with `crisisbot accounts import`."
+        )
+    ask = mention(csm_id) if csm_id else "one of them"
+    return f":lock: Only {' and '.join(who)} can edit *{safe(account, 80)}*. Ask {ask}."
+
+
 def _admin(admin_id: str) -> str:
     # A user group shows as its handle (@cs-leads); only the reader sees a refusal.
     return f"<!subteam^{admin_id}>" if admin_id.startswith("S") else mention(admin_id)
@@ -159,16 +194,29 @@ def guest_user() -> str:
     )
 
 
+_TEAM_ROLES = {
+    "own": "own a crisis",
+    "respond": "respond to a crisis",
+    "csm": "be an account's CSM",
+    "team": "be on an account's team",
+}
+
+
 def not_a_teammate(
-    name: str, *, guest: bool, organisation: str | None, role: Literal["own", "respond"]
+    name: str,
+    *,
+    guest: bool,
+    organisation: str | None,
+    role: Literal["own", "respond", "csm", "team"],
 ) -> str:
-    """Why someone can't own or respond to a crisis; plain text, as a form's field error too."""
+    """Why someone can't own or respond to a crisis (or look after an account); plain text,
+    as a form's field error too."""
     who = (
         f"{escape(name)} is a guest"
         if guest
         else f"{escape(name)} is from {escape(organisation or 'another organisation')}"
     )
-    return f"{who}: only your team can {'own' if role == 'own' else 'respond to'} a crisis."
+    return f"{who}: only your team can {_TEAM_ROLES[role]}."
 
 
 def crisis_gone() -> str:
@@ -785,6 +833,112 @@ def list_mine_header(count: int) -> str:
 
 def no_open_crises_of_yours() -> str:
     return ":sunny: You own or respond to no open crisis. `/crisis list` shows everyone's."
+
+
+# Accounts
+
+
+def no_such_account(name: str, *, suggestion: str | None, any_accounts: bool) -> str:
+    """An unknown account name: the near miss, or how to list or add accounts."""
+    shown = f":warning: No account *{safe(name, 80)}*."
+    if suggestion is not None:
+        return (
+            f"{shown} Did you mean *{safe(suggestion, 80)}*?"
+            f" `/crisis account {safe(suggestion, 80)}` shows it."
+        )
+    if any_accounts:
+        return (
+            f"{shown} `/crisis accounts` lists them (`/crisis accounts <part of a name>` narrows"
+            " the list); a crisisbot admin adds one with `/crisis account add`."
+        )
+    return f"{shown} {no_accounts()}"
+
+
+def no_accounts() -> str:
+    return (
+        "There are no accounts yet. A crisisbot admin adds one with `/crisis account add`, or"
+        " imports your CRM's CSV with `crisisbot accounts import`."
+    )
+
+
+def no_accounts_matching(text: str) -> str:
+    return (
+        f":mag: No account name or alias contains *{safe(text, 80)}*. `/crisis accounts` lists"
+        " them all."
+    )
+
+
+def accounts_header(count: int, *, matching: str = "") -> str:
+    which = f" matching *{safe(matching, 80)}*" if matching else ""
+    return f"*{count} {'account' if count == 1 else 'accounts'}*{which}"
+
+
+def accounts_more(count: int) -> str:
+    return (
+        f"…and {count} more. Narrow the list with `/crisis accounts <part of a name>`, or see"
+        " one with `/crisis account <name>`."
+    )
+
+
+def account_line(name: str, tier: str, csm_id: str | None, open_count: int) -> str:
+    """One account in ``/crisis accounts``."""
+    parts = [f"*{safe(name, 80)}*"]
+    if tier:
+        parts.append(safe(tier, 60))
+    parts.append(f"CSM {mention(csm_id)}" if csm_id else "no CSM")
+    if open_count:
+        parts.append(
+            f":rotating_light: {open_count} open {'crisis' if open_count == 1 else 'crises'}"
+        )
+    else:
+        parts.append("no open crisis")
+    return " · ".join(parts)
+
+
+def account_local_time(
+    weekday: str, clock: str, zone: str, hours: str, *, open_now: bool, opens: str | None
+) -> str:
+    """``Tue 16:40 in Asia/Jerusalem, within business hours (Sun-Thu 08:30-17:30)``."""
+    where = f"{weekday} {clock} in {escape(zone)}"
+    if open_now:
+        return f"{where}, within business hours ({escape(hours)})"
+    back = f"; they open {opens}" if opens else ""
+    return f"{where}, outside business hours ({escape(hours)}){back}"
+
+
+def account_cadence(severity: str, every: timedelta, *, contracted: bool) -> str:
+    return f"{severity.upper()} every {format_duration(every)}" + (
+        "" if contracted else " (default)"
+    )
+
+
+def account_recent_crisis(
+    channel_id: str | None, severity: str, declared_at: datetime, resolve_seconds: int | None
+) -> str:
+    where = f"<#{channel_id}>" if channel_id else "_no channel_"
+    took = (
+        f"resolved in {format_duration(timedelta(seconds=resolve_seconds))}"
+        if resolve_seconds is not None
+        else "resolved"
+    )
+    return f"{where} · {severity.upper()} · declared {date_token(declared_at)} · {took}"
+
+
+def account_saved(name: str, *, created: bool) -> str:
+    verb = "Added" if created else "Saved"
+    return (
+        f":white_check_mark: {verb} the account *{safe(name, 80)}*."
+        f" `/crisis account {safe(name, 80)}` shows it."
+    )
+
+
+def account_not_saved(error: str) -> str:
+    """Plain text: a form's field error."""
+    return f"Slack did not answer ({error}), so nothing was saved. Try again in a moment."
+
+
+def account_gone() -> str:
+    return ":warning: That account no longer exists, so nothing was saved. See `/crisis accounts`."
 
 
 def update_reaction_unusable() -> str:

@@ -43,7 +43,7 @@ CHANNEL_COMMANDS = (
     "status",
     "reopen",
 )
-ANYWHERE_COMMANDS = ("new", "list", "help")
+ANYWHERE_COMMANDS = ("new", "list", "account", "accounts", "help")
 
 
 def subcommands() -> tuple[str, ...]:
@@ -68,6 +68,8 @@ class Command:
     user_ids: tuple[str, ...] = ()
     kind: str = ""
     mine: bool = False
+    # ``account``: "" shows the account named ``text``, "edit" edits it, "add" adds one.
+    action: str = ""
 
     @property
     def needs_crisis_channel(self) -> bool:
@@ -82,7 +84,7 @@ def parse(text: str) -> Command:
     word, _, rest = text.partition(" ")
     word = word.lower()
     rest = rest.strip()
-    if word in ("new", "update", "close", "reopen"):
+    if word in ("new", "update", "close", "reopen", "account", "accounts"):
         # Slack sends text escaped, with mentions as tokens; keep what the person typed.
         rest = from_slack(rest).strip()
     if word == "new":
@@ -143,6 +145,10 @@ def parse(text: str) -> Command:
             problem = f"I don't know `list {escape(rest[:40])}`."
             raise UsageError(messages.usage_error(problem, "list"))
         return Command("list", mine=rest.lower() == "mine")
+    if word == "account":
+        return _parse_account(rest)
+    if word == "accounts":
+        return Command("accounts", text=rest[:MAX_CUSTOMER])
     if word in ("ack", "status", "help"):
         return Command(word)
     raise UsageError(messages.unknown_subcommand(word, suggestion=closest_subcommand(word)))
@@ -165,6 +171,19 @@ def kind_named(text: str) -> str | None:
         if wanted in (key.replace("_", " "), label.lower()):
             return key
     return None
+
+
+def _parse_account(rest: str) -> Command:
+    """``account <name>``, ``account edit <name>`` or ``account add [<name>]``."""
+    first, _, name = rest.partition(" ")
+    action = first.lower() if first.lower() in ("edit", "add") else ""
+    name = name.strip() if action else rest
+    if not name and action != "add":
+        problem = "Say which account to edit." if action else "Name the account."
+        raise UsageError(messages.usage_error(problem, "account"))
+    if len(name) > MAX_CUSTOMER:
+        raise UsageError(messages.usage_error(messages.account_name_too_long(len(name)), "account"))
+    return Command("account", text=name, action=action)
 
 
 def _parse_people(word: str, rest: str) -> Command:

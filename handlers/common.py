@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from bot import messages
 from bot.blocks.prompts import second_crisis_prompt
-from bot.db.models import Crisis
+from bot.db.models import Account, Crisis
 from bot.deps import Deps
 from bot.services import crises, lifecycle, permissions
 from bot.services.errors import CrisisError
@@ -128,6 +128,17 @@ def require_manager(deps: Deps, crisis: Crisis, user_id: str, *, action: str) ->
         user_id,
         admins=admins(deps),
         action=action,
+        named_admins=[*configured.users, *configured.groups],
+    )
+
+
+def require_account_editor(deps: Deps, account: Account | None, user_id: str) -> None:
+    """Refuse politely unless the user is the account's CSM or an admin (adding: an admin)."""
+    configured = deps.settings.admins
+    permissions.require_account_editor(
+        account,
+        user_id,
+        admins=admins(deps),
         named_admins=[*configured.users, *configured.groups],
     )
 

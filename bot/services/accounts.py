@@ -12,14 +12,14 @@ import difflib
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Account
+from bot.db.models import Account, Crisis
 from bot.domain import MAX_CUSTOMER, SEVERITIES
 from bot.durations import DurationError, compact_duration, parse_duration
 from bot.hours import HoursError, WorkingHours, parse_timezone
@@ -88,12 +88,25 @@ class AccountRecord:
 
 @dataclass
 class CsvProblems:
-    """Every bad cell of a file, as ``line N: <column>: <what is wrong and what it accepts>``."""
+    """Every bad cell of a file (or of the edit form): ``(line, column, what is wrong and what
+    it accepts)``."""
 
-    lines: list[str] = field(default_factory=list)
+    found: list[tuple[int, str, str]] = field(default_factory=list)
 
     def add(self, line: int, column: str, problem: str) -> None:
-        self.lines.append(f"line {line}: {column}: {problem}")
+        self.found.append((line, column, problem))
+
+    @property
+    def lines(self) -> list[str]:
+        """As a file's problems are printed: ``line N: <column>: <problem>``."""
+        return [f"line {line}: {column}: {problem}" for line, column, problem in self.found]
+
+    def by_column(self) -> dict[str, str]:
+        """Each column's problems in one sentence, as a form shows them next to its fields."""
+        out: dict[str, str] = {}
+        for _, column, problem in self.found:
+            out[column] = f"{out[column]} {problem}" if column in out else problem
+        return out
 
 
 @dataclass(frozen=True)
@@ -106,11 +119,17 @@ class ImportReport:
 
 
 class AccountsFileError(ValueError):
-    """A file that imports nothing; ``problems`` lists every bad row."""
+    """Records that store nothing; ``problems`` lists every bad row, ``fields`` has each bad
+    column's problems (for a form)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], *, fields: dict[str, str] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.fields = fields or {}
+
+    @classmethod
+    def of(cls, problems: CsvProblems) -> AccountsFileError:
+        return cls(problems.lines, fields=problems.by_column())
 
 
 def read_csv(text: str, *, default_timezone: str, lookup_email: EmailLookup) -> list[AccountRecord]:
@@ -148,9 +167,22 @@ def read_csv(text: str, *, default_timezone: str, lookup_email: EmailLookup) -> 
                 )
             seen.setdefault(key, line)
         records.append(record)
-    if problems.lines:
-        raise AccountsFileError(problems.lines)
+    if problems.found:
+        raise AccountsFileError.of(problems)
     return records
+
+
+def check_record(
+    cells: Mapping[str, str], *, default_timezone: str, lookup_email: EmailLookup, line: int = 0
+) -> AccountRecord:
+    """One account's cells (the CSV's columns, as text) checked by the CSV's rules; raise
+    ``AccountsFileError`` with every bad cell at once."""
+    problems = CsvProblems()
+    clean = {k: (v or "").strip() for k, v in cells.items() if k in COLUMNS}
+    record = _record(clean, line, problems, default_timezone, lookup_email)
+    if record is None:
+        raise AccountsFileError.of(problems)
+    return record
 
 
 def _record(
@@ -160,7 +192,7 @@ def _record(
     default_timezone: str,
     lookup_email: EmailLookup,
 ) -> AccountRecord | None:
-    before = len(problems.lines)
+    before = len(problems.found)
     name = cells.get("name", "")
     if not name:
         problems.add(line, "name", "missing: every account needs a name, such as Acme Corp")
@@ -221,7 +253,7 @@ def _record(
     for column in CADENCE_COLUMNS:
         text = cells.get(column, "")
         cadences.append(_cadence(text, line, column, problems) if text else None)
-    if len(problems.lines) > before:
+    if len(problems.found) > before:
         return None
     return AccountRecord(
         name=name,
@@ -274,18 +306,58 @@ def upsert(
 ) -> ImportReport:
     """Create or update each account by name (case, accents and punctuation ignored), all in
     one transaction; accounts not in ``records`` stay as they are."""
-    existing = {a.name_key: a for a in session.scalars(select(Account))}
-    in_file = {record.key for record in records}
-    # Names and aliases of the accounts this file leaves alone: nobody else may take them.
+    everyone = list(session.scalars(select(Account)))
+    existing = {a.name_key: a for a in everyone}
+    report, _ = _store(
+        session,
+        [(record, existing.get(record.key)) for record in records],
+        everyone,
+        now,
+        dry_run=dry_run,
+    )
+    return report
+
+
+def save(
+    *, session: Session, record: AccountRecord, now: datetime, account_id: int | None = None
+) -> Account:
+    """Store one account from the edit form: the account ``account_id`` (renamed if the name
+    changed), or a new one; the same checks and writes as an import."""
+    everyone = list(session.scalars(select(Account)))
+    account = None
+    if account_id is not None:
+        account = next((a for a in everyone if a.id == account_id), None)
+        if account is None:
+            raise AccountsFileError(
+                [f"line {record.line}: name: that account is gone"],
+                fields={"name": "This account no longer exists; nothing was saved."},
+            )
+    _, written = _store(session, [(record, account)], everyone, now, dry_run=False)
+    return written[0]
+
+
+def _store(
+    session: Session,
+    targets: Sequence[tuple[AccountRecord, Account | None]],
+    everyone: Sequence[Account],
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> tuple[ImportReport, list[Account]]:
+    """Write each record onto its account (None: a new one) in one transaction, unless a name
+    or alias belongs to an account not being written."""
+    written_ids = {id(account) for _, account in targets if account is not None}
+    # Names and aliases of the accounts left alone: nobody else may take them.
     claimed = {
         key: account.name
-        for account in existing.values()
-        if account.name_key not in in_file
+        for account in everyone
+        if id(account) not in written_ids
         for key in _keys(account)
     }
     problems = CsvProblems()
     created, updated, unchanged = [], [], []
-    for record in records:
+    written: list[Account] = []
+    for record, target in targets:
         for column, text in (("name", record.name), *(("aliases", a) for a in record.aliases)):
             other = claimed.get(name_key(text))
             if other is not None:
@@ -295,7 +367,7 @@ def upsert(
                     f"{text!r} already names the account {other}: each name and alias"
                     " belongs to one account",
                 )
-        account = existing.get(record.key)
+        account = target
         if account is None:
             account = Account(name_key=record.key, updated_at=now)
             created.append(record.name)
@@ -303,18 +375,20 @@ def upsert(
                 session.add(account)
         elif _fields(account) == _record_fields(record):
             unchanged.append(record.name)
+            written.append(account)
             continue
         else:
             updated.append(record.name)
         _apply(account, record, now)
-    if problems.lines:
+        written.append(account)
+    if problems.found:
         session.rollback()
-        raise AccountsFileError(problems.lines)
+        raise AccountsFileError.of(problems)
     if dry_run:
         session.rollback()
     else:
         session.commit()
-    return ImportReport(created=created, updated=updated, unchanged=unchanged)
+    return ImportReport(created=created, updated=updated, unchanged=unchanged), written
 
 
 def _apply(account: Account, record: AccountRecord, now: datetime) -> None:
@@ -378,27 +452,42 @@ def to_csv(accounts: Iterable[Account]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for account in accounts:
-        cadences = (
-            account.cadence_sev1,
-            account.cadence_sev2,
-            account.cadence_sev3,
-            account.cadence_sev4,
-        )
-        writer.writerow(
-            [
-                account.name,
-                ";".join(account.aliases),
-                account.tier,
-                account.csm_id or "",
-                ";".join(account.team),
-                account.timezone,
-                account.business_hours,
-                account.language,
-                account.customer_channel or "",
-                *(compact_duration(timedelta(seconds=c)) if c else "" for c in cadences),
-            ]
-        )
+        cells = to_cells(account)
+        writer.writerow([cells[column] for column in COLUMNS])
     return out.getvalue()
+
+
+def to_cells(account: Account) -> dict[str, str]:
+    """An account as the CSV's cells (the edit form starts from these)."""
+    cadences = (
+        account.cadence_sev1,
+        account.cadence_sev2,
+        account.cadence_sev3,
+        account.cadence_sev4,
+    )
+    return {
+        "name": account.name,
+        "aliases": ";".join(account.aliases),
+        "tier": account.tier,
+        "csm": account.csm_id or "",
+        "team": ";".join(account.team),
+        "timezone": account.timezone,
+        "business_hours": account.business_hours,
+        "language": account.language,
+        "customer_channel": account.customer_channel or "",
+        **{
+            column: compact_duration(timedelta(seconds=c)) if c else ""
+            for column, c in zip(CADENCE_COLUMNS, cadences, strict=True)
+        },
+    }
+
+
+def by_id(session: Session, account_id: int) -> Account | None:
+    return session.get(Account, account_id)
+
+
+def any_accounts(session: Session) -> bool:
+    return session.scalars(select(Account.id).limit(1)).first() is not None
 
 
 def find(session: Session, name: str) -> Account | None:
@@ -431,7 +520,7 @@ def closest(session: Session, name: str) -> Account | None:
     return best[1] if best else None
 
 
-def search(session: Session, text: str, *, limit: int = 100) -> list[Account]:
+def search(session: Session, text: str, *, limit: int | None = 100) -> list[Account]:
     """Accounts whose name or an alias contains ``text`` (for a type-ahead), best first."""
     key = name_key(text)
     scored = []
@@ -445,3 +534,85 @@ def search(session: Session, text: str, *, limit: int = 100) -> list[Account]:
             scored.append((1, account.name_key, account))
     scored.sort(key=lambda item: item[:2])
     return [account for *_, account in scored[:limit]]
+
+
+@dataclass(frozen=True)
+class CustomerTime:
+    """What time it is where the customer is, and whether they are at work."""
+
+    local: datetime
+    zone: str
+    hours: str
+    open_now: bool
+    # When they open next (their local time), if they are closed now.
+    opens: datetime | None
+
+
+def customer_time(account: Account, now: datetime) -> CustomerTime | None:
+    """The account's local time and business hours now; None if what is stored is unusable."""
+    try:
+        zone = parse_timezone(account.timezone)
+        hours = WorkingHours.parse(account.business_hours)
+    except HoursError:
+        return None
+    open_now = hours.is_open(now, zone)
+    opens = None if open_now else hours.next_open(now, zone).astimezone(zone)
+    return CustomerTime(
+        local=now.astimezone(zone),
+        zone=account.timezone,
+        hours=str(hours),
+        open_now=open_now,
+        opens=opens,
+    )
+
+
+def _is_for(crisis: Crisis, account: Account, keys: Collection[str]) -> bool:
+    # Linked when declared for the account; one declared before the account existed (or typed
+    # by hand) is the account's when its customer is one of the account's names.
+    if crisis.account_id is not None:
+        return crisis.account_id == account.id
+    return name_key(crisis.customer) in keys
+
+
+def open_crises(session: Session, account: Account) -> list[Crisis]:
+    """The account's open crises, the next update due first."""
+    keys = _keys(account)
+    query = (
+        select(Crisis)
+        .where(Crisis.status.in_(("open", "declaring")))
+        .order_by(Crisis.next_update_due_at, Crisis.id)
+    )
+    return [c for c in session.scalars(query) if _is_for(c, account, keys)]
+
+
+def recent_crises(session: Session, account: Account, *, limit: int = 5) -> list[Crisis]:
+    """The account's last ``limit`` closed crises, the latest first."""
+    keys = _keys(account)
+    query = (
+        select(Crisis)
+        .where(Crisis.status == "closed")
+        .where(or_(Crisis.account_id == account.id, Crisis.account_id.is_(None)))
+        .order_by(Crisis.closed_at.desc(), Crisis.id.desc())
+    )
+    found = []
+    for crisis in session.scalars(query):
+        if _is_for(crisis, account, keys):
+            found.append(crisis)
+            if len(found) == limit:
+                break
+    return found
+
+
+def open_crisis_counts(session: Session, accounts: Sequence[Account]) -> dict[int, int]:
+    """How many open crises each account has, by account id."""
+    counts = {account.id: 0 for account in accounts}
+    by_key = {key: account.id for account in accounts for key in _keys(account)}
+    query = select(Crisis).where(Crisis.status.in_(("open", "declaring")))
+    for crisis in session.scalars(query):
+        if crisis.account_id is not None:
+            owner = crisis.account_id if crisis.account_id in counts else None
+        else:
+            owner = by_key.get(name_key(crisis.customer))
+        if owner is not None:
+            counts[owner] += 1
+    return counts

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Literal
 
 from bot import messages
-from bot.db.models import Crisis
+from bot.db.models import Account, Crisis
 from bot.services.errors import CrisisError
 from bot.services.port import SlackPort
 
-Role = Literal["own", "respond"]
+# Who someone would be: a crisis's owner or responder, an account's CSM or on its team.
+Role = Literal["own", "respond", "csm", "team"]
 
 
 def may_manage(crisis: Crisis, user_id: str, *, admins: set[str]) -> bool:
@@ -32,6 +33,29 @@ def require_manager(
     if not may_manage(crisis, user_id, admins=admins):
         named = named_admins if named_admins is not None else sorted(admins)
         raise CrisisError(messages.not_allowed(action, crisis.owner_id, crisis.responders, named))
+
+
+def may_edit_account(account: Account | None, user_id: str, *, admins: set[str]) -> bool:
+    """Whether ``user_id`` may edit ``account`` (its CSM, an admin) or add one (``None``:
+    admins only)."""
+    return user_id in admins or (account is not None and user_id == account.csm_id)
+
+
+def require_account_editor(
+    account: Account | None,
+    user_id: str,
+    *,
+    admins: set[str],
+    named_admins: list[str] | None = None,
+) -> None:
+    """Raise a polite refusal naming who can, unless ``user_id`` may edit (or add) the account."""
+    if not may_edit_account(account, user_id, admins=admins):
+        named = named_admins if named_admins is not None else sorted(admins)
+        raise CrisisError(
+            messages.account_edit_not_allowed(
+                account.name if account else None, account.csm_id if account else None, named
+            )
+        )
 
 
 def require_teammates(

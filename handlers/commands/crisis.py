@@ -16,6 +16,7 @@ from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.requests import DeclareRequest, UpdateContent, declare_request
 from bot.text import safe
+from handlers.commands.accounts import run_account_command
 from handlers.common import (
     Reply,
     declare_and_tell,
@@ -72,6 +73,9 @@ def handle_crisis_command(
             return
         ack(text=messages.declaring(parsed.customer))
         deps.later(lambda: _declare(deps, request, user_id, reply))
+        return
+    if parsed.name in ("account", "accounts"):
+        run_account_command(ack=ack, parsed=parsed, command=command, respond=respond, deps=deps)
         return
     if parsed.name == "list":
         ack()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.blocks import modals
+from bot.blocks.accounts import ACCOUNT_FORM
+from handlers.views.accounts import handle_account_submission
 from handlers.views.submissions import (
     handle_close_submission,
     handle_declare_submission,
@@ -20,3 +22,4 @@ def register(app: App) -> None:
     app.view(modals.CLOSE)(handle_close_submission)
     app.view(modals.HAND_OVER)(handle_hand_over_submission)
     app.view(modals.REOPEN)(handle_reopen_submission)
+    app.view(ACCOUNT_FORM)(handle_account_submission)

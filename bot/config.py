@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
+from bot.hours import HoursError, WorkingHours
 
 SLACK_API_URL = "https://slack.com/api/"
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
@@ -104,6 +105,8 @@ class Settings(BaseSettings):
     escalation_channel: str | None = None
     # Where text cannot carry Slack's date token (the channel topic), times are in this zone.
     timezone: str = "UTC"
+    # When owners work (each in their own Slack time zone): sev3 and sev4 reminders wait for it.
+    working_hours: str = "Mon-Fri 09:00-18:00"
     ack_emoji: str = "eyes"
     update_emoji: str = "mega"
     # NoDecode: comma lists, not JSON; the validators below parse them.
@@ -140,6 +143,14 @@ class Settings(BaseSettings):
                 " or America/New_York"
             ) from None
         return text
+
+    @field_validator("working_hours", mode="before")
+    @classmethod
+    def _working_hours(cls, value: Any) -> Any:
+        try:
+            return str(WorkingHours.parse(str(value or "")))
+        except HoursError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("ack_emoji", "update_emoji", mode="before")
     @classmethod
@@ -237,6 +248,10 @@ class Settings(BaseSettings):
         """``CRISISBOT_TIMEZONE`` as a time zone."""
         return _zone(self.timezone)
 
+    def owner_hours(self) -> WorkingHours:
+        """``CRISISBOT_WORKING_HOURS``, parsed: when owners are reminded of sev3 and sev4."""
+        return _working_hours(self.working_hours)
+
     def require_slack(self) -> None:
         """Check the credentials that talking to Slack needs (``crisisbot run``); other entry
         points, such as ``crisisbot db upgrade``, start without them."""
@@ -249,6 +264,12 @@ class Settings(BaseSettings):
                 f"{env_name('slack_signing_secret')}: required in HTTP mode"
                 " (from Basic Information)"
             )
+
+
+@lru_cache(maxsize=8)
+def _working_hours(text: str) -> WorkingHours:
+    # The sweep asks for every crisis it looks at; parse once.
+    return WorkingHours.parse(text)
 
 
 def env_name(field: str) -> str:

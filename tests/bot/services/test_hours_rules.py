@@ -158,16 +158,23 @@ def test_the_owners_evening_carries_the_nag_to_the_next_morning_across_the_autum
     assert again.at.hour == 14
 
 
-def test_a_sunday_to_thursday_owner_in_jerusalem_is_reminded_on_sunday() -> None:
+@pytest.mark.parametrize(
+    ("due", "sunday_utc"),
+    [
+        # Friday 27 March, the day the clocks go forward: Sunday 08:30 is UTC+3.
+        ("2026-03-27T11:00", datetime(2026, 3, 29, 5, 30, tzinfo=UTC)),
+        # Friday 23 October; they go back at 02:00 on Sunday 25: 08:30 is UTC+2 again.
+        ("2026-10-23T11:00", datetime(2026, 10, 25, 6, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_sunday_to_thursday_owner_in_jerusalem_is_reminded_on_sunday(
+    due: str, sunday_utc: datetime
+) -> None:
     settings = make_settings(working_hours="Sun-Thu 08:30-17:30")
-    due = local("2026-03-27T11:00", JERUSALEM)  # Friday, the day the clocks go forward
-    owed = crisis("sev3", due, owner_timezone="Asia/Jerusalem")
-    first = next_reminder(owed, settings, due - timedelta(hours=1))
-    assert first is not None and (first.kind, first.at) == (
-        OVERDUE,
-        local("2026-03-29T08:30", JERUSALEM),
-    )
-    assert first.at == datetime(2026, 3, 29, 5, 30, tzinfo=UTC)
+    owed = crisis("sev3", local(due, JERUSALEM), owner_timezone="Asia/Jerusalem")
+    first = next_reminder(owed, settings, local(due, JERUSALEM) - timedelta(hours=1))
+    assert first is not None and (first.kind, first.at) == (OVERDUE, sunday_utc)
+    assert first.at.astimezone(JERUSALEM).strftime("%A %H:%M") == "Sunday 08:30"
 
 
 def test_sev1_reminds_at_three_in_the_morning() -> None:

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
+from bot.hours import HoursError, WorkingHours
 
 SLACK_API_URL = "https://slack.com/api/"
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
@@ -107,6 +108,8 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     # Customer message templates that replace the shipped ones (bot/customer/templates).
     templates_dir: Path | None = None
+    # When owners work (each in their own Slack time zone): sev3 and sev4 reminders wait for it.
+    working_hours: str = "Mon-Fri 09:00-18:00"
     ack_emoji: str = "eyes"
     update_emoji: str = "mega"
     # NoDecode: comma lists, not JSON; the validators below parse them.
@@ -156,6 +159,14 @@ class Settings(BaseSettings):
                 " bot/customer/templates (en/outage.md.j2, he/closure.md.j2…)"
             )
         return path
+
+    @field_validator("working_hours", mode="before")
+    @classmethod
+    def _working_hours(cls, value: Any) -> Any:
+        try:
+            return str(WorkingHours.parse(str(value or "")))
+        except HoursError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("ack_emoji", "update_emoji", mode="before")
     @classmethod
@@ -253,6 +264,10 @@ class Settings(BaseSettings):
         """``CRISISBOT_TIMEZONE`` as a time zone."""
         return _zone(self.timezone)
 
+    def owner_hours(self) -> WorkingHours:
+        """``CRISISBOT_WORKING_HOURS``, parsed: when owners are reminded of sev3 and sev4."""
+        return _working_hours(self.working_hours)
+
     def require_slack(self) -> None:
         """Check the credentials that talking to Slack needs (``crisisbot run``); other entry
         points, such as ``crisisbot db upgrade``, start without them."""
@@ -265,6 +280,12 @@ class Settings(BaseSettings):
                 f"{env_name('slack_signing_secret')}: required in HTTP mode"
                 " (from Basic Information)"
             )
+
+
+@lru_cache(maxsize=8)
+def _working_hours(text: str) -> WorkingHours:
+    # The sweep asks for every crisis it looks at; parse once.
+    return WorkingHours.parse(text)
 
 
 def env_name(field: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES, UNTRIAGED
 from bot.durations import format_duration
@@ -263,6 +264,7 @@ def declared(
     *,
     lead: timedelta | None = None,
     owner_id: str | None = None,
+    zone: str | None = None,
 ) -> str:
     """The reply to a declaration; with ``lead`` the declarer owns it and this is their brief,
     with ``owner_id`` someone else owns it and has been told by DM."""
@@ -270,9 +272,9 @@ def declared(
     if owner_id is not None:
         return (
             f"{where} {mention(owner_id)} owns it and has been told;"
-            f" {safe(customer, 80)} has been promised an update by {date_token(due)}."
+            f" {safe(customer, 80)} has been promised an update by {promised_time(due, zone)}."
         )
-    text = f"{where} You have promised the next update by {date_token(due)}."
+    text = f"{where} You have promised the next update by {promised_time(due, zone)}."
     if lead is None:
         return text
     return f"{text}{_reminder_promise(lead)}\n{OWNER_VOICE}"
@@ -332,9 +334,23 @@ def channel_topic(
     return f"{name} · {severity.upper()} · owner {owner_name} · {when}"
 
 
-def commitment(customer: str, due: datetime) -> str:
+def promised_time(due: datetime, zone: str | None = None) -> str:
+    """When an update is promised, in each reader's time; with ``zone`` (the customer's), the
+    promise was moved to their next business opening, and this says so in their time."""
+    token = date_token(due)
+    try:
+        local = due.astimezone(ZoneInfo(zone)) if zone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        local = None
+    if local is None:
+        return token
+    return f"{token} ({local:%A %H:%M} their time: the next business morning)"
+
+
+def commitment(customer: str, due: datetime, zone: str | None = None) -> str:
     return (
-        f":hourglass_flowing_sand: *Next update to {safe(customer, 80)} by {date_token(due)}*"
+        f":hourglass_flowing_sand: *Next update to {safe(customer, 80)} by"
+        f" {promised_time(due, zone)}*"
         "\nThe owner posts it with `/crisis update`; I will remind them before it is due."
     )
 
@@ -370,18 +386,20 @@ def owner_commitment_dm(
     lead: timedelta,
     *,
     declared_by: str | None = None,
+    zone: str | None = None,
 ) -> str:
     """The owner's brief by DM; ``declared_by`` when someone else declared it and named them."""
+    when = promised_time(due, zone)
     if declared_by is not None:
         opening = (
             f":rotating_light: {mention(declared_by)} declared a crisis for"
             f" *{safe(customer, 80)}* (<#{channel_id}>) and named you owner;"
-            f" {safe(customer, 80)} has been promised an update by {date_token(due)}."
+            f" {safe(customer, 80)} has been promised an update by {when}."
         )
     else:
         opening = (
             f":rotating_light: You own the crisis for *{safe(customer, 80)}* (<#{channel_id}>)."
-            f"\nYou have promised them the next update by {date_token(due)}."
+            f"\nYou have promised them the next update by {when}."
         )
     return f"{opening}{_reminder_promise(lead)}\n{OWNER_VOICE}"
 
@@ -442,10 +460,10 @@ def ack_line(user_id: str, seconds: int) -> str:
 # Updates
 
 
-def update_posted(author_id: str, body: str, due: datetime) -> str:
+def update_posted(author_id: str, body: str, due: datetime, zone: str | None = None) -> str:
     return (
         f":mega: *Status update* from {mention(author_id)}\n{body}"
-        f"\n_Next update by {date_token(due)}._"
+        f"\n_Next update by {promised_time(due, zone)}._"
     )
 
 
@@ -463,18 +481,22 @@ def update_body(what_happened: str, doing: str, next_steps: str) -> str:
 QUOTE_SHORTENED = " … _(shortened; the whole message is in the channel)_"
 
 
-def update_quoted(author_id: str, quoted: str, by: str, due: datetime) -> str:
+def update_quoted(
+    author_id: str, quoted: str, by: str, due: datetime, zone: str | None = None
+) -> str:
     quote = "\n".join(
         "> " + line for line in safe_marked(quoted, 2600, note=QUOTE_SHORTENED).splitlines() or [""]
     )
     return (
         f":mega: *Status update* by {mention(author_id)}, marked by {mention(by)}\n{quote}"
-        f"\n_Next update by {date_token(due)}._"
+        f"\n_Next update by {promised_time(due, zone)}._"
     )
 
 
-def update_recorded(due: datetime) -> str:
-    return f":white_check_mark: Update posted. The next one is promised by {date_token(due)}."
+def update_recorded(due: datetime, zone: str | None = None) -> str:
+    return (
+        f":white_check_mark: Update posted. The next one is promised by {promised_time(due, zone)}."
+    )
 
 
 def reminder_done(customer: str, channel_id: str, author_id: str, at: datetime) -> str:
@@ -561,8 +583,11 @@ def checked_in(customer: str, user_id: str, at: datetime) -> str:
     )
 
 
-def reopened_reply(due: datetime) -> str:
-    return f":arrows_counterclockwise: Reopened. The next update is promised by {date_token(due)}."
+def reopened_reply(due: datetime, zone: str | None = None) -> str:
+    return (
+        ":arrows_counterclockwise: Reopened. The next update is promised by"
+        f" {promised_time(due, zone)}."
+    )
 
 
 def already_checked_in(at: datetime) -> str:
@@ -629,11 +654,11 @@ def already_closed() -> str:
     return ":information_source: This crisis is already closed. Use `/crisis reopen` to reopen it."
 
 
-def reopened(actor_id: str, due: datetime, reason: str = "") -> str:
+def reopened(actor_id: str, due: datetime, reason: str = "", zone: str | None = None) -> str:
     why = f"\n*Why:* {safe(reason, 1500)}" if reason.strip() else ""
     return (
         f":arrows_counterclockwise: Reopened by {mention(actor_id)}. Next update promised by"
-        f" {date_token(due)}.{why}"
+        f" {promised_time(due, zone)}.{why}"
     )
 
 

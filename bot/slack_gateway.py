@@ -132,9 +132,14 @@ class SlackGateway:
                 organisation = self._organisation(str(team)) if team else None
                 return Person(id=user, name=name, external=True, organisation=organisation)
             guest = bool(info.get("is_restricted") or info.get("is_ultra_restricted"))
-            return Person(id=user, name=name, guest=guest)
+            return Person(id=user, name=name, guest=guest, time_zone=info.get("tz") or None)
 
         return self._cache.get(("person", user), look_up)
+
+    def time_zone(self, *, user: str) -> str | None:
+        """``user``'s IANA time zone (``users.info`` ``tz``): the same cached look-up as
+        ``person``, so checking a new owner and learning their zone is one call."""
+        return self.person(user=user).time_zone
 
     def _organisation(self, team: str) -> str | None:
         """The name of another organisation, for telling people who someone is."""

@@ -83,6 +83,7 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
                     crisis.next_update_due_at,
                     lead=deps.settings.reminder_lead if owns_it else None,
                     owner_id=None if owns_it else crisis.owner_id,
+                    zone=crisis.promised_in_zone,
                 )
             )
             if not crisis.owner_told:

@@ -28,6 +28,8 @@ class RecordingSlack:
     shared: set[str] = field(default_factory=set)
     # Who is not a teammate; everyone else is one.
     outsiders: dict[str, Person] = field(default_factory=dict)
+    # Slack profiles' time zones; nobody has one unless a test says so.
+    time_zones: dict[str, str] = field(default_factory=dict)
     _ts: int = 0
 
     def _record(self, effect: str, /, **args: Any) -> None:
@@ -78,6 +80,9 @@ class RecordingSlack:
 
     def person(self, *, user: str) -> Person:
         return self.outsiders.get(user) or Person(id=user, name=user)
+
+    def time_zone(self, *, user: str) -> str | None:
+        return self.time_zones.get(user)
 
     def find_posted(self, *, channel: str, key: str, since: Any) -> str | None:
         self._record("find_posted", channel=channel, key=key)

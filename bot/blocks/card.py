@@ -40,7 +40,10 @@ def status_line(crisis: Crisis, now: datetime) -> str:
         if crisis.snoozed_until and crisis.snoozed_until > now:
             snooze = f" (reminders snoozed until {date_token(crisis.snoozed_until)})"
         return f":rotating_light: *Update overdue* since {date_token(due)}{snooze}"
-    return f":hourglass_flowing_sand: Next update by {date_token(due)}"
+    return (
+        ":hourglass_flowing_sand: Next update by"
+        f" {messages.promised_time(due, crisis.promised_in_zone)}"
+    )
 
 
 def ack_context(crisis: Crisis, ack_emoji: str) -> str:
@@ -107,7 +110,9 @@ def commitment_blocks(crisis: Crisis, *, now: datetime) -> tuple[str, list[Block
         if now >= crisis.next_update_due_at:
             text = messages.commitment_overdue(crisis.customer, crisis.next_update_due_at)
         else:
-            text = messages.commitment(crisis.customer, crisis.next_update_due_at)
+            text = messages.commitment(
+                crisis.customer, crisis.next_update_due_at, crisis.promised_in_zone
+            )
     return text, [section(text, block_id="commitment")]
 
 

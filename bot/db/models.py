@@ -106,6 +106,9 @@ class Crisis(Base):
     status: Mapped[str] = mapped_column(String(16), default="declaring")
     declared_by: Mapped[str] = mapped_column(String(32))
     owner_id: Mapped[str] = mapped_column(String(32))
+    # The owner's IANA time zone as Slack told it when they became owner (None: not known);
+    # sev3 and sev4 reminders wait for their working hours there.
+    owner_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     responders: Mapped[list[str]] = mapped_column(JSON, default=list)
     cadence_seconds: Mapped[int] = mapped_column(Integer)
 
@@ -134,6 +137,9 @@ class Crisis(Base):
     # The commitment and the reminder state derived from it.
     next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The customer's time zone when the promise was moved to the opening of their business
+    # hours (sev3 and sev4 of an account), so what shows the promise can say so; else None.
+    promised_in_zone: Mapped[str | None] = mapped_column(String(64), default=None)
     # Bumped whenever the commitment or the owner changes, so a reminder claimed before the
     # change is not recorded against the new commitment.
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -200,6 +206,13 @@ class StatusUpdate(Base):
     source_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
     crisis: Mapped[Crisis] = relationship(back_populates="updates")
+
+    @property
+    def promised_in_zone(self) -> str | None:
+        """``Crisis.promised_in_zone`` while this update's promise is still the crisis's."""
+        if self.next_update_due_at == self.crisis.next_update_due_at:
+            return self.crisis.promised_in_zone
+        return None
 
 
 class PendingDeclaration(Base):

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
-from bot.db.models import Crisis, PendingDeclaration
+from bot.db.models import Account, Crisis, PendingDeclaration
 from bot.services import permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
 from bot.services.requests import DeclareRequest
-from bot.services.schedule import reschedule
+from bot.services.schedule import promise, reschedule
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,14 @@ def store_declaration(
         origin_channel_id=request.origin_channel_id,
         source_key=request.source_key,
         declared_at=now,
-        next_update_due_at=now + cadence,
         committed_at=now,
     )
+    # A new row has no relationship loaded yet: the account by its id, however it was linked.
+    account = crisis.account or (
+        session.get(Account, crisis.account_id) if crisis.account_id is not None else None
+    )
+    promised = promise(now=now, cadence=cadence, severity=request.severity, account=account)
+    crisis.next_update_due_at, crisis.promised_in_zone = promised.at, promised.zone
     session.add(crisis)
     record(
         session,
@@ -185,6 +190,8 @@ def finish_declaration(
         slack.pin(channel=channel, ts=crisis.commitment_ts)
         crisis.commitment_pinned = True
         session.commit()
+    if crisis.owner_timezone is None:
+        crisis.owner_timezone = owner_time_zone(slack, crisis.owner_id)
     crisis.status = "open"
     if not crisis.owner_told:
         # The reply to the declarer tells them; until that is recorded, the sweep's to-do
@@ -192,6 +199,16 @@ def finish_declaration(
         crisis.pending_since = now
     reschedule(crisis, settings, now)
     session.commit()
+
+
+def owner_time_zone(slack: SlackPort, user: str) -> str | None:
+    """The owner's time zone from their Slack profile, for their working hours; None when
+    Slack has none or will not say (``CRISISBOT_TIMEZONE`` then stands in)."""
+    try:
+        return slack.time_zone(user=user)
+    except SlackFailure as failure:
+        log.info("no time zone for %s: %s", user, failure)
+        return None
 
 
 def _people(crisis: Crisis) -> list[str]:
@@ -219,6 +236,7 @@ def tell_owner(
         crisis.next_update_due_at,
         settings.reminder_lead,
         declared_by=named_by,
+        zone=crisis.promised_in_zone,
     )
     post_once(
         slack, channel=crisis.owner_id, key=key, text=text, look_since=since if resuming else None

@@ -22,11 +22,11 @@ from bot.db.models import (
 )
 from bot.durations import format_duration
 from bot.services import permissions
-from bot.services.crises import end_read, refresh, tell_owner
+from bot.services.crises import end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
-from bot.services.schedule import new_commitment, reschedule
+from bot.services.schedule import Promise, new_commitment, promise, reschedule
 from bot.services.timeline import record
 from bot.text import safe_marked
 
@@ -132,7 +132,13 @@ def post_update(
         ).first()
         if seen:
             return seen
-    due = now + (content.next_in or timedelta(seconds=crisis.cadence_seconds))
+    promised = promise(
+        now=now,
+        cadence=content.next_in or timedelta(seconds=crisis.cadence_seconds),
+        severity=crisis.severity,
+        account=crisis.account,
+    )
+    due = promised.at
     status_update = StatusUpdate(
         author_id=author_id,
         text=raw,
@@ -142,20 +148,20 @@ def post_update(
     )
     crisis.updates.append(status_update)
     crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
-    new_commitment(crisis, settings, due=due, now=now)
+    new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
     record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
 
     assert crisis.channel_id is not None
     if content.quoted_author and content.source_ts:
-        text = messages.update_quoted(content.quoted_author, raw, author_id, due)
+        text = messages.update_quoted(content.quoted_author, raw, author_id, due, promised.zone)
     else:
         body = (
             safe_marked(content.text, domain.MAX_UPDATE_SHOWN)
             if content.text
             else messages.update_body(content.what_happened, content.doing, content.next_steps)
         )
-        text = messages.update_posted(author_id, body, due)
+        text = messages.update_posted(author_id, body, due, promised.zone)
     status_update.message_ts = slack.post(
         channel=crisis.channel_id, text=text, key=update_key(status_update)
     )
@@ -261,6 +267,7 @@ def finish_posts(
             status_update.author_id,
             safe_marked(status_update.text, domain.MAX_UPDATE_SHOWN),
             status_update.next_update_due_at,
+            status_update.promised_in_zone,
         )
         status_update.message_ts = post_once(
             slack,
@@ -367,23 +374,31 @@ def reopen(
     actor_id: str,
     reason: str = "",
     now: datetime,
-) -> datetime:
-    """Reopen a closed crisis and restart the clock; returns the new due time."""
+) -> Promise:
+    """Reopen a closed crisis and restart the clock; returns the new promise."""
     if crisis.status != "closed":
         raise CrisisError(messages.crisis_already_open())
     crisis.pending_since = now  # the sweep repairs a crash
     crisis.status = "open"
     crisis.closed_at = None
     crisis.follow_up_due_at = None
-    due = now + timedelta(seconds=crisis.cadence_seconds)
-    new_commitment(crisis, settings, due=due, now=now)
+    promised = promise(
+        now=now,
+        cadence=timedelta(seconds=crisis.cadence_seconds),
+        severity=crisis.severity,
+        account=crisis.account,
+    )
+    due = promised.at
+    new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
     record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id, detail=reason.strip())
     session.commit()
     assert crisis.channel_id is not None
-    slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due, reason))
+    slack.post(
+        channel=crisis.channel_id, text=messages.reopened(actor_id, due, reason, promised.zone)
+    )
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
-    return due
+    return promised
 
 
 def hand_over(
@@ -402,9 +417,13 @@ def hand_over(
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
     permissions.require_teammates(slack=slack, user_ids=[new_owner_id], role="own")
+    # Looked up before anything is written (the check above has it cached): their hours
+    # decide when the sev3 and sev4 reminders reach them.
+    zone = owner_time_zone(slack, new_owner_id)
     crisis.pending_since = now  # the sweep repairs a crash
     old_owner = crisis.owner_id
     crisis.owner_id = new_owner_id
+    crisis.owner_timezone = zone
     crisis.version += 1
     reschedule(crisis, settings, now)
     record(

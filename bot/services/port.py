@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -43,6 +43,9 @@ class Person:
     external: bool = False
     guest: bool = False
     organisation: str | None = None
+    # Their IANA time zone as Slack's profile has it (``users.info`` ``tz``), when it does;
+    # not part of who they are.
+    time_zone: str | None = field(default=None, compare=False)
 
     @property
     def is_teammate(self) -> bool:
@@ -88,6 +91,10 @@ class SlackPort(Protocol):
 
     def person(self, *, user: str) -> Person:
         """Who ``user`` is: a teammate, a guest or someone from another organisation."""
+        ...
+
+    def time_zone(self, *, user: str) -> str | None:
+        """``user``'s IANA time zone from their Slack profile, or None when Slack has none."""
         ...
 
     def user_by_email(self, *, email: str) -> str | None:

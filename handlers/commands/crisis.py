@@ -160,7 +160,7 @@ def _run_channel_command(
             update = lifecycle.post_update(
                 author_id=user_id, content=UpdateContent(text=parsed.text), **common
             )
-            reply(messages.update_recorded(update.next_update_due_at))
+            reply(messages.update_recorded(update.next_update_due_at, update.promised_in_zone))
         elif parsed.name == "close":
             follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
             reply(messages.closed_reply(follow_up_at))

@@ -88,4 +88,4 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                     ),
                     now=deps.now(),
                 )
-                reply(messages.update_recorded(update.next_update_due_at))
+                reply(messages.update_recorded(update.next_update_due_at, update.promised_in_zone))

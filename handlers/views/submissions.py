@@ -197,7 +197,9 @@ def handle_update_submission(
         lifecycle.post_update,
         action="post updates for",
         # The same confirmation as `/crisis update` gives.
-        confirm=lambda update: messages.update_recorded(update.next_update_due_at),
+        confirm=lambda update: messages.update_recorded(
+            update.next_update_due_at, update.promised_in_zone
+        ),
         author_id=user_id,
         content=content,
     )
@@ -266,7 +268,7 @@ def handle_reopen_submission(
         user_id,
         lifecycle.reopen,
         action="reopen",
-        confirm=messages.reopened_reply,
+        confirm=lambda promised: messages.reopened_reply(promised.at, promised.zone),
         actor_id=user_id,
         reason=reason,
     )

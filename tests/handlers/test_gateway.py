@@ -110,6 +110,17 @@ def test_who_someone_is_comes_from_users_info_and_team_info(
     assert emulator.calls == []  # five minutes of cache
 
 
+def test_a_time_zone_comes_from_the_same_cached_users_info(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
+    emulator.workspace.users["U0ANA"].tz = "Asia/Jerusalem"
+    assert gateway.person(user="U0ANA").is_teammate
+    assert gateway.time_zone(user="U0ANA") == "Asia/Jerusalem"
+    assert gateway.time_zone(user="U0DANA") == "America/Los_Angeles"
+    # Checking a new owner and learning their zone is one call per person.
+    assert len(emulator.calls_to("users.info")) == 2
+
+
 def test_lookups_expire_so_changes_in_slack_are_seen() -> None:
     now = [0.0]
     cache = LookupCache(seconds=300, clock=lambda: now[0])

@@ -26,11 +26,16 @@ def read(text: str) -> list[accounts.AccountRecord]:
     return accounts.read_csv(text, default_timezone="Europe/London", lookup_email=lookup)
 
 
-GOOD = f"""{HEADER}
-Globex Corp,Globex;GLOBEX Inc,strategic,ana@acme.example,U0BEN;chen@acme.example,America/New_York,Mon-Fri 09:00-17:00,en,C0SHARED,15m,1h,,
-שלום בע"מ,Shalom,enterprise,U0DANA,,Asia/Jerusalem,Sun-Thu 08:30-17:30,he,,,,8h,2d
-Initech,,,,,,,,,,,,
-"""
+GOOD = "\n".join(
+    [
+        HEADER,
+        "Globex Corp,Globex;GLOBEX Inc,strategic,ana@acme.example,U0BEN;chen@acme.example,"
+        "America/New_York,Mon-Fri 09:00-17:00,en,C0SHARED,15m,1h,,",
+        'שלום בע"מ,Shalom,enterprise,U0DANA,,Asia/Jerusalem,Sun-Thu 08:30-17:30,he,,,,8h,2d',
+        "Initech,,,,,,,,,,,,",
+        "",
+    ]
+)
 
 
 def test_a_good_file_reads_every_column() -> None:

@@ -302,6 +302,38 @@ def already_declared_anyway(customer: str, channel_id: str | None) -> str:
     return f":information_source: The second crisis for *{safe(customer, 80)}* is declared{where}."
 
 
+def did_you_mean(typed: str, account_name: str) -> str:
+    return (
+        f":mag: No account is called *{safe(typed, 80)}*. Did you mean"
+        f" *{safe(account_name, 80)}*? Nothing is declared until you choose."
+    )
+
+
+def new_customer(typed: str) -> str:
+    """A choice that declares for a customer the team keeps no account for."""
+    return f"New customer: {typed}"
+
+
+def already_declared(customer: str, channel_id: str | None) -> str:
+    where = f" in <#{channel_id}>" if channel_id else "; its channel is being opened"
+    return f":information_source: The crisis for *{safe(customer, 80)}* is already declared{where}."
+
+
+def declared_account_gone() -> str:
+    return (
+        ":warning: I can't find that account any more (it was removed). Declare it again with"
+        " `/crisis new`."
+    )
+
+
+def card_account_line(tier: str, local: str | None) -> str:
+    """The card's line about the customer's account: its tier, the time where they are."""
+    parts = [safe(tier[:1].upper() + tier[1:], 60)] if tier else []
+    if local:
+        parts.append(f"customer's time {local}")
+    return " · ".join(parts)
+
+
 def not_a_crisis(links: list[tuple[str, str]]) -> str:
     lines = [
         ":raising_hand: Sounds like a question or a request rather than a crisis, so I have"
@@ -387,10 +419,18 @@ def owner_commitment_dm(
     *,
     declared_by: str | None = None,
     zone: str | None = None,
+    as_csm: bool = False,
 ) -> str:
-    """The owner's brief by DM; ``declared_by`` when someone else declared it and named them."""
+    """The owner's brief by DM; ``declared_by`` when someone else declared it and named them
+    (``as_csm``: it named them because they are the account's CSM)."""
     when = promised_time(due, zone)
-    if declared_by is not None:
+    if declared_by is not None and as_csm:
+        opening = (
+            f":rotating_light: {mention(declared_by)} declared a crisis for"
+            f" *{safe(customer, 80)}* (<#{channel_id}>); you own it as the account's CSM."
+            f" {safe(customer, 80)} has been promised an update by {when}."
+        )
+    elif declared_by is not None:
         opening = (
             f":rotating_light: {mention(declared_by)} declared a crisis for"
             f" *{safe(customer, 80)}* (<#{channel_id}>) and named you owner;"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, options, views
 
 
 def register_listeners(app: App) -> None:
     """Wire every listener kind to the app."""
     commands.register(app)
     actions.register(app)
+    options.register(app)
     views.register(app)
     events.register(app)

@@ -82,6 +82,9 @@ def _refuse(deps: Deps, body: dict[str, Any], respond: Respond | None, text: str
         return BoltResponse(status=200, body=text)
     if body.get("type") == "event_callback":
         return BoltResponse(status=200, body="")
+    if body.get("type") == "block_suggestion":
+        # A type-ahead offers them nothing: our accounts are not theirs to read.
+        return BoltResponse(status=200, body={"options": []})
     if body.get("type") == "view_submission":
         # Slack shows a form's refusal next to one of its fields; the form stays open.
         fields = list(((body.get("view") or {}).get("state") or {}).get("values") or {})

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from bot import messages
-from bot.blocks.prompts import second_crisis_prompt
+from bot.blocks.prompts import did_you_mean_prompt, second_crisis_prompt
 from bot.db.models import Account, Crisis
 from bot.deps import Deps
 from bot.services import crises, lifecycle, permissions
@@ -18,6 +18,8 @@ from bot.services.requests import DeclareRequest
 log = logging.getLogger(__name__)
 
 Reply = Callable[[str], object]
+# A question to ask before declaring: its text and blocks.
+Question = tuple[str, Blocks]
 
 
 @contextmanager
@@ -92,15 +94,48 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
                 )
 
 
-def hold_if_already_open(deps: Deps, request: DeclareRequest) -> tuple[str, Blocks] | None:
-    """When the customer already has an open crisis, hold the declaration and return the
-    question to ask (text and blocks): go there, or declare anyway. None: go ahead."""
+def ask_before_declaring(
+    deps: Deps, request: DeclareRequest
+) -> tuple[DeclareRequest, Question | None]:
+    """The declaration for its customer's account (a typed name: by name or alias), and the
+    question to ask first, if any, its declaration held: did you mean that account (a name
+    close to an account's), or the customer's open crisis."""
     with deps.session_factory() as session:
-        existing = crises.open_for_customer(session, request.customer)
+        matched = crises.match_account(session, request)
+        if isinstance(matched, crises.NearMiss):
+            pending = crises.hold_declaration(
+                session=session, request=request, existing=None, now=deps.now()
+            )
+            text = messages.did_you_mean(request.customer, matched.account_name)
+            blocks = did_you_mean_prompt(
+                text,
+                typed=request.customer,
+                account_id=matched.account_id,
+                account_name=matched.account_name,
+                pending_id=pending.id,
+            )
+            return request, (text, blocks)
+    return matched, hold_if_already_open(deps, matched)
+
+
+def hold_if_already_open(
+    deps: Deps, request: DeclareRequest, *, pending_id: int | None = None
+) -> Question | None:
+    """When the customer already has an open crisis, hold the declaration (``pending_id``:
+    held already) and return the question to ask: go there, or declare anyway. None: go
+    ahead."""
+    with deps.session_factory() as session:
+        existing = crises.open_for_customer(
+            session, request.customer, account_id=request.account_id
+        )
         if existing is None or (request.source_key and existing.source_key == request.source_key):
             return None  # nothing open, or this very form delivered again
         pending = crises.hold_declaration(
-            session=session, request=request, existing=existing, now=deps.now()
+            session=session,
+            request=request,
+            existing=existing,
+            now=deps.now(),
+            pending_id=pending_id,
         )
         text = messages.already_open(existing.customer, existing.channel_id, existing.owner_id)
         blocks = second_crisis_prompt(

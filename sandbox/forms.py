@@ -9,9 +9,14 @@ from typing import Any
 
 from sandbox.workspace import JSON, User
 
+Offered = dict[tuple[str, str], dict[str, JSON]]
 
-def form_state(blocks: list[JSON], values: JSON, users: dict[str, User]) -> JSON:
-    """Build `view.state.values` as Slack does from what the user typed or picked."""
+
+def form_state(
+    blocks: list[JSON], values: JSON, users: dict[str, User], *, offered: Offered | None = None
+) -> JSON:
+    """Build `view.state.values` as Slack does from what the user typed or picked;
+    ``offered``: the options the app gave each ``external_select`` (by block and action)."""
     state: JSON = {}
     for block in blocks:
         element = block.get("element") if block.get("type") == "input" else None
@@ -19,14 +24,25 @@ def form_state(blocks: list[JSON], values: JSON, users: dict[str, User]) -> JSON
             continue
         block_id, action_id = str(block.get("block_id", "")), str(element.get("action_id", ""))
         raw = (values.get(block_id) or {}).get(action_id)
-        state[block_id] = {action_id: element_state(element, raw, users)}
+        choices = (offered or {}).get((block_id, action_id), {})
+        state[block_id] = {action_id: element_state(element, raw, users, offered=choices)}
     return state
 
 
-def element_state(element: JSON, raw: Any, users: dict[str, User]) -> JSON:
+def element_state(
+    element: JSON, raw: Any, users: dict[str, User], *, offered: dict[str, JSON] | None = None
+) -> JSON:
     """One input element's state: the shape depends on the element type."""
     kind = str(element.get("type"))
     out: JSON = {"type": kind}
+    if kind == "external_select":
+        # The option picked among those the app offered (Slack keeps the whole option).
+        initial = element.get("initial_option")
+        picked = (offered or {}).get(raw) if raw is not None else None
+        if picked is None and isinstance(initial, dict) and raw in (None, initial.get("value")):
+            picked = initial  # untouched: it still holds its initial option
+        out["selected_option"] = dict(picked) if isinstance(picked, dict) else None
+        return out
     if raw is None:
         # Untouched: the element still holds its initial value, as in Slack's client.
         raw = initial_value(element)

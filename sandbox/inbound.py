@@ -20,13 +20,23 @@ from urllib.parse import urlencode, urlsplit
 from sandbox.emulator import Emulator
 from sandbox.forms import form_state, json_answer
 from sandbox.manifest import DEFAULT_BOT_EVENTS
-from sandbox.payloads import APP_ID, channel_name, event_envelope, interaction, slash_command_form
+from sandbox.payloads import (
+    APP_ID,
+    block_suggestion,
+    channel_name,
+    event_envelope,
+    interaction,
+    slash_command_form,
+)
 from sandbox.signing import sign
 from sandbox.workspace import JSON, Event
 
 logger = logging.getLogger(__name__)
 
 ACK_TIMEOUT = 3.0
+# An external_select asks for options once this many characters are typed, unless it says.
+MIN_QUERY_LENGTH = 3
+MAX_OPTIONS = 100
 # Slack retries a failed event three times: at once, after about a minute, after about five.
 RETRY_DELAYS = (0.0, 60.0, 300.0)
 SLACKBOT = "USLACKBOT"
@@ -93,6 +103,8 @@ class Inbound:
         self._stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        # The options the app last offered per (view, block, action): a pick is one of them.
+        self._offered: dict[tuple[str, str, str], dict[str, JSON]] = {}
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -206,13 +218,54 @@ class Inbound:
         attempt = self._send_payload(payload)
         return Outcome(attempt.ok, attempt.error)
 
-    def view_submission(self, user_id: str, view_id: str, values: JSON) -> Outcome:
-        """Submit the user's modal; `values` maps block_id -> action_id -> typed value(s)."""
+    def block_suggestion(
+        self, user_id: str, view_id: str, *, block_id: str, action_id: str, value: str
+    ) -> tuple[Outcome, list[JSON]]:
+        """Someone types in a modal's ``external_select``: from ``min_query_length``
+        characters on (3 unless it says), Slack asks the app for options and shows the ones
+        it answered within 3 seconds; an answer Slack would reject shows none."""
         ws = self.emulator.workspace
+        with ws.lock:
+            stored = ws.views.get(view_id)
+            element = _element(stored.view if stored else {}, block_id, action_id)
+            if element is None or element.get("type") != "external_select":
+                return Outcome(False, "no_such_element"), []
+            if len(value) < int(element.get("min_query_length", MIN_QUERY_LENGTH)):
+                return Outcome(True), []
+            payload = block_suggestion(
+                self.emulator,
+                user_id,
+                view_id,
+                block_id=block_id,
+                action_id=action_id,
+                value=value,
+                app_id=self.app_id,
+            )
+        attempt = self._send_payload(payload)
+        if attempt.error is not None:
+            return Outcome(False, attempt.error), []
+        options = _options(json_answer(attempt.answer))
+        if options is None:
+            return Outcome(False, "invalid_options"), []
+        with self._lock:
+            self._offered[(view_id, block_id, action_id)] = {o["value"]: o for o in options}
+        return Outcome(True), options
+
+    def view_submission(self, user_id: str, view_id: str, values: JSON) -> Outcome:
+        """Submit the user's modal; `values` maps block_id -> action_id -> typed value(s)
+        (for an ``external_select``, the value of an option the app offered)."""
+        ws = self.emulator.workspace
+        with self._lock:
+            offered = {
+                (block, action): options
+                for (view, block, action), options in self._offered.items()
+                if view == view_id
+            }
         with ws.lock:
             stored = ws.views[view_id]
             view = stored.to_api()
-            view["state"] = {"values": form_state(view.get("blocks") or [], values, ws.users)}
+            blocks = view.get("blocks") or []
+            view["state"] = {"values": form_state(blocks, values, ws.users, offered=offered)}
             payload = interaction(self.emulator, "view_submission", user_id, app_id=self.app_id)
             payload["view"] = view
             payload["response_urls"] = []
@@ -363,3 +416,39 @@ class Inbound:
         with self._lock:
             self._attempts.append(attempt)
         return attempt
+
+
+def _element(view: JSON, block_id: str, action_id: str) -> JSON | None:
+    """The input element ``action_id`` of the block ``block_id`` of a view."""
+    for block in view.get("blocks") or []:
+        element = block.get("element")
+        if (
+            block.get("block_id") == block_id
+            and isinstance(element, dict)
+            and element.get("action_id") == action_id
+        ):
+            return element
+    return None
+
+
+def _options(answer: JSON) -> list[JSON] | None:
+    """The options an app answered (``options``, or ``option_groups`` flattened); None for
+    an answer Slack rejects: more than 100, or an option without plain text of at most 75
+    characters and a value of at most 150."""
+    options = answer.get("options")
+    if options is None and isinstance(answer.get("option_groups"), list):
+        options = [o for g in answer["option_groups"] for o in (g.get("options") or [])]
+    if not isinstance(options, list) or len(options) > MAX_OPTIONS:
+        return None
+    for option in options:
+        text = option.get("text") if isinstance(option, dict) else None
+        value = option.get("value") if isinstance(option, dict) else None
+        if not (
+            isinstance(text, dict)
+            and text.get("type") == "plain_text"
+            and 0 < len(str(text.get("text") or "")) <= 75
+            and isinstance(value, str)
+            and 0 < len(value) <= 150
+        ):
+            return None
+    return options

@@ -69,6 +69,7 @@ class PageApp:
             "/sandbox/react": self._react,
             "/sandbox/action": self._action,
             "/sandbox/submit": self._submit,
+            "/sandbox/options": self._options,
             "/sandbox/close": self._close_view,
             "/sandbox/home": self._home,
         }
@@ -381,6 +382,19 @@ class PageApp:
         if not isinstance(values, dict):
             raise BadRequest("values must be an object")
         return _outcome(self.inbound.view_submission(user_id, view_id, values))
+
+    def _options(self, data: JSON) -> JSON:
+        """Typing in a modal's ``external_select``: the options the app offers for it."""
+        user_id, view_id = str(data["user"]), str(data["view_id"])
+        self._own_view(user_id, view_id)
+        outcome, options = self.inbound.block_suggestion(
+            user_id,
+            view_id,
+            block_id=str(data.get("block_id", "")),
+            action_id=str(data.get("action_id", "")),
+            value=str(data.get("value") or ""),
+        )
+        return {**_outcome(outcome), "options": options}
 
     def _close_view(self, data: JSON) -> JSON:
         user_id, view_id = str(data["user"]), str(data["view_id"])

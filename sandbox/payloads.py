@@ -61,6 +61,32 @@ def interaction(emulator: Emulator, kind: str, user_id: str, *, app_id: str = AP
     }
 
 
+def block_suggestion(
+    emulator: Emulator,
+    user_id: str,
+    view_id: str,
+    *,
+    block_id: str,
+    action_id: str,
+    value: str,
+    app_id: str = APP_ID,
+) -> JSON:
+    """What Slack posts to the options load URL as someone types in a modal's
+    ``external_select``: what they typed so far, and the view it is in (no trigger_id)."""
+    ws = emulator.workspace
+    with ws.lock:
+        payload = interaction(emulator, "block_suggestion", user_id, app_id=app_id)
+        payload.pop("trigger_id")
+        payload.update(
+            container={"type": "view", "view_id": view_id},
+            action_id=action_id,
+            block_id=block_id,
+            value=value,
+            view=ws.views[view_id].to_api(),
+        )
+        return payload
+
+
 def event_envelope(emulator: Emulator, event: JSON, *, event_id: str, app_id: str = APP_ID) -> JSON:
     """An Events API ``event_callback`` envelope around ``event``."""
     ws = emulator.workspace

@@ -24,7 +24,7 @@ from bot.slack_gateway import SlackGateway, make_client
 from crisisbot.app import build_app
 from crisisbot.http import make_server
 from sandbox import Emulator
-from sandbox.payloads import slash_command_form
+from sandbox.payloads import block_suggestion, slash_command_form
 from sandbox.signing import sign as slack_signature
 from scheduler.jobs import sweep_due
 from tests.support import SIGNING_SECRET, Clock, event_envelope, reaction_added
@@ -171,6 +171,22 @@ class Bot:
             "api_app_id": "A0CRISIS",
             "view": {"id": f"V0TEST{id(values)}", **view, "state": {"values": state}},
         }
+        return self.interact(payload)
+
+    def suggest(
+        self,
+        view_id: str,
+        value: str,
+        *,
+        block_id: str = "customer",
+        action_id: str = "customer_search",
+        user: str = "U0ANA",
+    ) -> Answer:
+        """A ``block_suggestion``: ``user`` has typed ``value`` in an external_select of the
+        modal ``view_id`` (as the emulator holds it), and Slack asks for the options."""
+        payload = block_suggestion(
+            self.emulator, user, view_id, block_id=block_id, action_id=action_id, value=value
+        )
         return self.interact(payload)
 
     def event(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import messages
 from bot.blocks.kit import Block, actions, button, context, fields, header, section
-from bot.db.models import Crisis
+from bot.db.models import Account, Crisis
 from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI, UNTRIAGED
 from bot.text import date_token, mention, mentions, plain, safe, safe_marked
 
@@ -58,6 +59,15 @@ def ack_context(crisis: Crisis, ack_emoji: str) -> str:
     return "Acknowledged by " + ", ".join(lines)
 
 
+def account_context(account: Account, now: datetime) -> str:
+    """The account's tier and the time where the customer is (at the card's last edit)."""
+    try:
+        local = now.astimezone(ZoneInfo(account.timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return messages.card_account_line(account.tier, None)
+    return messages.card_account_line(account.tier, f"{local:%H:%M} {local.tzname() or ''}".strip())
+
+
 def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]:
     """The card posted first in the crisis channel, edited in place as things happen."""
     emoji = SEVERITY_EMOJI.get(crisis.severity, "")
@@ -77,6 +87,9 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
             ("Status", status_line(crisis, now)),
         ),
     ]
+    account_line = account_context(crisis.account, now) if crisis.account else ""
+    if account_line:
+        blocks.append(context(account_line))
     for label, text in (
         ("*What the customer experienced*\n", crisis.experienced),
         ("*What they expected*\n", crisis.expected),

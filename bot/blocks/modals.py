@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import messages
 from bot.blocks.kit import Block, context, plain
+from bot.db.models import Account
 from bot.domain import (
     DEFAULT_SEVERITY,
     KINDS,
@@ -22,6 +24,14 @@ UPDATE = "post_update"
 CLOSE = "close_crisis"
 HAND_OVER = "hand_over"
 REOPEN = "reopen_crisis"
+# The declare form's customer type-ahead (an external_select: the options come from us).
+CUSTOMER_SEARCH = "customer_search"
+# Its option values: an account, or a name for a customer the team keeps no account for.
+ACCOUNT_CHOICE = "account:"
+NEW_CHOICE = "new:"
+# Slack shows at most 100 options, each value at most 150 characters.
+MAX_OPTIONS = 100
+MAX_OPTION_VALUE = 150
 
 NEXT_UPDATE_CHOICES = [
     ("15m", "15 minutes"),
@@ -35,6 +45,26 @@ NEXT_UPDATE_CHOICES = [
 
 def _option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label, 75), "value": value}
+
+
+def customer_options(found: list[Account], typed: str, *, known: bool) -> list[dict[str, Any]]:
+    """The type-ahead's options: the accounts found, then the text typed as a new customer
+    (unless it is ``known``: exactly an account's name or alias)."""
+    options = [_option(f"{ACCOUNT_CHOICE}{account.id}", account.name) for account in found]
+    options = options[: MAX_OPTIONS - 1]
+    # Not cut to the longest name: one too long is refused, saying so, when the form is sent.
+    name = " ".join(typed.split())[: MAX_OPTION_VALUE - len(NEW_CHOICE)]
+    if name and not known:
+        options.append(_option(f"{NEW_CHOICE}{name}", messages.new_customer(name)))
+    return options
+
+
+def customer_choice(value: str, label: str = "") -> tuple[int | None, str]:
+    """What the customer field holds: (an account's id, its name as shown) or (None, a new
+    customer's name)."""
+    if value.startswith(ACCOUNT_CHOICE) and value[len(ACCOUNT_CHOICE) :].isdigit():
+        return int(value[len(ACCOUNT_CHOICE) :]), label
+    return None, value.removeprefix(NEW_CHOICE)
 
 
 def _input(
@@ -108,11 +138,7 @@ def declare_modal(
             "Listen first: write what the customer experienced in their words, and what"
             " they expected instead."
         ),
-        _input(
-            "customer",
-            "Customer",
-            _text("value", max_length=MAX_CUSTOMER, initial=customer, placeholder="Acme Corp"),
-        ),
+        _input("customer", "Customer", _customer_select(customer)),
         _input(
             "experienced",
             "What the customer experienced",
@@ -163,8 +189,12 @@ def declare_modal(
         _input(
             "owner",
             "Owner",
-            {"type": "users_select", "action_id": "value", "initial_user": user_id},
-            hint="The person who promises the customer their next update.",
+            {"type": "users_select", "action_id": "value"},
+            optional=True,
+            hint=(
+                "The person who promises the customer their next update. Leave it empty:"
+                " the account's CSM, or you."
+            ),
         ),
         _input(
             "responders",
@@ -176,6 +206,20 @@ def declare_modal(
     return _modal(
         DECLARE, "Declare a crisis", "Declare", blocks, {"origin_channel_id": origin_channel_id}
     )
+
+
+def _customer_select(customer: str) -> dict[str, Any]:
+    """A type-ahead over the accounts that still takes a new customer's name."""
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": CUSTOMER_SEARCH,
+        "min_query_length": 0,
+        "placeholder": plain("Type the customer's name, e.g. Acme Corp", 150),
+    }
+    name = " ".join(customer.split())[:MAX_CUSTOMER]
+    if name:
+        element["initial_option"] = _option(f"{NEW_CHOICE}{name}", name)
+    return element
 
 
 def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, Any]:

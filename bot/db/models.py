@@ -216,10 +216,11 @@ class StatusUpdate(Base):
 
 
 class PendingDeclaration(Base):
-    """A declaration held back because the customer already has an open crisis.
+    """A declaration held back because the customer already has an open crisis, or because
+    its customer's name is close to an account's ("Did you mean *Acme Corp*?").
 
-    Nothing is declared until the declarer presses *Declare anyway*; the crisis it then makes
-    carries ``pending:<id>`` as its source key, so a second press declares nothing new.
+    Nothing is declared until the declarer answers; the crisis it then makes carries
+    ``pending:<id>`` as its source key, so a second press of any answer declares nothing new.
     """
 
     __tablename__ = "pending_declarations"
@@ -228,7 +229,7 @@ class PendingDeclaration(Base):
     declared_by: Mapped[str] = mapped_column(String(32))
     # The validated DeclareRequest, as JSON.
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # The open crisis it would duplicate, to say which one.
+    # The open crisis it would duplicate, to say which one (None: a near miss).
     existing_crisis_id: Mapped[int | None] = mapped_column(
         ForeignKey("crises.id", ondelete="SET NULL"), default=None
     )

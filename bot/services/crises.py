@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,11 +14,11 @@ from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
 from bot.db.models import Account, Crisis, PendingDeclaration
-from bot.services import permissions
+from bot.services import accounts, permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
-from bot.services.requests import DeclareRequest
+from bot.services.requests import DeclareRequest, declare_request
 from bot.services.schedule import promise, reschedule
 from bot.services.timeline import record
 
@@ -55,9 +56,11 @@ def store_declaration(
     existing = _by_source(session, request.source_key)
     if existing is not None:
         return existing, False
-    cadence = settings.cadence(request.severity)
+    account = session.get(Account, request.account_id) if request.account_id else None
+    cadence = cadence_for(settings, request.severity, account)
     crisis = Crisis(
         customer=request.customer,
+        account_id=account.id if account else None,
         kind=request.kind,
         severity=request.severity,
         experienced=request.experienced,
@@ -71,10 +74,6 @@ def store_declaration(
         source_key=request.source_key,
         declared_at=now,
         committed_at=now,
-    )
-    # A new row has no relationship loaded yet: the account by its id, however it was linked.
-    account = crisis.account or (
-        session.get(Account, crisis.account_id) if crisis.account_id is not None else None
     )
     promised = promise(now=now, cadence=cadence, severity=request.severity, account=account)
     crisis.next_update_due_at, crisis.promised_in_zone = promised.at, promised.zone
@@ -99,6 +98,13 @@ def store_declaration(
         return existing, False
     log.info("crisis %s declared for a customer by %s", crisis.id, request.declared_by)
     return crisis, True
+
+
+def cadence_for(settings: Settings, severity: str, account: Account | None) -> timedelta:
+    """How often the customer is promised an update: as their contract says for the
+    severity, else the severity's default."""
+    contracted = account.contracted_cadence(severity) if account else None
+    return timedelta(seconds=contracted) if contracted else settings.cadence(severity)
 
 
 def _by_source(session: Session, source_key: str | None) -> Crisis | None:
@@ -237,6 +243,7 @@ def tell_owner(
         settings.reminder_lead,
         declared_by=named_by,
         zone=crisis.promised_in_zone,
+        as_csm=crisis.account is not None and crisis.account.csm_id == crisis.owner_id,
     )
     post_once(
         slack, channel=crisis.owner_id, key=key, text=text, look_since=since if resuming else None
@@ -344,29 +351,118 @@ def by_message(session: Session, channel_id: str, ts: str) -> Crisis | None:
     ).first()
 
 
-def open_for_customer(session: Session, customer: str) -> Crisis | None:
-    """An open (or being declared) crisis for this customer, names compared ignoring case and
-    surrounding spaces. (SQLite folds only ASCII letters; PostgreSQL folds them all.)"""
+def open_for_customer(
+    session: Session, customer: str, *, account_id: int | None = None
+) -> Crisis | None:
+    """An open (or being declared) crisis for this customer: for its account, or by a name
+    compared ignoring case and surrounding spaces. (SQLite folds only ASCII letters;
+    PostgreSQL folds them all.)"""
     name = customer.strip().lower()
+    same = func.lower(func.trim(Crisis.customer)) == name
+    if account_id is not None:
+        same = same | (Crisis.account_id == account_id)
     return session.scalars(
         select(Crisis)
         .where(Crisis.status.in_(("open", "declaring")))
-        .where(func.lower(func.trim(Crisis.customer)) == name)
+        .where(same)
         .order_by(Crisis.declared_at.desc(), Crisis.id.desc())
     ).first()
 
 
-def hold_declaration(
-    *, session: Session, request: DeclareRequest, existing: Crisis, now: datetime
-) -> PendingDeclaration:
-    """Keep a declaration until its declarer says to open a second crisis for the customer."""
-    pending = PendingDeclaration(
-        declared_by=request.declared_by,
-        request=request.model_dump(mode="json", exclude={"source_key"}),
-        existing_crisis_id=existing.id,
-        held_at=now,
+@dataclass(frozen=True)
+class NearMiss:
+    """A customer's name close to an account's but not it ("Acme Crop"): ask before declaring."""
+
+    account_id: int
+    account_name: str
+
+
+def match_account(
+    session: Session, request: DeclareRequest, *, near_miss: bool = True, owner_named: bool = False
+) -> DeclareRequest | NearMiss:
+    """The declaration for the account its customer is (by name or alias; case, accents and
+    punctuation ignored); with ``near_miss``, the account a name nearly matches, to ask about;
+    else the request as it is, for a new customer."""
+    account = accounts.find(session, request.customer)
+    if account is not None:
+        return for_account(request, account, owner_named=owner_named)
+    if near_miss:
+        close = accounts.closest(session, request.customer)
+        if close is not None:
+            return NearMiss(account_id=close.id, account_name=close.name)
+    return request
+
+
+def for_account(
+    request: DeclareRequest, account: Account, *, owner_named: bool = False
+) -> DeclareRequest:
+    """The declaration linked to ``account``: under its name, owned by its CSM (by the
+    declarer when it has none, or by whom the declarer named), its team the responders."""
+    owner = request.owner_id if owner_named else (account.csm_id or request.declared_by)
+    people = dict.fromkeys([*account.team, *request.responders])
+    return declare_request(
+        **{
+            **request.model_dump(),
+            "customer": account.name,
+            "account_id": account.id,
+            "owner_id": owner,
+            "responders": [person for person in people if person != owner],
+        }
     )
-    session.add(pending)
+
+
+def link_account(
+    session: Session, request: DeclareRequest, *, account_id: int | None, owner_named: bool
+) -> DeclareRequest:
+    """A form's declaration: for the account picked, else for the account its customer's name
+    is, else as it is (the declarer picked a new customer: no "did you mean?")."""
+    if account_id is not None:
+        return for_account(request, account_by_id(session, account_id), owner_named=owner_named)
+    matched = match_account(session, request, near_miss=False, owner_named=owner_named)
+    assert isinstance(matched, DeclareRequest)
+    return matched
+
+
+def suggest_customers(session: Session, text: str, *, limit: int) -> tuple[list[Account], bool]:
+    """The accounts a type-ahead offers for ``text``, best first, and whether ``text`` is
+    exactly one's name or alias (then it is no new customer)."""
+    found = accounts.search(session, text, limit=limit)
+    key = accounts.name_key(text)
+    known = bool(key) and any(
+        key in (account.name_key, *(accounts.name_key(alias) for alias in account.aliases))
+        for account in found
+    )
+    return found, known
+
+
+def account_by_id(session: Session, account_id: int) -> Account:
+    """The account a question offered; gone (deleted since) is said plainly."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise CrisisError(messages.declared_account_gone())
+    return account
+
+
+def hold_declaration(
+    *,
+    session: Session,
+    request: DeclareRequest,
+    existing: Crisis | None,
+    now: datetime,
+    pending_id: int | None = None,
+) -> PendingDeclaration:
+    """Keep a declaration until its declarer says what to do: open a second crisis for the
+    customer (``existing``), or which customer it is (``existing`` None: a near miss).
+
+    ``pending_id``: the declaration is already held (its declarer answered one question and
+    there is another), so any answer to either question declares it once.
+    """
+    pending = session.get(PendingDeclaration, pending_id) if pending_id else None
+    if pending is None:
+        pending = PendingDeclaration(declared_by=request.declared_by, held_at=now)
+        session.add(pending)
+    pending.request = request.model_dump(mode="json", exclude={"source_key"})
+    pending.existing_crisis_id = existing.id if existing else None
     session.commit()
     return pending
 
@@ -383,6 +479,8 @@ def held_declaration(session: Session, *, pending_id: int, user_id: str) -> Decl
     source_key = f"pending:{pending.id}"
     declared = _by_source(session, source_key)
     if declared is not None:
+        if pending.existing_crisis_id is None:
+            raise CrisisError(messages.already_declared(declared.customer, declared.channel_id))
         raise CrisisError(messages.already_declared_anyway(declared.customer, declared.channel_id))
     return DeclareRequest.model_validate({**pending.request, "source_key": source_key})
 

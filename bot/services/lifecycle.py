@@ -22,7 +22,7 @@ from bot.db.models import (
 )
 from bot.durations import format_duration
 from bot.services import permissions
-from bot.services.crises import end_read, owner_time_zone, refresh, tell_owner
+from bot.services.crises import cadence_for, end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
@@ -577,7 +577,7 @@ def set_severity(
     if severity == crisis.severity:
         raise CrisisError(messages.same_severity(severity))
     old = crisis.severity
-    every = settings.cadence(severity)
+    every = cadence_for(settings, severity, crisis.account)
     crisis.pending_since = now  # the sweep repairs a crash (card and topic)
     crisis.severity = severity
     crisis.cadence_seconds = int(every.total_seconds())

@@ -32,6 +32,8 @@ class DeclareRequest(BaseModel):
     owner_id: str
     responders: list[str] = Field(default_factory=list)
     origin_channel_id: str | None = None
+    # The customer's account, when the team keeps one (None: a new, ad-hoc customer).
+    account_id: int | None = None
     # The Slack request it came from (a modal's view id), so a redelivery declares nothing new.
     source_key: str | None = None
 

@@ -17,7 +17,12 @@ from handlers.actions.buttons import (
     handle_snooze,
     handle_take_over,
 )
-from handlers.actions.declaring import handle_declare_anyway, handle_go_to_crisis
+from handlers.actions.declaring import (
+    handle_declare_anyway,
+    handle_declare_for_account,
+    handle_declare_new_customer,
+    handle_go_to_crisis,
+)
 
 
 def register(app: App) -> None:
@@ -33,3 +38,5 @@ def register(app: App) -> None:
     app.action(home.DECLARE)(handle_home_declare)
     app.action(prompts.DECLARE_ANYWAY)(handle_declare_anyway)
     app.action(prompts.GO_TO_CRISIS)(handle_go_to_crisis)
+    app.action(prompts.DECLARE_FOR_ACCOUNT)(handle_declare_for_account)
+    app.action(prompts.DECLARE_NEW_CUSTOMER)(handle_declare_new_customer)

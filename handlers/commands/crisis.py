@@ -19,8 +19,8 @@ from bot.text import safe
 from handlers.commands.accounts import run_account_command
 from handlers.common import (
     Reply,
+    ask_before_declaring,
     declare_and_tell,
-    hold_if_already_open,
     replying_on_failure,
     require_manager,
     safe_reply,
@@ -64,15 +64,16 @@ def handle_crisis_command(
                 owner_id=user_id,
                 origin_channel_id=channel_id,
             )
+            # The customer's account, if it has one; a question first, if there is one.
+            declaring, question = ask_before_declaring(deps, request)
         except CrisisError as error:
             ack(text=str(error))
             return
-        question = hold_if_already_open(deps, request)
         if question is not None:
             ack(text=question[0], blocks=question[1])
             return
-        ack(text=messages.declaring(parsed.customer))
-        deps.later(lambda: _declare(deps, request, user_id, reply))
+        ack(text=messages.declaring(declaring.customer))
+        deps.later(lambda: _declare(deps, declaring, user_id, reply))
         return
     if parsed.name in ("account", "accounts"):
         run_account_command(ack=ack, parsed=parsed, command=command, respond=respond, deps=deps)

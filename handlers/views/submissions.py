@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot import messages
+from bot.blocks import modals
 from bot.deps import Deps, deps_of
 from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
 from bot.durations import DurationError, parse_duration
@@ -45,6 +46,18 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
         else:
             out[block_id] = element.get("value") or ""
     return out
+
+
+def _customer(view: dict[str, Any]) -> tuple[int | None, str]:
+    """The customer field: (an account's id, its name) picked from the type-ahead, or (None,
+    a new customer's name), picked as "New customer: …" (or typed, in an older form)."""
+    fields = view.get("state", {}).get("values", {}).get("customer", {})
+    element: dict[str, Any] = next(iter(fields.values()), {})
+    option = element.get("selected_option")
+    if isinstance(option, dict):
+        label = str((option.get("text") or {}).get("text") or "")
+        return modals.customer_choice(str(option.get("value") or ""), label)
+    return None, str(element.get("value") or "")
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
@@ -94,9 +107,10 @@ def handle_declare_submission(
         return
     errors: dict[str, str] = {}
     request = None
+    account_id, customer = _customer(view)
     try:
         request = declare_request(
-            customer=values.get("customer", ""),
+            customer=customer,
             experienced=values.get("experienced", ""),
             expected=values.get("expected", ""),
             kind=values.get("kind") or UNTRIAGED,
@@ -111,6 +125,16 @@ def handle_declare_submission(
         for field, problem in error.fields.items():
             block = {"owner_id": "owner", "declared_by": "owner"}.get(field, field)
             errors.setdefault(block if block in MODAL_FIELDS else "customer", problem)
+    if request is not None:
+        try:
+            with deps.session_factory() as session:
+                # The account picked (or named exactly): its name, CSM, team and cadence.
+                request = crises.link_account(
+                    session, request, account_id=account_id, owner_named=bool(values.get("owner"))
+                )
+        except CrisisError as error:
+            at = error.field if error.field in MODAL_FIELDS else "customer"
+            errors.setdefault(at or "customer", str(error))
     if not str(values.get("experienced") or "").strip():
         # Optional in the model (commands always carry it); the form asks for it.
         errors.setdefault("experienced", messages.experienced_missing())

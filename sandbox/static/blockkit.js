@@ -175,6 +175,9 @@ function renderInput(block, ctx) {
           plainText(o.text))));
       break;
     }
+    case "external_select":
+      control = externalSelect(element, id, name, (text) => ctx.loadOptions(block, element, text));
+      break;
     case "users_select":
       control = el("select", { id, name, "data-kind": "single" },
         el("option", { value: "" }, plainText(element.placeholder) || "Select a person"),
@@ -221,6 +224,59 @@ function renderInput(block, ctx) {
 }
 
 /** What a form rendered by renderBlocks holds, as {block_id: {action_id: value}}. */
+// An external_select: a combobox whose options the app sends as you type (Slack asks it with a
+// block_suggestion). The option picked is kept in a hidden input named like the other fields.
+function externalSelect(element, id, name, load) {
+  const initial = element.initial_option;
+  const chosen = el("input", { type: "hidden", name, value: initial?.value || "" });
+  const box = el("input", { id, type: "text", role: "combobox", autocomplete: "off",
+    "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `${id}-options`,
+    placeholder: plainText(element.placeholder), value: initial ? plainText(initial.text) : "" });
+  const list = el("ul", { id: `${id}-options`, role: "listbox", class: "suggestions",
+    hidden: true });
+  let asked = 0;
+  let offered = [];
+  const show = (open) => {
+    list.hidden = !open || !list.children.length;
+    box.setAttribute("aria-expanded", String(!list.hidden));
+  };
+  const pick = (option) => {
+    chosen.value = option.value;
+    box.value = plainText(option.text);
+    show(false);
+  };
+  const suggest = async () => {
+    const mine = ++asked;
+    const answer = await load(box.value);
+    if (mine !== asked) return; // a later keystroke's answer wins
+    offered = answer?.options || [];
+    list.replaceChildren(...offered.map((option, i) => el("li", {
+      role: "option", "data-value": option.value, "aria-selected": String(i === 0),
+      onmousedown: (ev) => { ev.preventDefault(); pick(option); },
+    }, plainText(option.text))));
+    show(document.activeElement === box);
+  };
+  box.addEventListener("input", () => { chosen.value = ""; suggest(); });
+  box.addEventListener("focus", suggest);
+  box.addEventListener("blur", () => show(false));
+  box.addEventListener("keydown", (ev) => {
+    const items = [...list.children];
+    const at = items.findIndex((li) => li.getAttribute("aria-selected") === "true");
+    if (list.hidden || !items.length) return;
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      const next = (at + (ev.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+      items.forEach((li, i) => li.setAttribute("aria-selected", String(i === next)));
+    } else if (ev.key === "Enter") {
+      ev.preventDefault(); // pick, don't submit the form
+      pick(offered[Math.max(at, 0)]);
+    } else if (ev.key === "Escape") {
+      show(false);
+    }
+  });
+  return el("div", { class: "combobox", "data-kind": "external" }, box, chosen, list);
+}
+
 export function formValues(form) {
   const values = {};
   const put = (name, value) => {

@@ -22,6 +22,10 @@ export function renderModal() {
       user: view.me, view_id: modal.id, block_id: block.block_id,
       action_id: element.action_id, selected,
     }),
+    loadOptions: (block, element, value) => post("/sandbox/options", {
+      user: view.me, view_id: modal.id, block_id: block.block_id,
+      action_id: element.action_id, value,
+    }),
   };
   form.append(
     el("header", { class: "modal-head" },

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import struct
 from collections.abc import Iterator
@@ -21,7 +22,9 @@ from urllib.parse import parse_qs
 
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy import select
 
+from bot.db.models import Crisis
 from crisisbot.sandbox import BOT_TOKEN, Sandbox
 from scheduler.jobs import sweep_due
 from tests.support import Clock
@@ -179,6 +182,47 @@ def test_declare_acknowledge_and_update_in_the_page(
     if os.environ.get("CRISISBOT_SCREENSHOT"):  # `make screenshot` refreshes the README's
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS / "sandbox.png")
+    assert errors == []
+
+
+def test_declare_from_the_customer_type_ahead(
+    live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0GENERAL", 1280, 800)
+    page.wait_for_selector('.person[data-user="U0ANA"][aria-selected="true"]')
+    composer = page.locator("#composer-input")
+    composer.fill("/crisis new")
+    composer.press("Enter")
+    page.wait_for_selector(".modal")
+    customer = page.locator('.modal [data-block-id="customer"] [role="combobox"]')
+    options = page.locator('.modal [data-block-id="customer"] [role="option"]')
+    # Opened (min_query_length 0): every account the sandbox knows.
+    page.wait_for_selector('.modal [role="option"]:text("Initech")')
+    assert options.all_inner_texts() == ["Globex Corp", "Initech", "מגדל נתונים"]
+    customer.fill("glob")
+    page.wait_for_selector('.modal [role="option"]:text("New customer: glob")')
+    # A name first, then an alias ("Initech Global"), then the text as a new customer.
+    assert options.all_inner_texts() == ["Globex Corp", "Initech", "New customer: glob"]
+    picture(page, tmp_path / "type-ahead.png")
+    options.filter(has_text="Globex Corp").click()
+    assert customer.input_value() == "Globex Corp"
+    assert not options.first.is_visible()
+    page.fill("#f-experienced-value", "Invoices doubled this month")
+    page.click('.modal button[type="submit"]')
+    page.wait_for_selector(".modal", state="detached")
+
+    crisis = page.locator('#crisis-channels [data-name*="globex-corp"]')
+    crisis.wait_for()
+    crisis.click()
+    page.wait_for_selector("text=Not acknowledged yet")
+    card = page.locator(".message", has=page.locator(".bk-header")).first
+    assert re.search(r"Enterprise · customer's time \d\d:\d\d CES?T", card.inner_text())
+    assert "@chen" in card.inner_text()  # Globex Corp's CSM owns it
+    with live.runtime.deps.session_factory() as session:
+        (row,) = session.scalars(select(Crisis))
+        assert (row.customer, row.owner_id, row.responders) == ("Globex Corp", "U0CHEN", ["U0BEN"])
+        assert row.account is not None and row.account.name == "Globex Corp"
+    picture(page, tmp_path / "declared-from-type-ahead.png")
     assert errors == []
 
 

@@ -214,13 +214,16 @@ def test_the_form_marks_optional_fields_and_lets_slack_enforce_the_limits(
         if b["type"] == "input"
     }
     optional = sorted(block_id for block_id, b in inputs.items() if b["optional"])
-    assert optional == ["expected", "kind", "responders"]
+    # An empty owner is the account's CSM, or the declarer.
+    assert optional == ["expected", "kind", "owner", "responders"]
     limits = {
         block_id: b["element"]["max_length"]
         for block_id, b in inputs.items()
         if b["element"]["type"] == "plain_text_input"
     }
-    assert limits == {"customer": 80, "experienced": 2900, "expected": 2900}
+    # The customer is a type-ahead; a new name too long is refused on submission.
+    assert limits == {"experienced": 2900, "expected": 2900}
+    assert inputs["customer"]["element"]["type"] == "external_select"
 
 
 def test_the_optional_fields_may_be_left_empty(bot: Bot, emulator: Emulator) -> None:

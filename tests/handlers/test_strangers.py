@@ -150,6 +150,16 @@ def requests_for(
             ]
         event = {"type": constraint, "user": user, "channel": channel, "tab": "home"}
         return [(f"event {constraint}", lambda: bot.event(event))]
+    if kind == "options":
+        # ana's declare form, and the outsider typing in its type-ahead.
+        bot.command("new", channel="C0GENERAL")
+        view_id = bot.emulator.open_views("U0ANA")[-1].id
+        return [
+            (
+                f"options {constraint}",
+                lambda: bot.suggest(view_id, "Glo", action_id=constraint, user=user),
+            )
+        ]
     raise AssertionError(f"teach this test how to reach a {kind} listener ({constraint})")
 
 
@@ -163,6 +173,8 @@ def assert_refused(answer: Answer, kind: str, refusal: str, replies: list[Any]) 
         body = answer.json()
         assert body["response_action"] == "errors"
         assert any(refusal in error for error in body["errors"].values())
+    elif kind == "options":
+        assert answer.json() == {"options": []}  # no account names for them
     elif kind == "action":
         (told,) = replies
         assert refusal in told.text and not told.replace_original

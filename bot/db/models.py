@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.enums import AckVia, CrisisKind, CrisisStatus, ReminderKind, Severity, TimelineKind
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +51,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumColumn(TypeDecorator[E]):
+    """A ``StrEnum`` stored as its value in a plain string column (no database enum, so no
+    migration), handed back as the member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        # A string that is not one of the members is refused here, not stored.
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -59,12 +84,14 @@ class Crisis(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40))
-    severity: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[CrisisKind] = mapped_column(StrEnumColumn(CrisisKind, 40))
+    severity: Mapped[Severity] = mapped_column(StrEnumColumn(Severity, 8))
     experienced: Mapped[str] = mapped_column(Text, default="")
     expected: Mapped[str] = mapped_column(Text, default="")
     # declaring -> open -> closed (and back to open on reopen)
-    status: Mapped[str] = mapped_column(String(16), default="declaring")
+    status: Mapped[CrisisStatus] = mapped_column(
+        StrEnumColumn(CrisisStatus, 16), default=CrisisStatus.DECLARING
+    )
     declared_by: Mapped[str] = mapped_column(String(32))
     owner_id: Mapped[str] = mapped_column(String(32))
     responders: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -126,7 +153,7 @@ class Crisis(Base):
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == CrisisStatus.OPEN
 
 
 class Acknowledgement(Base):
@@ -139,7 +166,7 @@ class Acknowledgement(Base):
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    via: Mapped[str] = mapped_column(String(16))
+    via: Mapped[AckVia] = mapped_column(StrEnumColumn(AckVia, 16))
 
     crisis: Mapped[Crisis] = relationship(back_populates="acknowledgements")
 
@@ -189,7 +216,7 @@ class TimelineEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[TimelineKind] = mapped_column(StrEnumColumn(TimelineKind, 24))
     actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -218,7 +245,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ReminderKind] = mapped_column(StrEnumColumn(ReminderKind, 16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
     recipient: Mapped[str] = mapped_column(String(32))

@@ -13,6 +13,7 @@ from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
 from bot.db.models import Crisis, PendingDeclaration
+from bot.enums import CrisisStatus, TimelineKind
 from bot.services import permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
@@ -62,7 +63,7 @@ def store_declaration(
         severity=request.severity,
         experienced=request.experienced,
         expected=request.expected,
-        status="declaring",
+        status=CrisisStatus.DECLARING,
         declared_by=request.declared_by,
         owner_id=request.owner_id,
         responders=request.responders,
@@ -77,7 +78,7 @@ def store_declaration(
     record(
         session,
         crisis,
-        kind=domain.DECLARED,
+        kind=TimelineKind.DECLARED,
         at=now,
         actor_id=request.declared_by,
         detail=f"{request.severity} {request.kind}",
@@ -185,7 +186,7 @@ def finish_declaration(
         slack.pin(channel=channel, ts=crisis.commitment_ts)
         crisis.commitment_pinned = True
         session.commit()
-    crisis.status = "open"
+    crisis.status = CrisisStatus.OPEN
     if not crisis.owner_told:
         # The reply to the declarer tells them; until that is recorded, the sweep's to-do
         # says to tell them by DM, so a crash right here still never leaves them untold.
@@ -255,7 +256,7 @@ def _orphan_channel(
 
 def topic(crisis: Crisis, settings: Settings) -> str:
     """The channel topic: customer · severity · owner · next update or closure (plain text)."""
-    closed = crisis.status == "closed"
+    closed = crisis.status == CrisisStatus.CLOSED
     text = messages.channel_topic(
         crisis.customer,
         crisis.severity,
@@ -332,7 +333,7 @@ def open_for_customer(session: Session, customer: str) -> Crisis | None:
     name = customer.strip().lower()
     return session.scalars(
         select(Crisis)
-        .where(Crisis.status.in_(("open", "declaring")))
+        .where(Crisis.status.in_((CrisisStatus.OPEN, CrisisStatus.DECLARING)))
         .where(func.lower(func.trim(Crisis.customer)) == name)
         .order_by(Crisis.declared_at.desc(), Crisis.id.desc())
     ).first()
@@ -374,7 +375,7 @@ def list_open(session: Session, *, limit: int = 50, involving: str | None = None
     ``involving``, only those that user owns or responds to."""
     query = (
         select(Crisis)
-        .where(Crisis.status.in_(("open", "declaring")))
+        .where(Crisis.status.in_((CrisisStatus.OPEN, CrisisStatus.DECLARING)))
         .order_by(Crisis.next_update_due_at, Crisis.id)
     )
     if involving is None:

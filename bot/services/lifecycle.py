@@ -21,6 +21,7 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.durations import format_duration
+from bot.enums import AckVia, CrisisKind, CrisisStatus, Severity, TimelineKind
 from bot.services import permissions
 from bot.services.crises import end_read, refresh, tell_owner
 from bot.services.errors import CrisisError
@@ -40,12 +41,12 @@ def acknowledge(
     settings: Settings,
     crisis: Crisis,
     user_id: str,
-    via: str,
+    via: AckVia,
     now: datetime,
 ) -> tuple[Acknowledgement, bool]:
     """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded).
     A closed crisis has nothing left to acknowledge: that is refused and nothing recorded."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.ack_closed())
     existing = _ack_of(session, crisis, user_id)
     if existing:
@@ -55,7 +56,7 @@ def acknowledge(
     if crisis.first_ack_at is None:
         crisis.first_ack_at = now
         crisis.seconds_to_first_ack = int((now - crisis.declared_at).total_seconds())
-    record(session, crisis, kind=domain.ACKNOWLEDGED, at=now, actor_id=user_id, detail=via)
+    record(session, crisis, kind=TimelineKind.ACKNOWLEDGED, at=now, actor_id=user_id, detail=via)
     try:
         session.commit()
     except IntegrityError:
@@ -92,7 +93,7 @@ def join_from_announcement(
         settings=settings,
         crisis=crisis,
         user_id=user_id,
-        via="announcement",
+        via=AckVia.ANNOUNCEMENT,
         now=now,
     )
     assert crisis.channel_id is not None
@@ -119,7 +120,7 @@ def post_update(
     now: datetime,
 ) -> StatusUpdate:
     """Record a status update, renew the commitment and stop the nags, then tell the channel."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("post an update"))
     raw = content.raw().strip()
     if not raw:
@@ -143,7 +144,7 @@ def post_update(
     crisis.updates.append(status_update)
     crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
     new_commitment(crisis, settings, due=due, now=now)
-    record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
+    record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
 
     assert crisis.channel_id is not None
@@ -225,7 +226,7 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
         .where(
             Crisis.id == crisis.id,
             ~unposted,
-            or_(Crisis.status != "closed", Crisis.closure_ts.is_not(None)),
+            or_(Crisis.status != CrisisStatus.CLOSED, Crisis.closure_ts.is_not(None)),
             Crisis.owner_told.is_(True),
         )
         .values(pending_since=None)
@@ -253,7 +254,7 @@ def finish_posts(
             resuming=True,
         )
     unposted = [u for u in crisis.updates if u.message_ts is None]
-    closing = crisis.status == "closed" and crisis.closure_ts is None
+    closing = crisis.status == CrisisStatus.CLOSED and crisis.closure_ts is None
     closure_text = _closure_text(crisis) if closing else ""
     end_read(crisis)
     for status_update in unposted:
@@ -294,7 +295,9 @@ def owner_told_by_reply(
 
 
 def _closure_text(crisis: Crisis) -> str:
-    closer = next((e.actor_id for e in reversed(crisis.timeline) if e.kind == domain.CLOSED), None)
+    closer = next(
+        (e.actor_id for e in reversed(crisis.timeline) if e.kind == TimelineKind.CLOSED), None
+    )
     return messages.closure(
         crisis.resolution or "",
         crisis.follow_ups or "",
@@ -319,11 +322,11 @@ def close(
     now: datetime,
 ) -> datetime:
     """Close the crisis, stop every nag and schedule the follow-up; returns the follow-up time."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.already_closed())
     if not resolution.strip():
         raise CrisisError(messages.close_needs_resolution())
-    crisis.status = "closed"
+    crisis.status = CrisisStatus.CLOSED
     crisis.closed_at = now
     crisis.seconds_to_resolve = int((now - crisis.declared_at).total_seconds())
     crisis.resolution = resolution.strip()
@@ -335,7 +338,7 @@ def close(
     crisis.closure_ts = None
     crisis.pending_since = now
     reschedule(crisis, settings, now)
-    record(session, crisis, kind=domain.CLOSED, at=now, actor_id=actor_id, detail=resolution)
+    record(session, crisis, kind=TimelineKind.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
 
     assert crisis.channel_id is not None
@@ -369,15 +372,22 @@ def reopen(
     now: datetime,
 ) -> datetime:
     """Reopen a closed crisis and restart the clock; returns the new due time."""
-    if crisis.status != "closed":
+    if crisis.status != CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_already_open())
     crisis.pending_since = now  # the sweep repairs a crash
-    crisis.status = "open"
+    crisis.status = CrisisStatus.OPEN
     crisis.closed_at = None
     crisis.follow_up_due_at = None
     due = now + timedelta(seconds=crisis.cadence_seconds)
     new_commitment(crisis, settings, due=due, now=now)
-    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id, detail=reason.strip())
+    record(
+        session,
+        crisis,
+        kind=TimelineKind.REOPENED,
+        at=now,
+        actor_id=actor_id,
+        detail=reason.strip(),
+    )
     session.commit()
     assert crisis.channel_id is not None
     slack.post(channel=crisis.channel_id, text=messages.reopened(actor_id, due, reason))
@@ -397,7 +407,7 @@ def hand_over(
     now: datetime,
 ) -> None:
     """Move ownership, and with it the nags, to ``new_owner_id``; tell both."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
@@ -410,7 +420,7 @@ def hand_over(
     record(
         session,
         crisis,
-        kind=domain.OWNER_CHANGED,
+        kind=TimelineKind.OWNER_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=f"{old_owner} -> {new_owner_id}",
@@ -450,7 +460,7 @@ def add_responders(
 ) -> list[str]:
     """Make ``user_ids`` responders and invite them (a DM tells those the invite missed);
     returns who was added. Refuses when nobody is new."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("add responders"))
     known = [u for u in user_ids if u == crisis.owner_id or u in crisis.responders]
     added = [u for u in user_ids if u not in known]
@@ -464,7 +474,7 @@ def add_responders(
     record(
         session,
         crisis,
-        kind=domain.RESPONDER_ADDED,
+        kind=TimelineKind.RESPONDER_ADDED,
         at=now,
         actor_id=actor_id,
         detail=",".join(added),
@@ -512,7 +522,7 @@ def remove_responders(
     record(
         session,
         crisis,
-        kind=domain.RESPONDER_REMOVED,
+        kind=TimelineKind.RESPONDER_REMOVED,
         at=now,
         actor_id=actor_id,
         detail=",".join(user_ids),
@@ -548,12 +558,12 @@ def set_severity(
     settings: Settings,
     crisis: Crisis,
     actor_id: str,
-    severity: str,
+    severity: Severity,
     now: datetime,
 ) -> None:
     """Change the severity, and with it the cadence of the promises still to be made; the
     update already promised to the customer keeps its time."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change its severity"))
     if severity == crisis.severity:
         raise CrisisError(messages.same_severity(severity))
@@ -565,7 +575,7 @@ def set_severity(
     record(
         session,
         crisis,
-        kind=domain.SEVERITY_CHANGED,
+        kind=TimelineKind.SEVERITY_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=f"{old} -> {severity}",
@@ -587,7 +597,7 @@ def set_kind(
     settings: Settings,
     crisis: Crisis,
     actor_id: str,
-    kind: str,
+    kind: CrisisKind,
     now: datetime,
 ) -> None:
     """Change the kind of crisis (triage after the fact); the card follows."""
@@ -599,7 +609,7 @@ def set_kind(
     record(
         session,
         crisis,
-        kind=domain.KIND_CHANGED,
+        kind=TimelineKind.KIND_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=f"{old} -> {kind}",
@@ -631,13 +641,13 @@ def set_cadence(
     """Promise updates every ``every`` from the next update on; returns the promise already
     made, which stays as it is: the customer was told that time, and only an update that
     says when the next one comes moves it."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change the update cadence"))
     crisis.cadence_seconds = int(every.total_seconds())
     record(
         session,
         crisis,
-        kind=domain.CADENCE_CHANGED,
+        kind=TimelineKind.CADENCE_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=format_duration(every),
@@ -659,14 +669,14 @@ def check_in(
         select(TimelineEvent)
         .where(
             TimelineEvent.crisis_id == crisis.id,
-            TimelineEvent.kind == domain.CHECKED_IN,
+            TimelineEvent.kind == TimelineKind.CHECKED_IN,
             TimelineEvent.at >= since,
         )
         .order_by(TimelineEvent.id)
     ).first()
     if earlier is not None:
         return earlier.at, False
-    record(session, crisis, kind=domain.CHECKED_IN, at=now, actor_id=actor_id)
+    record(session, crisis, kind=TimelineKind.CHECKED_IN, at=now, actor_id=actor_id)
     session.commit()
     return now, True
 
@@ -675,7 +685,7 @@ def snooze(
     *, session: Session, settings: Settings, crisis: Crisis, actor_id: str, now: datetime
 ) -> datetime:
     """Hold overdue reminders for the snooze period; the card still shows the update overdue."""
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("snooze its reminders"))
     until = now + settings.snooze
     crisis.snoozed_until = until
@@ -683,7 +693,7 @@ def snooze(
     record(
         session,
         crisis,
-        kind=domain.SNOOZED,
+        kind=TimelineKind.SNOOZED,
         at=now,
         actor_id=actor_id,
         detail=f"until {until.isoformat()}",

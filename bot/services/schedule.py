@@ -7,13 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.db.models import Crisis
-
-HEADS_UP = "heads_up"
-OVERDUE = "overdue"
-ESCALATION = "escalation"
-FOLLOW_UP = "follow_up"
-FINISH_DECLARE = "finish_declare"
-FINISH_POSTS = "finish_posts"
+from bot.enums import CrisisStatus, ReminderKind
 
 # Work that stopped halfway (a declaration, or an update or closure not yet in Slack, after a
 # crash or a Slack error) is finished by the sweep after this. It must outlast work that is
@@ -26,20 +20,20 @@ RESUME_AFTER = timedelta(minutes=5)
 class Due:
     """The next reminder of a crisis and when it falls due."""
 
-    kind: str
+    kind: ReminderKind
     at: datetime
 
 
 def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | None:
     """The earliest reminder this crisis still owes, or None. Pure: reads only the row."""
-    if crisis.status == "declaring":
-        return Due(FINISH_DECLARE, crisis.declared_at + RESUME_AFTER)
+    if crisis.status == CrisisStatus.DECLARING:
+        return Due(ReminderKind.FINISH_DECLARE, crisis.declared_at + RESUME_AFTER)
     if crisis.pending_since is not None:
         # An update or closure recorded but maybe never posted: finish that before anything.
-        return Due(FINISH_POSTS, crisis.pending_since + RESUME_AFTER)
-    if crisis.status == "closed":
+        return Due(ReminderKind.FINISH_POSTS, crisis.pending_since + RESUME_AFTER)
+    if crisis.status == CrisisStatus.CLOSED:
         if crisis.follow_up_due_at and crisis.follow_up_sent_at is None:
-            return Due(FOLLOW_UP, crisis.follow_up_due_at)
+            return Due(ReminderKind.FOLLOW_UP, crisis.follow_up_due_at)
         return None
     due = crisis.next_update_due_at
     if due is None:
@@ -54,13 +48,13 @@ def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | No
         # A heads-up before the promise was even made would be noise.
         and due - lead > committed
     ):
-        candidates.append(Due(HEADS_UP, due - lead))
+        candidates.append(Due(ReminderKind.HEADS_UP, due - lead))
     nag_at = due if crisis.last_nag_at is None else crisis.last_nag_at + settings.nag_every
     if crisis.snoozed_until and crisis.snoozed_until > nag_at:
         nag_at = crisis.snoozed_until
-    candidates.append(Due(OVERDUE, nag_at))
+    candidates.append(Due(ReminderKind.OVERDUE, nag_at))
     if crisis.escalated_at is None:
-        candidates.append(Due(ESCALATION, due + settings.escalate_after))
+        candidates.append(Due(ReminderKind.ESCALATION, due + settings.escalate_after))
     return min(candidates, key=lambda d: d.at)
 
 

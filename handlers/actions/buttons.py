@@ -21,6 +21,7 @@ from bot.blocks.modals import (
 from bot.db.models import Crisis
 from bot.deps import Deps, deps_of
 from bot.durations import format_duration
+from bot.enums import AckVia, CrisisStatus
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from handlers.common import (
@@ -59,7 +60,7 @@ def handle_acknowledge(
                 settings=deps.settings,
                 crisis=crisis,
                 user_id=body["user"]["id"],
-                via="button",
+                via=AckVia.BUTTON,
                 now=deps.now(),
             )
             if not created:
@@ -84,7 +85,7 @@ def _open_modal(
     with replying_on_failure(_reply(respond)), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
         require_manager(deps, crisis, body["user"]["id"], action=action)
-        if crisis.status == "closed":
+        if crisis.status == CrisisStatus.CLOSED:
             raise CrisisError(refusal_when_closed)
         deps.slack.open_view(trigger_id=body["trigger_id"], view=build(crisis))
 
@@ -260,7 +261,7 @@ def handle_open_reopen(
     with replying_on_failure(_reply(respond)), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
         require_manager(deps, crisis, body["user"]["id"], action="reopen")
-        if crisis.status != "closed":
+        if crisis.status != CrisisStatus.CLOSED:
             raise CrisisError(messages.crisis_already_open())
         view = reopen_modal(crisis_id=crisis.id, customer=crisis.customer)
         deps.slack.open_view(trigger_id=body["trigger_id"], view=view)

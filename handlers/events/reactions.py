@@ -9,6 +9,7 @@ from slack_bolt import BoltContext
 
 from bot import messages
 from bot.deps import Deps, deps_of
+from bot.enums import AckVia
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent
 from bot.text import from_slack
@@ -58,7 +59,7 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                     settings=settings,
                     crisis=crisis,
                     user_id=user_id,
-                    via="reaction",
+                    via=AckVia.REACTION,
                     now=deps.now(),
                 )
         elif reaction == settings.update_emoji:

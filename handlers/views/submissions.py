@@ -11,8 +11,9 @@ from slack_bolt import Ack, BoltContext
 
 from bot import messages
 from bot.deps import Deps, deps_of
-from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
+from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS
 from bot.durations import DurationError, parse_duration
+from bot.enums import CrisisKind
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.permissions import Role
@@ -99,7 +100,7 @@ def handle_declare_submission(
             customer=values.get("customer", ""),
             experienced=values.get("experienced", ""),
             expected=values.get("expected", ""),
-            kind=values.get("kind") or UNTRIAGED,
+            kind=values.get("kind") or CrisisKind.UNTRIAGED,
             severity=values.get("severity") or DEFAULT_SEVERITY,
             declared_by=user_id,
             owner_id=values.get("owner") or user_id,

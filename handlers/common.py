@@ -49,16 +49,14 @@ def safe_reply(send: Callable[..., object]) -> Reply:
 
 def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
     """Declare (after the ack), then tell the declarer where the crisis lives."""
-    now = deps.now()
     with deps.session_factory() as session:
+        scope = deps.scope(session)  # one moment for the whole declaration
         stored: tuple[Crisis, bool] | None = None
         with replying_on_failure(reply):
             permissions.require_team_crew(
                 slack=deps.slack, owner_id=request.owner_id, responders=request.responders
             )
-            stored = crises.store_declaration(
-                session=session, settings=deps.settings, request=request, now=now
-            )
+            stored = crises.store_declaration(scope, request=request)
         if stored is None:
             return  # refused: the user has been told why
         crisis, is_new = stored
@@ -67,14 +65,7 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
         owns_it = request.declarer_owns_it
         # From here on, whatever fails names the crisis, in the log and to the user.
         with replying_on_failure(reply, crisis_id=crisis.id):
-            crises.finish_declaration(
-                session=session,
-                slack=deps.slack,
-                settings=deps.settings,
-                crisis=crisis,
-                now=now,
-                dm_owner=not owns_it,
-            )
+            crises.finish_declaration(scope, crisis=crisis, dm_owner=not owns_it)
             assert crisis.channel_id and crisis.next_update_due_at
             reply(
                 messages.declared(
@@ -86,9 +77,7 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
                 )
             )
             if not crisis.owner_told:
-                lifecycle.owner_told_by_reply(
-                    session=session, settings=deps.settings, crisis=crisis, now=deps.now()
-                )
+                lifecycle.owner_told_by_reply(deps.scope(session), crisis=crisis)
 
 
 def hold_if_already_open(deps: Deps, request: DeclareRequest) -> tuple[str, Blocks] | None:
@@ -98,9 +87,7 @@ def hold_if_already_open(deps: Deps, request: DeclareRequest) -> tuple[str, Bloc
         existing = crises.open_for_customer(session, request.customer)
         if existing is None or (request.source_key and existing.source_key == request.source_key):
             return None  # nothing open, or this very form delivered again
-        pending = crises.hold_declaration(
-            session=session, request=request, existing=existing, now=deps.now()
-        )
+        pending = crises.hold_declaration(deps.scope(session), request=request, existing=existing)
         text = messages.already_open(existing.customer, existing.channel_id, existing.owner_id)
         blocks = second_crisis_prompt(
             text,

@@ -20,37 +20,30 @@ from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
 from bot.services.requests import DeclareRequest
 from bot.services.schedule import reschedule
+from bot.services.scope import Scope
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
 
 
-def declare(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    request: DeclareRequest,
-    now: datetime,
-) -> Crisis:
+def declare(scope: Scope, *, request: DeclareRequest) -> Crisis:
     """Store the crisis first, then open and set up its channel step by step."""
     permissions.require_team_crew(
-        slack=slack, owner_id=request.owner_id, responders=request.responders
+        slack=scope.slack, owner_id=request.owner_id, responders=request.responders
     )
-    crisis, new = store_declaration(session=session, settings=settings, request=request, now=now)
+    crisis, new = store_declaration(scope, request=request)
     if new:
         # No reply to tell the declarer here: the owner is told by DM.
-        finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
+        finish_declaration(scope, crisis=crisis)
     return crisis
 
 
-def store_declaration(
-    *, session: Session, settings: Settings, request: DeclareRequest, now: datetime
-) -> tuple[Crisis, bool]:
+def store_declaration(scope: Scope, *, request: DeclareRequest) -> tuple[Crisis, bool]:
     """Record the crisis (nothing in Slack yet); (crisis, whether it is new).
 
     The same form delivered twice gives back the crisis the first delivery stored.
     """
+    session, settings, now = scope.session, scope.settings, scope.now
     if request.kind == domain.NOT_A_CRISIS:
         raise CrisisError(messages.not_a_crisis(settings.links()))
     existing = _by_source(session, request.source_key)
@@ -104,14 +97,7 @@ def _by_source(session: Session, source_key: str | None) -> Crisis | None:
 
 
 def finish_declaration(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    now: datetime,
-    resuming: bool = False,
-    dm_owner: bool = True,
+    scope: Scope, *, crisis: Crisis, resuming: bool = False, dm_owner: bool = True
 ) -> None:
     """Do each remaining set-up step once, committing after each, so a retry resumes.
 
@@ -121,6 +107,7 @@ def finish_declaration(
     (one message instead of two, and no DM queue in a mass outage); a declaration resumed
     after a crash never had that reply, so it sends the DM.
     """
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     since = crisis.declared_at
 
     def once(part: str, channel: str, text: str, blocks: Blocks | None = None) -> str:
@@ -340,9 +327,10 @@ def open_for_customer(session: Session, customer: str) -> Crisis | None:
 
 
 def hold_declaration(
-    *, session: Session, request: DeclareRequest, existing: Crisis, now: datetime
+    scope: Scope, *, request: DeclareRequest, existing: Crisis
 ) -> PendingDeclaration:
     """Keep a declaration until its declarer says to open a second crisis for the customer."""
+    session, now = scope.session, scope.now
     pending = PendingDeclaration(
         declared_by=request.declared_by,
         request=request.model_dump(mode="json", exclude={"source_key"}),

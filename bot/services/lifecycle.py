@@ -28,6 +28,7 @@ from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import new_commitment, reschedule
+from bot.services.scope import Scope
 from bot.services.timeline import record
 from bot.text import safe_marked
 
@@ -35,17 +36,11 @@ log = logging.getLogger(__name__)
 
 
 def acknowledge(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    user_id: str,
-    via: AckVia,
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, user_id: str, via: AckVia
 ) -> tuple[Acknowledgement, bool]:
     """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded).
     A closed crisis has nothing left to acknowledge: that is refused and nothing recorded."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.ack_closed())
     existing = _ack_of(session, crisis, user_id)
@@ -76,28 +71,12 @@ def acknowledge(
     return ack, True
 
 
-def join_from_announcement(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    user_id: str,
-    now: datetime,
-) -> str:
+def join_from_announcement(scope: Scope, *, crisis: Crisis, user_id: str) -> str:
     """Acknowledge from the announcement and invite ``user_id`` into the crisis channel, where
     the work happens; returns that channel."""
-    acknowledge(
-        session=session,
-        slack=slack,
-        settings=settings,
-        crisis=crisis,
-        user_id=user_id,
-        via=AckVia.ANNOUNCEMENT,
-        now=now,
-    )
+    acknowledge(scope, crisis=crisis, user_id=user_id, via=AckVia.ANNOUNCEMENT)
     assert crisis.channel_id is not None
-    slack.invite(channel=crisis.channel_id, users=[user_id])
+    scope.slack.invite(channel=crisis.channel_id, users=[user_id])
     return crisis.channel_id
 
 
@@ -110,16 +89,10 @@ def _ack_of(session: Session, crisis: Crisis, user_id: str) -> Acknowledgement |
 
 
 def post_update(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    author_id: str,
-    content: UpdateContent,
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, author_id: str, content: UpdateContent
 ) -> StatusUpdate:
     """Record a status update, renew the commitment and stop the nags, then tell the channel."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("post an update"))
     raw = content.raw().strip()
@@ -237,11 +210,10 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
     session.commit()
 
 
-def finish_posts(
-    *, session: Session, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime
-) -> None:
+def finish_posts(scope: Scope, *, crisis: Crisis) -> None:
     """After a crash: post the recorded updates and closure Slack has not got, once each,
     and tell an owner who never got the reply to their declaration."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     assert crisis.channel_id is not None
     since = crisis.pending_since or crisis.declared_at
     if not crisis.owner_told:
@@ -286,10 +258,9 @@ def finish_posts(
         settle_reminders(session=session, slack=slack, crisis=crisis, status_update=unposted[-1])
 
 
-def owner_told_by_reply(
-    *, session: Session, settings: Settings, crisis: Crisis, now: datetime
-) -> None:
+def owner_told_by_reply(scope: Scope, *, crisis: Crisis) -> None:
     """The declarer who owns the crisis has had the reply: the sweep need not DM them."""
+    session, settings, now = scope.session, scope.settings, scope.now
     crisis.owner_told = True
     _done(session, settings, crisis, now)
 
@@ -310,18 +281,16 @@ def _closure_text(crisis: Crisis) -> str:
 
 
 def close(
+    scope: Scope,
     *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
     crisis: Crisis,
     actor_id: str,
     resolution: str,
     follow_ups: str = "",
     confirmed: bool | None = None,
-    now: datetime,
 ) -> datetime:
     """Close the crisis, stop every nag and schedule the follow-up; returns the follow-up time."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.already_closed())
     if not resolution.strip():
@@ -361,17 +330,9 @@ def close(
     return crisis.follow_up_due_at
 
 
-def reopen(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    reason: str = "",
-    now: datetime,
-) -> datetime:
+def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> datetime:
     """Reopen a closed crisis and restart the clock; returns the new due time."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status != CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_already_open())
     crisis.pending_since = now  # the sweep repairs a crash
@@ -396,17 +357,9 @@ def reopen(
     return due
 
 
-def hand_over(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    new_owner_id: str,
-    now: datetime,
-) -> None:
+def hand_over(scope: Scope, *, crisis: Crisis, actor_id: str, new_owner_id: str) -> None:
     """Move ownership, and with it the nags, to ``new_owner_id``; tell both."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
@@ -449,17 +402,11 @@ def hand_over(
 
 
 def add_responders(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    user_ids: list[str],
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: list[str]
 ) -> list[str]:
     """Make ``user_ids`` responders and invite them (a DM tells those the invite missed);
     returns who was added. Refuses when nobody is new."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("add responders"))
     known = [u for u in user_ids if u == crisis.owner_id or u in crisis.responders]
@@ -501,17 +448,9 @@ def add_responders(
     return added
 
 
-def remove_responders(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    user_ids: list[str],
-    now: datetime,
-) -> None:
+def remove_responders(scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: list[str]) -> None:
     """Take ``user_ids`` off the responders and tell them; all must be responders."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.owner_id in user_ids:
         raise CrisisError(messages.cannot_remove_owner(crisis.owner_id))
     strangers = [u for u in user_ids if u not in crisis.responders]
@@ -551,18 +490,10 @@ def _tell(slack: SlackPort, user: str, text: str) -> None:
         log.warning("could not tell %s: %s", user, failure)
 
 
-def set_severity(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    severity: Severity,
-    now: datetime,
-) -> None:
+def set_severity(scope: Scope, *, crisis: Crisis, actor_id: str, severity: Severity) -> None:
     """Change the severity, and with it the cadence of the promises still to be made; the
     update already promised to the customer keeps its time."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change its severity"))
     if severity == crisis.severity:
@@ -590,17 +521,9 @@ def set_severity(
     _done(session, settings, crisis, now)
 
 
-def set_kind(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    kind: CrisisKind,
-    now: datetime,
-) -> None:
+def set_kind(scope: Scope, *, crisis: Crisis, actor_id: str, kind: CrisisKind) -> None:
     """Change the kind of crisis (triage after the fact); the card follows."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if kind == crisis.kind:
         raise CrisisError(messages.same_kind(kind))
     old = crisis.kind
@@ -629,18 +552,12 @@ def set_kind(
 
 
 def set_cadence(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    every: timedelta,
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, actor_id: str, every: timedelta
 ) -> datetime | None:
     """Promise updates every ``every`` from the next update on; returns the promise already
     made, which stays as it is: the customer was told that time, and only an update that
     says when the next one comes moves it."""
+    session, slack, now = scope.session, scope.slack, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change the update cadence"))
     crisis.cadence_seconds = int(every.total_seconds())
@@ -659,11 +576,10 @@ def set_cadence(
     return due
 
 
-def check_in(
-    *, session: Session, crisis: Crisis, actor_id: str, now: datetime
-) -> tuple[datetime, bool]:
+def check_in(scope: Scope, *, crisis: Crisis, actor_id: str) -> tuple[datetime, bool]:
     """Record that the owner checked in with the customer after closure, once per closure;
     (when it was recorded, whether just now)."""
+    session, now = scope.session, scope.now
     since = crisis.closed_at or crisis.declared_at
     earlier = session.scalars(
         select(TimelineEvent)
@@ -681,10 +597,9 @@ def check_in(
     return now, True
 
 
-def snooze(
-    *, session: Session, settings: Settings, crisis: Crisis, actor_id: str, now: datetime
-) -> datetime:
+def snooze(scope: Scope, *, crisis: Crisis, actor_id: str) -> datetime:
     """Hold overdue reminders for the snooze period; the card still shows the update overdue."""
+    session, settings, now = scope.session, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("snooze its reminders"))
     until = now + settings.snooze

@@ -45,6 +45,7 @@ from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.schedule import Due, next_reminder
+from bot.services.scope import Scope
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -242,19 +243,11 @@ def _send_next(
         try:
             if due.kind in (ReminderKind.FINISH_POSTS, ReminderKind.FINISH_DECLARE):
                 session.commit()  # never hold a transaction open across a Slack call
+                scope = Scope(session=session, slack=slack, settings=settings, now=now)
                 if due.kind == ReminderKind.FINISH_POSTS:
-                    finish_posts(
-                        session=session, slack=slack, settings=settings, crisis=crisis, now=now
-                    )
+                    finish_posts(scope, crisis=crisis)
                 else:
-                    finish_declaration(
-                        session=session,
-                        slack=slack,
-                        settings=settings,
-                        crisis=crisis,
-                        now=now,
-                        resuming=True,
-                    )
+                    finish_declaration(scope, crisis=crisis, resuming=True)
                 continue
             outbox = _outbox_row(session, crisis, due, token=token, now=now)
             session.commit()  # never hold a transaction open across a Slack call

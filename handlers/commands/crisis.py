@@ -138,52 +138,61 @@ def _run_channel_command(
                 blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
             )
             return
-        common: dict[str, Any] = {
-            "session": session,
-            "slack": deps.slack,
-            "settings": deps.settings,
-            "crisis": crisis,
-            "now": deps.now(),
-        }
-        if parsed.name == Subcommand.ACK:
-            ack_row, created = lifecycle.acknowledge(user_id=user_id, via=AckVia.COMMAND, **common)
-            seconds = int((ack_row.at - crisis.declared_at).total_seconds())
-            reply(
-                messages.acknowledged(seconds)
-                if created
-                else messages.already_acknowledged(ack_row.at)
-            )
-        elif parsed.name == Subcommand.UPDATE:
-            update = lifecycle.post_update(
-                author_id=user_id, content=UpdateContent(text=parsed.text), **common
-            )
-            reply(messages.update_recorded(update.next_update_due_at))
-        elif parsed.name == Subcommand.CLOSE:
-            follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
-            reply(messages.closed_reply(follow_up_at))
-        elif parsed.name == Subcommand.REOPEN:
-            lifecycle.reopen(actor_id=user_id, reason=parsed.text, **common)
-        elif parsed.name == Subcommand.OWNER:
-            if parsed.user_id == deps.slack.bot_user_id:
-                raise CrisisError(messages.owner_is_bot())
-            lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
-        elif parsed.name == Subcommand.EVERY:
-            assert parsed.every is not None
-            due = lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
-            reply(messages.cadence_reply(crisis.customer, parsed.every, due))
-        elif parsed.name in (Subcommand.ADD, Subcommand.REMOVE):
-            people = list(parsed.user_ids)
-            if deps.slack.bot_user_id in people:
-                raise CrisisError(messages.responder_is_bot(parsed.name))
-            if parsed.name == Subcommand.REMOVE:
-                lifecycle.remove_responders(actor_id=user_id, user_ids=people, **common)
-                return
-            added = lifecycle.add_responders(actor_id=user_id, user_ids=people, **common)
-            skipped = [u for u in people if u not in added]
-            if skipped:
-                reply(messages.responders_skipped(skipped, crisis.owner_id))
-        elif parsed.name == Subcommand.SEVERITY:
-            lifecycle.set_severity(actor_id=user_id, severity=parsed.severity, **common)
-        elif parsed.name == Subcommand.KIND:
-            assert parsed.kind is not None
-            lifecycle.set_kind(actor_id=user_id, kind=parsed.kind, **common)
+        scope = deps.scope(session)
+        match parsed.name:
+            case Subcommand.ACK:
+                ack_row, created = lifecycle.acknowledge(
+                    scope, crisis=crisis, user_id=user_id, via=AckVia.COMMAND
+                )
+                seconds = int((ack_row.at - crisis.declared_at).total_seconds())
+                reply(
+                    messages.acknowledged(seconds)
+                    if created
+                    else messages.already_acknowledged(ack_row.at)
+                )
+            case Subcommand.UPDATE:
+                update = lifecycle.post_update(
+                    scope, crisis=crisis, author_id=user_id, content=UpdateContent(text=parsed.text)
+                )
+                reply(messages.update_recorded(update.next_update_due_at))
+            case Subcommand.CLOSE:
+                follow_up_at = lifecycle.close(
+                    scope, crisis=crisis, actor_id=user_id, resolution=parsed.text
+                )
+                reply(messages.closed_reply(follow_up_at))
+            case Subcommand.REOPEN:
+                lifecycle.reopen(scope, crisis=crisis, actor_id=user_id, reason=parsed.text)
+            case Subcommand.OWNER:
+                if parsed.user_id == deps.slack.bot_user_id:
+                    raise CrisisError(messages.owner_is_bot())
+                lifecycle.hand_over(
+                    scope, crisis=crisis, actor_id=user_id, new_owner_id=parsed.user_id
+                )
+            case Subcommand.EVERY:
+                assert parsed.every is not None
+                due = lifecycle.set_cadence(
+                    scope, crisis=crisis, actor_id=user_id, every=parsed.every
+                )
+                reply(messages.cadence_reply(crisis.customer, parsed.every, due))
+            case Subcommand.ADD | Subcommand.REMOVE:
+                people = list(parsed.user_ids)
+                if deps.slack.bot_user_id in people:
+                    raise CrisisError(messages.responder_is_bot(parsed.name))
+                if parsed.name == Subcommand.REMOVE:
+                    lifecycle.remove_responders(
+                        scope, crisis=crisis, actor_id=user_id, user_ids=people
+                    )
+                    return
+                added = lifecycle.add_responders(
+                    scope, crisis=crisis, actor_id=user_id, user_ids=people
+                )
+                skipped = [u for u in people if u not in added]
+                if skipped:
+                    reply(messages.responders_skipped(skipped, crisis.owner_id))
+            case Subcommand.SEVERITY:
+                lifecycle.set_severity(
+                    scope, crisis=crisis, actor_id=user_id, severity=parsed.severity
+                )
+            case Subcommand.KIND:
+                assert parsed.kind is not None
+                lifecycle.set_kind(scope, crisis=crisis, actor_id=user_id, kind=parsed.kind)

@@ -44,23 +44,12 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                 if channel == crisis.announce_channel_id and ts == crisis.announce_ts:
                     # From the announcement: bring them to where the crisis is run.
                     joined = lifecycle.join_from_announcement(
-                        session=session,
-                        slack=deps.slack,
-                        settings=settings,
-                        crisis=crisis,
-                        user_id=user_id,
-                        now=deps.now(),
+                        deps.scope(session), crisis=crisis, user_id=user_id
                     )
                     reply(messages.joined_from_announcement(joined))
                     return
                 lifecycle.acknowledge(
-                    session=session,
-                    slack=deps.slack,
-                    settings=settings,
-                    crisis=crisis,
-                    user_id=user_id,
-                    via=AckVia.REACTION,
-                    now=deps.now(),
+                    deps.scope(session), crisis=crisis, user_id=user_id, via=AckVia.REACTION
                 )
         elif reaction == settings.update_emoji:
             crisis = crises.by_channel(session, channel)
@@ -76,9 +65,7 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                     reply(messages.update_reaction_unusable())
                     return
                 update = lifecycle.post_update(
-                    session=session,
-                    slack=deps.slack,
-                    settings=settings,
+                    deps.scope(session),
                     crisis=crisis,
                     author_id=user_id,
                     content=UpdateContent(
@@ -87,6 +74,5 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                         quoted_author=message.user,
                         source_ts=ts,
                     ),
-                    now=deps.now(),
                 )
                 reply(messages.update_recorded(update.next_update_due_at))

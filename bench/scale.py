@@ -16,6 +16,7 @@ from bench.common import Child, Result, add_users, fmt_s, percentile
 from bot.db.migrate import upgrade
 from bot.db.models import Crisis
 from bot.db.session import make_engine, make_session_factory
+from bot.enums import CrisisKind, CrisisStatus, Severity
 from sandbox import Emulator, start_emulator
 from sandbox.faults import POST_PER_WORKSPACE  # as the emulator counts them
 
@@ -48,9 +49,9 @@ def seed(url: str, *, open_count: int, due_count: int, owners: list[str]) -> dic
             {
                 "id": crisis_id,
                 "customer": f"Customer {n}",
-                "kind": "service_outage",
-                "severity": "sev2",
-                "status": "open",
+                "kind": CrisisKind.SERVICE_OUTAGE,
+                "severity": Severity.SEV2,
+                "status": CrisisStatus.OPEN,
                 "declared_by": owner,
                 "owner_id": owner,
                 "responders": [],

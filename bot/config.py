@@ -22,10 +22,10 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
+from bot.enums import Severity
 from bot.hours import HoursError, WorkingHours
 
 SLACK_API_URL = "https://slack.com/api/"
-SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 
 
 def _duration(allow_zero: bool) -> BeforeValidator:
@@ -251,13 +251,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a URL: use http(s)://host/api/")
         return value if value.endswith("/") else value + "/"
 
-    def cadence(self, severity: str) -> timedelta:
+    def cadence(self, severity: Severity) -> timedelta:
         """How often the customer is promised an update for this severity."""
         return {
-            "sev1": self.cadence_sev1,
-            "sev2": self.cadence_sev2,
-            "sev3": self.cadence_sev3,
-            "sev4": self.cadence_sev4,
+            Severity.SEV1: self.cadence_sev1,
+            Severity.SEV2: self.cadence_sev2,
+            Severity.SEV3: self.cadence_sev3,
+            Severity.SEV4: self.cadence_sev4,
         }[severity]
 
     def zone(self) -> tzinfo:

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_bolt import BoltContext
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.session import SessionFactory
+from bot.services.scope import Scope
 from bot.slack_gateway import SlackGateway
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,10 @@ class Deps:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def scope(self, session: Session) -> Scope:
+        """What a crisis service works with: this session, Slack, the settings, now."""
+        return Scope(session=session, slack=self.slack, settings=self.settings, now=self.now())
 
     def later(self, work: Callable[[], object]) -> None:
         """Run ``work`` off the ack path, so a slow Slack never delays the next ack."""

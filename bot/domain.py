@@ -1,36 +1,38 @@
-"""The vocabulary of a customer crisis: kinds (from our seeds) and severities."""
+"""The vocabulary of a customer crisis: the labels of kinds (from our seeds) and severities,
+and limits. The states and names themselves are in ``bot.enums``."""
 
 from __future__ import annotations
 
-# Kinds of crisis a CSM meets, in the words of "Identifying crises".
-KINDS: dict[str, str] = {
-    "technical_issue": "Technical issue",
-    "service_outage": "Service outage",
-    "performance_problem": "Performance problem",
-    "contractual_dispute": "Contractual dispute",
-    "billing_financial": "Billing or financial",
-    "communication_breakdown": "Communication breakdown",
-    "compliance_regulatory": "Compliance or regulatory",
-    "strategic_shift": "Strategic shift",
-    "emergency_disaster": "Emergency or disaster",
-    "question": "Question or request (not a crisis)",
-}
-NOT_A_CRISIS = "question"
-UNTRIAGED = "untriaged"
-KIND_LABELS = {**KINDS, UNTRIAGED: "Kind not set yet"}
+from bot.enums import CrisisKind, Severity
 
-SEVERITIES: dict[str, str] = {
-    "sev1": "SEV1 · critical",
-    "sev2": "SEV2 · major",
-    "sev3": "SEV3 · minor",
-    "sev4": "SEV4 · low",
+# Kinds of crisis a CSM meets, in the words of "Identifying crises".
+KINDS: dict[CrisisKind, str] = {
+    CrisisKind.TECHNICAL_ISSUE: "Technical issue",
+    CrisisKind.SERVICE_OUTAGE: "Service outage",
+    CrisisKind.PERFORMANCE_PROBLEM: "Performance problem",
+    CrisisKind.CONTRACTUAL_DISPUTE: "Contractual dispute",
+    CrisisKind.BILLING_FINANCIAL: "Billing or financial",
+    CrisisKind.COMMUNICATION_BREAKDOWN: "Communication breakdown",
+    CrisisKind.COMPLIANCE_REGULATORY: "Compliance or regulatory",
+    CrisisKind.STRATEGIC_SHIFT: "Strategic shift",
+    CrisisKind.EMERGENCY_DISASTER: "Emergency or disaster",
+    CrisisKind.QUESTION: "Question or request (not a crisis)",
 }
-DEFAULT_SEVERITY = "sev2"
-SEVERITY_EMOJI = {
-    "sev1": ":red_circle:",
-    "sev2": ":large_orange_circle:",
-    "sev3": ":large_yellow_circle:",
-    "sev4": ":white_circle:",
+NOT_A_CRISIS = CrisisKind.QUESTION
+KIND_LABELS: dict[CrisisKind, str] = {**KINDS, CrisisKind.UNTRIAGED: "Kind not set yet"}
+
+SEVERITIES: dict[Severity, str] = {
+    Severity.SEV1: "SEV1 · critical",
+    Severity.SEV2: "SEV2 · major",
+    Severity.SEV3: "SEV3 · minor",
+    Severity.SEV4: "SEV4 · low",
+}
+DEFAULT_SEVERITY = Severity.SEV2
+SEVERITY_EMOJI: dict[Severity, str] = {
+    Severity.SEV1: ":red_circle:",
+    Severity.SEV2: ":large_orange_circle:",
+    Severity.SEV3: ":large_yellow_circle:",
+    Severity.SEV4: ":white_circle:",
 }
 
 # Block Kit and Slack limits. What people type is refused above these (with the limit), so
@@ -43,22 +45,3 @@ MAX_UPDATE_SHOWN = 3500  # the typed update, escaped, in a message (Slack advise
 MAX_RESOLUTION = 1500
 MAX_RESPONDERS = 50
 MAX_TOPIC = 250
-
-# Timeline event kinds.
-DECLARED = "declared"
-ACKNOWLEDGED = "acknowledged"
-UPDATE = "update"
-SNOOZED = "snoozed"
-HEADS_UP_SENT = "heads_up_sent"
-NAG_SENT = "nag_sent"
-ESCALATED = "escalated"
-OWNER_CHANGED = "owner_changed"
-RESPONDER_ADDED = "responder_added"
-RESPONDER_REMOVED = "responder_removed"
-SEVERITY_CHANGED = "severity_changed"
-KIND_CHANGED = "kind_changed"
-CADENCE_CHANGED = "cadence_changed"
-CLOSED = "closed"
-REOPENED = "reopened"
-FOLLOW_UP_SENT = "follow_up_sent"
-CHECKED_IN = "checked_in"

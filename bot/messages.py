@@ -6,30 +6,33 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES, UNTRIAGED
+from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
 from bot.durations import format_duration
+from bot.enums import CrisisKind, Severity, Subcommand
 from bot.text import date_token, escape, local_time, mention, mentions, safe, safe_marked
 
-USAGE = {
-    "new": (
+USAGE: dict[Subcommand, str] = {
+    Subcommand.NEW: (
         "`/crisis new <customer>: <what happened> [sev1|sev2|sev3|sev4]`,"
         " or `/crisis new` for the form"
     ),
-    "update": "`/crisis update <what changed and what happens next>`",
-    "close": "`/crisis close <how it was resolved>`",
-    "owner": "`/crisis owner @someone`",
-    "add": "`/crisis add @someone [@someone…]`",
-    "remove": "`/crisis remove @someone [@someone…]`",
-    "every": "`/crisis every <duration>`, for example `/crisis every 30m`",
-    "severity": "`/crisis severity sev1|sev2|sev3|sev4`",
-    "kind": "`/crisis kind <kind>`, for example `/crisis kind service outage`",
-    "ack": "`/crisis ack`",
-    "status": "`/crisis status`",
-    "reopen": "`/crisis reopen <why>`",
-    "list": "`/crisis list`, or `/crisis list mine` for yours",
-    "account": "`/crisis account <name>`, `/crisis account edit <name>` or `/crisis account add`",
-    "accounts": "`/crisis accounts`, or `/crisis accounts <part of a name>`",
-    "help": "`/crisis help`",
+    Subcommand.UPDATE: "`/crisis update <what changed and what happens next>`",
+    Subcommand.CLOSE: "`/crisis close <how it was resolved>`",
+    Subcommand.OWNER: "`/crisis owner @someone`",
+    Subcommand.ADD: "`/crisis add @someone [@someone…]`",
+    Subcommand.REMOVE: "`/crisis remove @someone [@someone…]`",
+    Subcommand.EVERY: "`/crisis every <duration>`, for example `/crisis every 30m`",
+    Subcommand.SEVERITY: "`/crisis severity sev1|sev2|sev3|sev4`",
+    Subcommand.KIND: "`/crisis kind <kind>`, for example `/crisis kind service outage`",
+    Subcommand.ACK: "`/crisis ack`",
+    Subcommand.STATUS: "`/crisis status`",
+    Subcommand.REOPEN: "`/crisis reopen <why>`",
+    Subcommand.LIST: "`/crisis list`, or `/crisis list mine` for yours",
+    Subcommand.ACCOUNT: (
+        "`/crisis account <name>`, `/crisis account edit <name>` or `/crisis account add`"
+    ),
+    Subcommand.ACCOUNTS: "`/crisis accounts`, or `/crisis accounts <part of a name>`",
+    Subcommand.HELP: "`/crisis help`",
 }
 
 
@@ -40,26 +43,27 @@ def help_text(ack_emoji: str = "eyes") -> str:
             " *when* they will hear from you next, and close every loose end.",
             "",
             "*Anywhere*",
-            f"• {USAGE['new']}: declare a crisis and open its channel",
-            f"• {USAGE['list']}: open crises, overdue first",
+            f"• {USAGE[Subcommand.NEW]}: declare a crisis and open its channel",
+            f"• {USAGE[Subcommand.LIST]}: open crises, overdue first",
             "• `/crisis account <name>`: the account: its CSM and team, the customer's local"
             " time and business hours, the contracted cadences, its open and last crises",
-            f"• {USAGE['accounts']}: the accounts, with their CSM and open crises",
+            f"• {USAGE[Subcommand.ACCOUNTS]}: the accounts, with their CSM and open crises",
             "• `/crisis account edit <name>` or `/crisis account add`: the account's form",
-            f"• {USAGE['help']}: this message",
+            f"• {USAGE[Subcommand.HELP]}: this message",
             "",
             "*In a crisis channel*",
-            f"• {USAGE['update']}: post a status update and renew the commitment",
-            f"• {USAGE['ack']}: acknowledge (or react with :{ack_emoji}: on the crisis card)",
-            f"• {USAGE['owner']}: hand the crisis over",
-            f"• {USAGE['add']}: add responders (invited to the channel)",
-            f"• {USAGE['remove']}: remove responders",
-            f"• {USAGE['every']}: change how often the customer gets an update",
-            f"• {USAGE['severity']}: change the severity (and the update cadence with it)",
-            f"• {USAGE['kind']}: change the kind of crisis",
-            f"• {USAGE['close']}: close it and schedule a check-in with the customer",
-            f"• {USAGE['status']}: the card and the timeline",
-            f"• {USAGE['reopen']}: reopen a closed crisis",
+            f"• {USAGE[Subcommand.UPDATE]}: post a status update and renew the commitment",
+            f"• {USAGE[Subcommand.ACK]}: acknowledge"
+            f" (or react with :{ack_emoji}: on the crisis card)",
+            f"• {USAGE[Subcommand.OWNER]}: hand the crisis over",
+            f"• {USAGE[Subcommand.ADD]}: add responders (invited to the channel)",
+            f"• {USAGE[Subcommand.REMOVE]}: remove responders",
+            f"• {USAGE[Subcommand.EVERY]}: change how often the customer gets an update",
+            f"• {USAGE[Subcommand.SEVERITY]}: change the severity (and the update cadence with it)",
+            f"• {USAGE[Subcommand.KIND]}: change the kind of crisis",
+            f"• {USAGE[Subcommand.CLOSE]}: close it and schedule a check-in with the customer",
+            f"• {USAGE[Subcommand.STATUS]}: the card and the timeline",
+            f"• {USAGE[Subcommand.REOPEN]}: reopen a closed crisis",
             "",
             "*Who may do what*",
             "• Anyone on the team can declare, list and acknowledge.",
@@ -71,11 +75,11 @@ def help_text(ack_emoji: str = "eyes") -> str:
     )
 
 
-def usage_error(problem: str, command: str) -> str:
+def usage_error(problem: str, command: Subcommand) -> str:
     return f":warning: {problem}\nUsage: {USAGE[command]}"
 
 
-def unknown_subcommand(word: str, *, suggestion: str | None = None) -> str:
+def unknown_subcommand(word: str, *, suggestion: Subcommand | None = None) -> str:
     if suggestion:
         return (
             f":warning: I don't know `{escape(word[:40])}`. Did you mean `/crisis {suggestion}`?"
@@ -87,11 +91,11 @@ def unknown_subcommand(word: str, *, suggestion: str | None = None) -> str:
     )
 
 
-def bad_severity(word: str, *, command: str = "new") -> str:
+def bad_severity(word: str, *, command: Subcommand = Subcommand.NEW) -> str:
     """A severity that is not one of ours, in ``/crisis new`` or ``/crisis severity``."""
     valid = ", ".join(f"`{s}`" for s in SEVERITIES)
     shown = f"`{escape(word[:40])}` is not a severity I know." if word else "Say which severity."
-    default = ", or leave it out for sev2" if command == "new" else ""
+    default = ", or leave it out for sev2" if command == Subcommand.NEW else ""
     return (
         f":warning: {shown} Pick one of {valid} (sev1 is the most critical){default}."
         f"\nUsage: {USAGE[command]}"
@@ -118,15 +122,15 @@ def text_too_long(what: str, length: int, limit: int, *, where: str = "in one bl
 
 
 def bad_duration(problem: str) -> str:
-    return f":warning: {escape(problem)}\nUsage: {USAGE['every']}"
+    return f":warning: {escape(problem)}\nUsage: {USAGE[Subcommand.EVERY]}"
 
 
 def bad_kind(text: str, labels: list[str]) -> str:
     shown = f"I don't know the kind `{escape(text[:60])}`." if text else "Say which kind."
-    return f":warning: {shown} Pick one of: {', '.join(labels)}.\nUsage: {USAGE['kind']}"
+    return f":warning: {shown} Pick one of: {', '.join(labels)}.\nUsage: {USAGE[Subcommand.KIND]}"
 
 
-def not_in_crisis_channel(command: str) -> str:
+def not_in_crisis_channel(command: Subcommand) -> str:
     return (
         f":warning: `/crisis {command}` works inside a crisis channel, and this is not one."
         " Open the crisis channel (see `/crisis list`) and run it there."
@@ -346,7 +350,7 @@ def not_a_crisis(links: list[tuple[str, str]]) -> str:
 
 def channel_topic(
     customer: str,
-    severity: str,
+    severity: Severity,
     owner_name: str,
     *,
     due: datetime | None,
@@ -446,14 +450,14 @@ def owner_commitment_dm(
 
 def announcement(
     customer: str,
-    severity: str,
-    kind: str,
+    severity: Severity,
+    kind: CrisisKind,
     channel_id: str,
     owner_id: str,
     ack_emoji: str = "eyes",
 ) -> str:
-    what = "crisis" if kind == UNTRIAGED else KIND_LABELS[kind].lower()
-    later = " (kind not set yet)" if kind == UNTRIAGED else ""
+    what = "crisis" if kind == CrisisKind.UNTRIAGED else KIND_LABELS[kind].lower()
+    later = " (kind not set yet)" if kind == CrisisKind.UNTRIAGED else ""
     return (
         f":rotating_light: *{SEVERITIES[severity]}* {what} for *{safe(customer, 80)}*{later}:"
         f" <#{channel_id}>, owner {mention(owner_id)}."
@@ -550,7 +554,7 @@ def reminder_done(customer: str, channel_id: str, author_id: str, at: datetime) 
 def update_empty() -> str:
     return (
         ":warning: An update needs some text: what changed, what you are doing, what comes"
-        " next.\nUsage: " + USAGE["update"]
+        " next.\nUsage: " + USAGE[Subcommand.UPDATE]
     )
 
 
@@ -686,7 +690,7 @@ def closed_reply(follow_up_at: datetime) -> str:
 def close_needs_resolution() -> str:
     return (
         ":warning: Say how it was resolved, so the customer and the team see the outcome.\nUsage: "
-        + USAGE["close"]
+        + USAGE[Subcommand.CLOSE]
     )
 
 
@@ -741,7 +745,10 @@ def already_owner(user_id: str) -> str:
 
 
 def owner_is_bot() -> str:
-    return ":warning: A bot can't own a crisis; hand it to a person.\nUsage: " + USAGE["owner"]
+    return (
+        ":warning: A bot can't own a crisis; hand it to a person.\nUsage: "
+        + USAGE[Subcommand.OWNER]
+    )
 
 
 # Responders
@@ -761,7 +768,7 @@ def responders_removed(actor_id: str, removed: list[str]) -> str:
     )
 
 
-def responder_is_bot(command: str) -> str:
+def responder_is_bot(command: Subcommand) -> str:
     return ":warning: A bot can't be a responder; name people.\nUsage: " + USAGE[command]
 
 
@@ -835,7 +842,9 @@ def you_own_it(channel_id: str) -> str:
 # Severity and kind
 
 
-def severity_changed(actor_id: str, severity: str, every: timedelta, due: datetime | None) -> str:
+def severity_changed(
+    actor_id: str, severity: Severity, every: timedelta, due: datetime | None
+) -> str:
     stands = f" The update promised by {date_token(due)} stands." if due else ""
     return (
         f":rotating_light: {mention(actor_id)} changed the severity to *{SEVERITIES[severity]}*."
@@ -843,15 +852,15 @@ def severity_changed(actor_id: str, severity: str, every: timedelta, due: dateti
     )
 
 
-def same_severity(severity: str) -> str:
+def same_severity(severity: Severity) -> str:
     return f":information_source: This crisis is already *{SEVERITIES[severity]}*."
 
 
-def kind_changed(actor_id: str, kind: str) -> str:
+def kind_changed(actor_id: str, kind: CrisisKind) -> str:
     return f":label: {mention(actor_id)} changed the kind to *{KIND_LABELS[kind]}*."
 
 
-def same_kind(kind: str) -> str:
+def same_kind(kind: CrisisKind) -> str:
     return f":information_source: This crisis is already a *{KIND_LABELS[kind].lower()}*."
 
 

@@ -19,6 +19,7 @@ from bot.domain import (
     SEVERITIES,
 )
 from bot.durations import DurationError, parse_duration
+from bot.enums import CrisisKind, Severity, Subcommand
 from bot.text import escape, from_slack
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -31,22 +32,28 @@ _SEVERITY_AT_END = re.compile(
 )
 
 CHANNEL_COMMANDS = (
-    "update",
-    "close",
-    "owner",
-    "add",
-    "remove",
-    "every",
-    "severity",
-    "kind",
-    "ack",
-    "status",
-    "reopen",
+    Subcommand.UPDATE,
+    Subcommand.CLOSE,
+    Subcommand.OWNER,
+    Subcommand.ADD,
+    Subcommand.REMOVE,
+    Subcommand.EVERY,
+    Subcommand.SEVERITY,
+    Subcommand.KIND,
+    Subcommand.ACK,
+    Subcommand.STATUS,
+    Subcommand.REOPEN,
 )
-ANYWHERE_COMMANDS = ("new", "list", "account", "accounts", "help")
+ANYWHERE_COMMANDS = (
+    Subcommand.NEW,
+    Subcommand.LIST,
+    Subcommand.ACCOUNT,
+    Subcommand.ACCOUNTS,
+    Subcommand.HELP,
+)
 
 
-def subcommands() -> tuple[str, ...]:
+def subcommands() -> tuple[Subcommand, ...]:
     """Every subcommand, from the two tables above (new ones added there are included)."""
     return ANYWHERE_COMMANDS + CHANNEL_COMMANDS
 
@@ -59,14 +66,14 @@ class UsageError(ValueError):
 class Command:
     """A parsed ``/crisis`` command."""
 
-    name: str
+    name: Subcommand
     text: str = ""
     customer: str = ""
-    severity: str = DEFAULT_SEVERITY
+    severity: Severity = DEFAULT_SEVERITY
     user_id: str = ""
     every: timedelta | None = None
     user_ids: tuple[str, ...] = ()
-    kind: str = ""
+    kind: CrisisKind | None = None
     mine: bool = False
     # ``account``: "" shows the account named ``text``, "edit" edits it, "add" adds one.
     action: str = ""
@@ -80,43 +87,53 @@ def parse(text: str) -> Command:
     """Parse the text after ``/crisis``."""
     text = (text or "").strip()
     if not text:
-        return Command("new")
+        return Command(Subcommand.NEW)
     word, _, rest = text.partition(" ")
     word = word.lower()
     rest = rest.strip()
-    if word in ("new", "update", "close", "reopen", "account", "accounts"):
+    if word not in subcommands():
+        raise UsageError(messages.unknown_subcommand(word, suggestion=closest_subcommand(word)))
+    name = Subcommand(word)
+    if name in (
+        Subcommand.NEW,
+        Subcommand.UPDATE,
+        Subcommand.CLOSE,
+        Subcommand.REOPEN,
+        Subcommand.ACCOUNT,
+        Subcommand.ACCOUNTS,
+    ):
         # Slack sends text escaped, with mentions as tokens; keep what the person typed.
         rest = from_slack(rest).strip()
-    if word == "new":
+    if name == Subcommand.NEW:
         return _parse_new(rest)
-    if word in ("update", "close"):
+    if name in (Subcommand.UPDATE, Subcommand.CLOSE):
         if not rest:
             problem = (
                 "Say what changed and what happens next."
-                if word == "update"
+                if name == Subcommand.UPDATE
                 else "Say how it was resolved."
             )
-            raise UsageError(messages.usage_error(problem, word))
-        limit = MAX_UPDATE if word == "update" else MAX_RESOLUTION
+            raise UsageError(messages.usage_error(problem, name))
+        limit = MAX_UPDATE if name == Subcommand.UPDATE else MAX_RESOLUTION
         if len(rest) > limit:
-            what = "The update" if word == "update" else "The resolution"
-            problem = messages.text_too_long(what, len(rest), limit, where=f"in one {word}")
-            raise UsageError(messages.usage_error(problem, word))
-        return Command(word, text=rest)
-    if word == "owner":
+            what = "The update" if name == Subcommand.UPDATE else "The resolution"
+            problem = messages.text_too_long(what, len(rest), limit, where=f"in one {name}")
+            raise UsageError(messages.usage_error(problem, name))
+        return Command(name, text=rest)
+    if name == Subcommand.OWNER:
         match = _USER.match(rest)
         if not match:
             raise UsageError(
                 messages.usage_error(
-                    "Mention the new owner by picking them from the list.", "owner"
+                    "Mention the new owner by picking them from the list.", Subcommand.OWNER
                 )
             )
-        return Command("owner", user_id=match.group(1))
-    if word in ("add", "remove"):
-        return _parse_people(word, rest)
-    if word == "every":
+        return Command(Subcommand.OWNER, user_id=match.group(1))
+    if name in (Subcommand.ADD, Subcommand.REMOVE):
+        return _parse_people(name, rest)
+    if name == Subcommand.EVERY:
         if not rest:
-            raise UsageError(messages.usage_error("Say how often.", "every"))
+            raise UsageError(messages.usage_error("Say how often.", Subcommand.EVERY))
         try:
             every = parse_duration(rest)
         except DurationError as error:
@@ -125,46 +142,47 @@ def parse(text: str) -> Command:
             raise UsageError(
                 messages.bad_duration("Updates more often than every minute would be noise.")
             )
-        return Command("every", every=every)
-    if word == "severity":
+        return Command(Subcommand.EVERY, every=every)
+    if name == Subcommand.SEVERITY:
         severity = rest.lower().strip("[]")
         if severity not in SEVERITIES:
-            raise UsageError(messages.bad_severity(rest, command="severity"))
-        return Command("severity", severity=severity)
-    if word == "kind":
+            raise UsageError(messages.bad_severity(rest, command=Subcommand.SEVERITY))
+        return Command(Subcommand.SEVERITY, severity=Severity(severity))
+    if name == Subcommand.KIND:
         kind = kind_named(rest)
         if kind is None:
             raise UsageError(messages.bad_kind(rest, list(SETTABLE_KINDS.values())))
-        return Command("kind", kind=kind)
-    if word == "reopen":
+        return Command(Subcommand.KIND, kind=kind)
+    if name == Subcommand.REOPEN:
         if not rest:
-            raise UsageError(messages.usage_error("Say why it is being reopened.", "reopen"))
-        return Command("reopen", text=rest)
-    if word == "list":
+            raise UsageError(
+                messages.usage_error("Say why it is being reopened.", Subcommand.REOPEN)
+            )
+        return Command(Subcommand.REOPEN, text=rest)
+    if name == Subcommand.LIST:
         if rest.lower() not in ("", "mine"):
             problem = f"I don't know `list {escape(rest[:40])}`."
-            raise UsageError(messages.usage_error(problem, "list"))
-        return Command("list", mine=rest.lower() == "mine")
-    if word == "account":
+            raise UsageError(messages.usage_error(problem, Subcommand.LIST))
+        return Command(Subcommand.LIST, mine=rest.lower() == "mine")
+    if name == Subcommand.ACCOUNT:
         return _parse_account(rest)
-    if word == "accounts":
-        return Command("accounts", text=rest[:MAX_CUSTOMER])
-    if word in ("ack", "status", "help"):
-        return Command(word)
-    raise UsageError(messages.unknown_subcommand(word, suggestion=closest_subcommand(word)))
+    if name == Subcommand.ACCOUNTS:
+        return Command(Subcommand.ACCOUNTS, text=rest[:MAX_CUSTOMER])
+    # ack, status, help: nothing follows them.
+    return Command(name)
 
 
-def closest_subcommand(word: str) -> str | None:
+def closest_subcommand(word: str) -> Subcommand | None:
     """The subcommand ``word`` was probably meant to be (``nwe`` → ``new``), if any is close."""
     close = difflib.get_close_matches(word.lower(), subcommands(), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return Subcommand(close[0]) if close else None
 
 
 # Kinds a crisis can be changed to: a question is not a crisis (close it instead).
 SETTABLE_KINDS = {key: label for key, label in KIND_LABELS.items() if key != NOT_A_CRISIS}
 
 
-def kind_named(text: str) -> str | None:
+def kind_named(text: str) -> CrisisKind | None:
     """The kind whose key or label is ``text``, ignoring case; None if there is none."""
     wanted = " ".join(text.lower().replace("_", " ").split())
     for key, label in SETTABLE_KINDS.items():
@@ -180,13 +198,15 @@ def _parse_account(rest: str) -> Command:
     name = name.strip() if action else rest
     if not name and action != "add":
         problem = "Say which account to edit." if action else "Name the account."
-        raise UsageError(messages.usage_error(problem, "account"))
+        raise UsageError(messages.usage_error(problem, Subcommand.ACCOUNT))
     if len(name) > MAX_CUSTOMER:
-        raise UsageError(messages.usage_error(messages.account_name_too_long(len(name)), "account"))
-    return Command("account", text=name, action=action)
+        raise UsageError(
+            messages.usage_error(messages.account_name_too_long(len(name)), Subcommand.ACCOUNT)
+        )
+    return Command(Subcommand.ACCOUNT, text=name, action=action)
 
 
-def _parse_people(word: str, rest: str) -> Command:
+def _parse_people(word: Subcommand, rest: str) -> Command:
     """``add``/``remove`` followed by one or more mentions, and nothing else."""
     users = tuple(dict.fromkeys(_USERS.findall(rest)))
     leftover = _USERS.sub(" ", rest).replace(",", " ").strip()
@@ -203,31 +223,40 @@ def _parse_people(word: str, rest: str) -> Command:
 
 def _parse_new(rest: str) -> Command:
     if not rest:
-        return Command("new")
+        return Command(Subcommand.NEW)
     severity = DEFAULT_SEVERITY
     match = _SEVERITY_AT_END.search(rest)
     if match:
-        severity = f"sev{int(match.group(2)[:3])}"
-        if severity not in SEVERITIES:
+        typed = f"sev{int(match.group(2)[:3])}"
+        if typed not in SEVERITIES:
             raise UsageError(messages.bad_severity(match.group(1)))
+        severity = Severity(typed)
         rest = rest[: match.start()].strip()
     customer, colon, summary = rest.partition(":")
     customer, summary = customer.strip(), summary.strip()
     if not colon:
-        raise UsageError(messages.usage_error("Put a colon after the customer's name.", "new"))
+        raise UsageError(
+            messages.usage_error("Put a colon after the customer's name.", Subcommand.NEW)
+        )
     if not customer:
-        raise UsageError(messages.usage_error("Name the customer before the colon.", "new"))
+        raise UsageError(
+            messages.usage_error("Name the customer before the colon.", Subcommand.NEW)
+        )
     if not summary:
         raise UsageError(
-            messages.usage_error("Say what happened to the customer after the colon.", "new")
+            messages.usage_error(
+                "Say what happened to the customer after the colon.", Subcommand.NEW
+            )
         )
     if len(customer) > MAX_CUSTOMER:
-        raise UsageError(messages.usage_error(messages.customer_too_long(len(customer)), "new"))
+        raise UsageError(
+            messages.usage_error(messages.customer_too_long(len(customer)), Subcommand.NEW)
+        )
     if len(summary) > MAX_FIELD:
         raise UsageError(
             messages.usage_error(
-                messages.text_too_long("The summary", len(summary), MAX_FIELD), "new"
+                messages.text_too_long("The summary", len(summary), MAX_FIELD), Subcommand.NEW
             )
         )
     assert severity in SEVERITIES
-    return Command("new", customer=customer, text=summary, severity=severity)
+    return Command(Subcommand.NEW, customer=customer, text=summary, severity=severity)

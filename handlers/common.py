@@ -51,16 +51,14 @@ def safe_reply(send: Callable[..., object]) -> Reply:
 
 def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
     """Declare (after the ack), then tell the declarer where the crisis lives."""
-    now = deps.now()
     with deps.session_factory() as session:
+        scope = deps.scope(session)  # one moment for the whole declaration
         stored: tuple[Crisis, bool] | None = None
         with replying_on_failure(reply):
             permissions.require_team_crew(
                 slack=deps.slack, owner_id=request.owner_id, responders=request.responders
             )
-            stored = crises.store_declaration(
-                session=session, settings=deps.settings, request=request, now=now
-            )
+            stored = crises.store_declaration(scope, request=request)
         if stored is None:
             return  # refused: the user has been told why
         crisis, is_new = stored
@@ -69,14 +67,7 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
         owns_it = request.declarer_owns_it
         # From here on, whatever fails names the crisis, in the log and to the user.
         with replying_on_failure(reply, crisis_id=crisis.id):
-            crises.finish_declaration(
-                session=session,
-                slack=deps.slack,
-                settings=deps.settings,
-                crisis=crisis,
-                now=now,
-                dm_owner=not owns_it,
-            )
+            crises.finish_declaration(scope, crisis=crisis, dm_owner=not owns_it)
             assert crisis.channel_id and crisis.next_update_due_at
             reply(
                 messages.declared(
@@ -89,9 +80,7 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
                 )
             )
             if not crisis.owner_told:
-                lifecycle.owner_told_by_reply(
-                    session=session, settings=deps.settings, crisis=crisis, now=deps.now()
-                )
+                lifecycle.owner_told_by_reply(deps.scope(session), crisis=crisis)
 
 
 def ask_before_declaring(
@@ -103,9 +92,7 @@ def ask_before_declaring(
     with deps.session_factory() as session:
         matched = crises.match_account(session, request)
         if isinstance(matched, crises.NearMiss):
-            pending = crises.hold_declaration(
-                session=session, request=request, existing=None, now=deps.now()
-            )
+            pending = crises.hold_declaration(deps.scope(session), request=request, existing=None)
             text = messages.did_you_mean(request.customer, matched.account_name)
             blocks = did_you_mean_prompt(
                 text,
@@ -131,11 +118,7 @@ def hold_if_already_open(
         if existing is None or (request.source_key and existing.source_key == request.source_key):
             return None  # nothing open, or this very form delivered again
         pending = crises.hold_declaration(
-            session=session,
-            request=request,
-            existing=existing,
-            now=deps.now(),
-            pending_id=pending_id,
+            deps.scope(session), request=request, existing=existing, pending_id=pending_id
         )
         text = messages.already_open(existing.customer, existing.channel_id, existing.owner_id)
         blocks = second_crisis_prompt(

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import messages
 from bot.blocks.kit import Block, actions, button, context, fields, header, section
 from bot.db.models import Account, Crisis
-from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI, UNTRIAGED
+from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI
+from bot.enums import CrisisKind, CrisisStatus
 from bot.text import date_token, mention, mentions, plain, safe, safe_marked
 
 ACK = "crisis_ack"
@@ -31,7 +32,7 @@ def card_text(crisis: Crisis) -> str:
 
 
 def status_line(crisis: Crisis, now: datetime) -> str:
-    if crisis.status == "closed" and crisis.closed_at:
+    if crisis.status == CrisisStatus.CLOSED and crisis.closed_at:
         return f":white_check_mark: Resolved {date_token(crisis.closed_at)}"
     due = crisis.next_update_due_at
     if due is None:
@@ -49,7 +50,7 @@ def status_line(crisis: Crisis, now: datetime) -> str:
 
 def ack_context(crisis: Crisis, ack_emoji: str) -> str:
     if not crisis.acknowledgements:
-        if crisis.status == "closed":
+        if crisis.status == CrisisStatus.CLOSED:
             return "Nobody acknowledged it before it closed."
         return f"Not acknowledged yet: react with :{ack_emoji}: or press *Acknowledge*."
     lines = [
@@ -79,7 +80,7 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
             (
                 "Kind",
                 "Not set yet"
-                if crisis.kind == UNTRIAGED
+                if crisis.kind == CrisisKind.UNTRIAGED
                 else KIND_LABELS.get(crisis.kind, crisis.kind),
             ),
             ("Owner", mention(crisis.owner_id)),
@@ -99,7 +100,7 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
             blocks.append(section(label + safe_marked(text, MAX_SECTION - len(label))))
     blocks.append(context(ack_context(crisis, ack_emoji)))
     value = str(crisis.id)
-    if crisis.status == "closed":
+    if crisis.status == CrisisStatus.CLOSED:
         blocks.append(context("Closed. `/crisis reopen` reopens it."))
     else:
         blocks.append(
@@ -116,7 +117,7 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
 def commitment_blocks(crisis: Crisis, *, now: datetime) -> tuple[str, list[Block]]:
     """The pinned commitment: when the customer hears next, that it is overdue, or that it
     is resolved."""
-    if crisis.status == "closed" and crisis.closed_at:
+    if crisis.status == CrisisStatus.CLOSED and crisis.closed_at:
         text = messages.commitment_resolved(crisis.customer, crisis.closed_at)
     else:
         assert crisis.next_update_due_at is not None

@@ -9,41 +9,42 @@ from bot.blocks.card import crisis_card, status_line
 from bot.blocks.kit import Block, context, divider, section
 from bot.db.models import Crisis, TimelineEvent
 from bot.domain import SEVERITY_EMOJI
+from bot.enums import TimelineKind
 from bot.text import date_token, mention, mentions, safe
 
 MAX_LISTED = 40
 MAX_TIMELINE = 30
 
-_EVENT_LABELS = {
-    "declared": "declared the crisis",
-    "acknowledged": "acknowledged",
-    "update": "posted an update",
-    "snoozed": "snoozed reminders",
-    "heads_up_sent": "heads-up sent",
-    "nag_sent": "overdue reminder sent",
-    "escalated": "escalated",
-    "owner_changed": "handed over",
-    "responder_added": "added a responder",
-    "responder_removed": "removed a responder",
-    "severity_changed": "changed the severity",
-    "kind_changed": "changed the kind",
-    "cadence_changed": "changed the cadence",
-    "closed": "closed the crisis",
-    "reopened": "reopened the crisis",
-    "follow_up_sent": "follow-up reminder sent",
-    "checked_in": "checked in with the customer",
+_EVENT_LABELS: dict[TimelineKind, str] = {
+    TimelineKind.DECLARED: "declared the crisis",
+    TimelineKind.ACKNOWLEDGED: "acknowledged",
+    TimelineKind.UPDATE: "posted an update",
+    TimelineKind.SNOOZED: "snoozed reminders",
+    TimelineKind.HEADS_UP_SENT: "heads-up sent",
+    TimelineKind.NAG_SENT: "overdue reminder sent",
+    TimelineKind.ESCALATED: "escalated",
+    TimelineKind.OWNER_CHANGED: "handed over",
+    TimelineKind.RESPONDER_ADDED: "added a responder",
+    TimelineKind.RESPONDER_REMOVED: "removed a responder",
+    TimelineKind.SEVERITY_CHANGED: "changed the severity",
+    TimelineKind.KIND_CHANGED: "changed the kind",
+    TimelineKind.CADENCE_CHANGED: "changed the cadence",
+    TimelineKind.CLOSED: "closed the crisis",
+    TimelineKind.REOPENED: "reopened the crisis",
+    TimelineKind.FOLLOW_UP_SENT: "follow-up reminder sent",
+    TimelineKind.CHECKED_IN: "checked in with the customer",
 }
 
 
 # Events whose detail is worth a line: what was said, and what changed to what.
 _DETAILED = (
-    "update",
-    "closed",
-    "reopened",
-    "responder_added",
-    "responder_removed",
-    "severity_changed",
-    "kind_changed",
+    TimelineKind.UPDATE,
+    TimelineKind.CLOSED,
+    TimelineKind.REOPENED,
+    TimelineKind.RESPONDER_ADDED,
+    TimelineKind.RESPONDER_REMOVED,
+    TimelineKind.SEVERITY_CHANGED,
+    TimelineKind.KIND_CHANGED,
 )
 
 
@@ -73,7 +74,10 @@ def timeline_line(event: TimelineEvent) -> str:
     who = f"{mention(event.actor_id)} " if event.actor_id else ""
     label = _EVENT_LABELS.get(event.kind, event.kind)
     detail = ""
-    if event.kind in ("responder_added", "responder_removed") and event.detail:
+    if (
+        event.kind in (TimelineKind.RESPONDER_ADDED, TimelineKind.RESPONDER_REMOVED)
+        and event.detail
+    ):
         detail = f": {mentions(event.detail.split(',')[:10])}"
     elif event.kind in _DETAILED and event.detail:
         detail = f": {safe(event.detail, 140)}"

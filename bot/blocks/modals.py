@@ -17,6 +17,7 @@ from bot.domain import (
     NOT_A_CRISIS,
     SEVERITIES,
 )
+from bot.enums import Severity
 from bot.text import clip, safe
 
 DECLARE = "declare_crisis"
@@ -128,7 +129,7 @@ def declare_modal(
     origin_channel_id: str | None,
     customer: str = "",
     experienced: str = "",
-    severity: str = DEFAULT_SEVERITY,
+    severity: Severity = DEFAULT_SEVERITY,
 ) -> dict[str, Any]:
     """Triage: who, what they experienced, what they expected, kind, severity, people."""
     kinds = [_option(value, label) for value, label in KINDS.items()]

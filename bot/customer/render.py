@@ -29,7 +29,8 @@ from jinja2.runtime import Context
 from bot.customer.bidi import RLM, has_rtl, isolate
 from bot.customer.blame import BlameFinding, find_blame
 from bot.customer.dates import is_rtl, next_update_token
-from bot.domain import KIND_LABELS, NOT_A_CRISIS, UNTRIAGED
+from bot.domain import KIND_LABELS
+from bot.enums import CrisisKind
 from bot.hours import parse_timezone
 from bot.text import escape
 
@@ -38,18 +39,18 @@ DEFAULT_LANGUAGE = "en"
 SUFFIX = ".md.j2"
 GENERIC = "generic"
 # The template for each crisis kind; untriaged crises (and questions) get the generic one.
-KIND_TEMPLATES: dict[str, str] = {
-    "service_outage": "outage",
-    "performance_problem": "performance",
-    "technical_issue": "technical",
-    "billing_financial": "billing",
-    "contractual_dispute": "contractual",
-    "compliance_regulatory": "compliance",
-    "communication_breakdown": "communication",
-    "strategic_shift": "strategic",
-    "emergency_disaster": "emergency",
-    UNTRIAGED: GENERIC,
-    NOT_A_CRISIS: GENERIC,
+KIND_TEMPLATES: dict[CrisisKind, str] = {
+    CrisisKind.SERVICE_OUTAGE: "outage",
+    CrisisKind.PERFORMANCE_PROBLEM: "performance",
+    CrisisKind.TECHNICAL_ISSUE: "technical",
+    CrisisKind.BILLING_FINANCIAL: "billing",
+    CrisisKind.CONTRACTUAL_DISPUTE: "contractual",
+    CrisisKind.COMPLIANCE_REGULATORY: "compliance",
+    CrisisKind.COMMUNICATION_BREAKDOWN: "communication",
+    CrisisKind.STRATEGIC_SHIFT: "strategic",
+    CrisisKind.EMERGENCY_DISASTER: "emergency",
+    CrisisKind.UNTRIAGED: GENERIC,
+    CrisisKind.QUESTION: GENERIC,
 }
 CLOSURE = "closure"
 CHECK_IN = "check_in"
@@ -163,7 +164,7 @@ def template_for(kind: str) -> str:
     if kind not in KIND_TEMPLATES:
         known = ", ".join(sorted(KIND_LABELS))
         raise ValueError(f"{kind!r} is not a crisis kind: use one of {known}")
-    return KIND_TEMPLATES[kind]
+    return KIND_TEMPLATES[CrisisKind(kind)]
 
 
 def render_update(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.enums import AckVia, CrisisKind, CrisisStatus, ReminderKind, Severity, TimelineKind
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +49,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumColumn(TypeDecorator[E]):
+    """A ``StrEnum`` stored as its value in a plain string column (no database enum, so no
+    migration), handed back as the member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        # A string that is not one of the members is refused here, not stored.
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):
@@ -77,13 +102,13 @@ class Account(Base):
     cadence_sev4: Mapped[int | None] = mapped_column(Integer, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    def contracted_cadence(self, severity: str) -> int | None:
+    def contracted_cadence(self, severity: Severity) -> int | None:
         """Seconds between updates for ``severity`` as contracted, if it was."""
         return {
-            "sev1": self.cadence_sev1,
-            "sev2": self.cadence_sev2,
-            "sev3": self.cadence_sev3,
-            "sev4": self.cadence_sev4,
+            Severity.SEV1: self.cadence_sev1,
+            Severity.SEV2: self.cadence_sev2,
+            Severity.SEV3: self.cadence_sev3,
+            Severity.SEV4: self.cadence_sev4,
         }.get(severity)
 
 
@@ -98,12 +123,14 @@ class Crisis(Base):
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), default=None, index=True
     )
-    kind: Mapped[str] = mapped_column(String(40))
-    severity: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[CrisisKind] = mapped_column(StrEnumColumn(CrisisKind, 40))
+    severity: Mapped[Severity] = mapped_column(StrEnumColumn(Severity, 8))
     experienced: Mapped[str] = mapped_column(Text, default="")
     expected: Mapped[str] = mapped_column(Text, default="")
     # declaring -> open -> closed (and back to open on reopen)
-    status: Mapped[str] = mapped_column(String(16), default="declaring")
+    status: Mapped[CrisisStatus] = mapped_column(
+        StrEnumColumn(CrisisStatus, 16), default=CrisisStatus.DECLARING
+    )
     declared_by: Mapped[str] = mapped_column(String(32))
     owner_id: Mapped[str] = mapped_column(String(32))
     # The owner's IANA time zone as Slack told it when they became owner (None: not known);
@@ -172,7 +199,7 @@ class Crisis(Base):
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == CrisisStatus.OPEN
 
 
 class Acknowledgement(Base):
@@ -185,7 +212,7 @@ class Acknowledgement(Base):
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    via: Mapped[str] = mapped_column(String(16))
+    via: Mapped[AckVia] = mapped_column(StrEnumColumn(AckVia, 16))
 
     crisis: Mapped[Crisis] = relationship(back_populates="acknowledgements")
 
@@ -243,7 +270,7 @@ class TimelineEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[TimelineKind] = mapped_column(StrEnumColumn(TimelineKind, 24))
     actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -272,7 +299,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ReminderKind] = mapped_column(StrEnumColumn(ReminderKind, 16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
     recipient: Mapped[str] = mapped_column(String(32))

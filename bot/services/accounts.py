@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Account, Crisis
 from bot.domain import MAX_CUSTOMER, SEVERITIES
 from bot.durations import DurationError, compact_duration, parse_duration
+from bot.enums import CrisisStatus
 from bot.hours import HoursError, WorkingHours, parse_timezone
 
 COLUMNS = (
@@ -579,7 +580,7 @@ def open_crises(session: Session, account: Account) -> list[Crisis]:
     keys = _keys(account)
     query = (
         select(Crisis)
-        .where(Crisis.status.in_(("open", "declaring")))
+        .where(Crisis.status.in_((CrisisStatus.OPEN, CrisisStatus.DECLARING)))
         .order_by(Crisis.next_update_due_at, Crisis.id)
     )
     return [c for c in session.scalars(query) if _is_for(c, account, keys)]
@@ -590,7 +591,7 @@ def recent_crises(session: Session, account: Account, *, limit: int = 5) -> list
     keys = _keys(account)
     query = (
         select(Crisis)
-        .where(Crisis.status == "closed")
+        .where(Crisis.status == CrisisStatus.CLOSED)
         .where(or_(Crisis.account_id == account.id, Crisis.account_id.is_(None)))
         .order_by(Crisis.closed_at.desc(), Crisis.id.desc())
     )
@@ -607,7 +608,7 @@ def open_crisis_counts(session: Session, accounts: Sequence[Account]) -> dict[in
     """How many open crises each account has, by account id."""
     counts = {account.id: 0 for account in accounts}
     by_key = {key: account.id for account in accounts for key in _keys(account)}
-    query = select(Crisis).where(Crisis.status.in_(("open", "declaring")))
+    query = select(Crisis).where(Crisis.status.in_((CrisisStatus.OPEN, CrisisStatus.DECLARING)))
     for crisis in session.scalars(query):
         if crisis.account_id is not None:
             owner = crisis.account_id if crisis.account_id in counts else None

@@ -14,43 +14,37 @@ from bot import domain, messages
 from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
 from bot.db.models import Account, Crisis, PendingDeclaration
+from bot.enums import CrisisStatus, Severity, TimelineKind
 from bot.services import accounts, permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
 from bot.services.requests import DeclareRequest, declare_request
 from bot.services.schedule import promise, reschedule
+from bot.services.scope import Scope
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
 
 
-def declare(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    request: DeclareRequest,
-    now: datetime,
-) -> Crisis:
+def declare(scope: Scope, *, request: DeclareRequest) -> Crisis:
     """Store the crisis first, then open and set up its channel step by step."""
     permissions.require_team_crew(
-        slack=slack, owner_id=request.owner_id, responders=request.responders
+        slack=scope.slack, owner_id=request.owner_id, responders=request.responders
     )
-    crisis, new = store_declaration(session=session, settings=settings, request=request, now=now)
+    crisis, new = store_declaration(scope, request=request)
     if new:
         # No reply to tell the declarer here: the owner is told by DM.
-        finish_declaration(session=session, slack=slack, settings=settings, crisis=crisis, now=now)
+        finish_declaration(scope, crisis=crisis)
     return crisis
 
 
-def store_declaration(
-    *, session: Session, settings: Settings, request: DeclareRequest, now: datetime
-) -> tuple[Crisis, bool]:
+def store_declaration(scope: Scope, *, request: DeclareRequest) -> tuple[Crisis, bool]:
     """Record the crisis (nothing in Slack yet); (crisis, whether it is new).
 
     The same form delivered twice gives back the crisis the first delivery stored.
     """
+    session, settings, now = scope.session, scope.settings, scope.now
     if request.kind == domain.NOT_A_CRISIS:
         raise CrisisError(messages.not_a_crisis(settings.self_service_links))
     existing = _by_source(session, request.source_key)
@@ -65,7 +59,7 @@ def store_declaration(
         severity=request.severity,
         experienced=request.experienced,
         expected=request.expected,
-        status="declaring",
+        status=CrisisStatus.DECLARING,
         declared_by=request.declared_by,
         owner_id=request.owner_id,
         responders=request.responders,
@@ -81,7 +75,7 @@ def store_declaration(
     record(
         session,
         crisis,
-        kind=domain.DECLARED,
+        kind=TimelineKind.DECLARED,
         at=now,
         actor_id=request.declared_by,
         detail=f"{request.severity} {request.kind}",
@@ -100,7 +94,7 @@ def store_declaration(
     return crisis, True
 
 
-def cadence_for(settings: Settings, severity: str, account: Account | None) -> timedelta:
+def cadence_for(settings: Settings, severity: Severity, account: Account | None) -> timedelta:
     """How often the customer is promised an update: as their contract says for the
     severity, else the severity's default."""
     contracted = account.contracted_cadence(severity) if account else None
@@ -114,14 +108,7 @@ def _by_source(session: Session, source_key: str | None) -> Crisis | None:
 
 
 def finish_declaration(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    now: datetime,
-    resuming: bool = False,
-    dm_owner: bool = True,
+    scope: Scope, *, crisis: Crisis, resuming: bool = False, dm_owner: bool = True
 ) -> None:
     """Do each remaining set-up step once, committing after each, so a retry resumes.
 
@@ -131,6 +118,7 @@ def finish_declaration(
     (one message instead of two, and no DM queue in a mass outage); a declaration resumed
     after a crash never had that reply, so it sends the DM.
     """
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     since = crisis.declared_at
 
     def once(part: str, channel: str, text: str, blocks: Blocks | None = None) -> str:
@@ -198,7 +186,7 @@ def finish_declaration(
         session.commit()
     if crisis.owner_timezone is None:
         crisis.owner_timezone = owner_time_zone(slack, crisis.owner_id)
-    crisis.status = "open"
+    crisis.status = CrisisStatus.OPEN
     if not crisis.owner_told:
         # The reply to the declarer tells them; until that is recorded, the sweep's to-do
         # says to tell them by DM, so a crash right here still never leaves them untold.
@@ -280,7 +268,7 @@ def _orphan_channel(
 
 def topic(crisis: Crisis, settings: Settings) -> str:
     """The channel topic: customer · severity · owner · next update or closure (plain text)."""
-    closed = crisis.status == "closed"
+    closed = crisis.status == CrisisStatus.CLOSED
     text = messages.channel_topic(
         crisis.customer,
         crisis.severity,
@@ -363,7 +351,7 @@ def open_for_customer(
         same = same | (Crisis.account_id == account_id)
     return session.scalars(
         select(Crisis)
-        .where(Crisis.status.in_(("open", "declaring")))
+        .where(Crisis.status.in_((CrisisStatus.OPEN, CrisisStatus.DECLARING)))
         .where(same)
         .order_by(Crisis.declared_at.desc(), Crisis.id.desc())
     ).first()
@@ -444,11 +432,10 @@ def account_by_id(session: Session, account_id: int) -> Account:
 
 
 def hold_declaration(
+    scope: Scope,
     *,
-    session: Session,
     request: DeclareRequest,
     existing: Crisis | None,
-    now: datetime,
     pending_id: int | None = None,
 ) -> PendingDeclaration:
     """Keep a declaration until its declarer says what to do: open a second crisis for the
@@ -457,9 +444,10 @@ def hold_declaration(
     ``pending_id``: the declaration is already held (its declarer answered one question and
     there is another), so any answer to either question declares it once.
     """
+    session = scope.session
     pending = session.get(PendingDeclaration, pending_id) if pending_id else None
     if pending is None:
-        pending = PendingDeclaration(declared_by=request.declared_by, held_at=now)
+        pending = PendingDeclaration(declared_by=request.declared_by, held_at=scope.now)
         session.add(pending)
     pending.request = request.model_dump(mode="json", exclude={"source_key"})
     pending.existing_crisis_id = existing.id if existing else None
@@ -490,7 +478,7 @@ def list_open(session: Session, *, limit: int = 50, involving: str | None = None
     ``involving``, only those that user owns or responds to."""
     query = (
         select(Crisis)
-        .where(Crisis.status.in_(("open", "declaring")))
+        .where(Crisis.status.in_((CrisisStatus.OPEN, CrisisStatus.DECLARING)))
         .order_by(Crisis.next_update_due_at, Crisis.id)
     )
     if involving is None:

@@ -21,12 +21,14 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.durations import format_duration
+from bot.enums import AckVia, CrisisKind, CrisisStatus, Severity, TimelineKind
 from bot.services import permissions
 from bot.services.crises import cadence_for, end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import Promise, new_commitment, promise, reschedule
+from bot.services.scope import Scope
 from bot.services.timeline import record
 from bot.text import safe_marked
 
@@ -34,18 +36,12 @@ log = logging.getLogger(__name__)
 
 
 def acknowledge(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    user_id: str,
-    via: str,
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, user_id: str, via: AckVia
 ) -> tuple[Acknowledgement, bool]:
     """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded).
     A closed crisis has nothing left to acknowledge: that is refused and nothing recorded."""
-    if crisis.status == "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.ack_closed())
     existing = _ack_of(session, crisis, user_id)
     if existing:
@@ -55,7 +51,7 @@ def acknowledge(
     if crisis.first_ack_at is None:
         crisis.first_ack_at = now
         crisis.seconds_to_first_ack = int((now - crisis.declared_at).total_seconds())
-    record(session, crisis, kind=domain.ACKNOWLEDGED, at=now, actor_id=user_id, detail=via)
+    record(session, crisis, kind=TimelineKind.ACKNOWLEDGED, at=now, actor_id=user_id, detail=via)
     try:
         session.commit()
     except IntegrityError:
@@ -75,28 +71,12 @@ def acknowledge(
     return ack, True
 
 
-def join_from_announcement(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    user_id: str,
-    now: datetime,
-) -> str:
+def join_from_announcement(scope: Scope, *, crisis: Crisis, user_id: str) -> str:
     """Acknowledge from the announcement and invite ``user_id`` into the crisis channel, where
     the work happens; returns that channel."""
-    acknowledge(
-        session=session,
-        slack=slack,
-        settings=settings,
-        crisis=crisis,
-        user_id=user_id,
-        via="announcement",
-        now=now,
-    )
+    acknowledge(scope, crisis=crisis, user_id=user_id, via=AckVia.ANNOUNCEMENT)
     assert crisis.channel_id is not None
-    slack.invite(channel=crisis.channel_id, users=[user_id])
+    scope.slack.invite(channel=crisis.channel_id, users=[user_id])
     return crisis.channel_id
 
 
@@ -109,17 +89,11 @@ def _ack_of(session: Session, crisis: Crisis, user_id: str) -> Acknowledgement |
 
 
 def post_update(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    author_id: str,
-    content: UpdateContent,
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, author_id: str, content: UpdateContent
 ) -> StatusUpdate:
     """Record a status update, renew the commitment and stop the nags, then tell the channel."""
-    if crisis.status == "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("post an update"))
     raw = content.raw().strip()
     if not raw:
@@ -149,7 +123,7 @@ def post_update(
     crisis.updates.append(status_update)
     crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
     new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
-    record(session, crisis, kind=domain.UPDATE, at=now, actor_id=author_id, detail=raw)
+    record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
 
     assert crisis.channel_id is not None
@@ -231,7 +205,7 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
         .where(
             Crisis.id == crisis.id,
             ~unposted,
-            or_(Crisis.status != "closed", Crisis.closure_ts.is_not(None)),
+            or_(Crisis.status != CrisisStatus.CLOSED, Crisis.closure_ts.is_not(None)),
             Crisis.owner_told.is_(True),
         )
         .values(pending_since=None)
@@ -242,11 +216,10 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
     session.commit()
 
 
-def finish_posts(
-    *, session: Session, slack: SlackPort, settings: Settings, crisis: Crisis, now: datetime
-) -> None:
+def finish_posts(scope: Scope, *, crisis: Crisis) -> None:
     """After a crash: post the recorded updates and closure Slack has not got, once each,
     and tell an owner who never got the reply to their declaration."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     assert crisis.channel_id is not None
     since = crisis.pending_since or crisis.declared_at
     if not crisis.owner_told:
@@ -259,7 +232,7 @@ def finish_posts(
             resuming=True,
         )
     unposted = [u for u in crisis.updates if u.message_ts is None]
-    closing = crisis.status == "closed" and crisis.closure_ts is None
+    closing = crisis.status == CrisisStatus.CLOSED and crisis.closure_ts is None
     closure_text = _closure_text(crisis) if closing else ""
     end_read(crisis)
     for status_update in unposted:
@@ -292,16 +265,17 @@ def finish_posts(
         settle_reminders(session=session, slack=slack, crisis=crisis, status_update=unposted[-1])
 
 
-def owner_told_by_reply(
-    *, session: Session, settings: Settings, crisis: Crisis, now: datetime
-) -> None:
+def owner_told_by_reply(scope: Scope, *, crisis: Crisis) -> None:
     """The declarer who owns the crisis has had the reply: the sweep need not DM them."""
+    session, settings, now = scope.session, scope.settings, scope.now
     crisis.owner_told = True
     _done(session, settings, crisis, now)
 
 
 def _closure_text(crisis: Crisis) -> str:
-    closer = next((e.actor_id for e in reversed(crisis.timeline) if e.kind == domain.CLOSED), None)
+    closer = next(
+        (e.actor_id for e in reversed(crisis.timeline) if e.kind == TimelineKind.CLOSED), None
+    )
     return messages.closure(
         crisis.resolution or "",
         crisis.follow_ups or "",
@@ -314,23 +288,21 @@ def _closure_text(crisis: Crisis) -> str:
 
 
 def close(
+    scope: Scope,
     *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
     crisis: Crisis,
     actor_id: str,
     resolution: str,
     follow_ups: str = "",
     confirmed: bool | None = None,
-    now: datetime,
 ) -> datetime:
     """Close the crisis, stop every nag and schedule the follow-up; returns the follow-up time."""
-    if crisis.status == "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.already_closed())
     if not resolution.strip():
         raise CrisisError(messages.close_needs_resolution())
-    crisis.status = "closed"
+    crisis.status = CrisisStatus.CLOSED
     crisis.closed_at = now
     crisis.seconds_to_resolve = int((now - crisis.declared_at).total_seconds())
     crisis.resolution = resolution.strip()
@@ -342,7 +314,7 @@ def close(
     crisis.closure_ts = None
     crisis.pending_since = now
     reschedule(crisis, settings, now)
-    record(session, crisis, kind=domain.CLOSED, at=now, actor_id=actor_id, detail=resolution)
+    record(session, crisis, kind=TimelineKind.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
 
     assert crisis.channel_id is not None
@@ -365,21 +337,13 @@ def close(
     return crisis.follow_up_due_at
 
 
-def reopen(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    reason: str = "",
-    now: datetime,
-) -> Promise:
+def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> Promise:
     """Reopen a closed crisis and restart the clock; returns the new promise."""
-    if crisis.status != "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status != CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_already_open())
     crisis.pending_since = now  # the sweep repairs a crash
-    crisis.status = "open"
+    crisis.status = CrisisStatus.OPEN
     crisis.closed_at = None
     crisis.follow_up_due_at = None
     promised = promise(
@@ -390,7 +354,14 @@ def reopen(
     )
     due = promised.at
     new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
-    record(session, crisis, kind=domain.REOPENED, at=now, actor_id=actor_id, detail=reason.strip())
+    record(
+        session,
+        crisis,
+        kind=TimelineKind.REOPENED,
+        at=now,
+        actor_id=actor_id,
+        detail=reason.strip(),
+    )
     session.commit()
     assert crisis.channel_id is not None
     slack.post(
@@ -401,18 +372,10 @@ def reopen(
     return promised
 
 
-def hand_over(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    new_owner_id: str,
-    now: datetime,
-) -> None:
+def hand_over(scope: Scope, *, crisis: Crisis, actor_id: str, new_owner_id: str) -> None:
     """Move ownership, and with it the nags, to ``new_owner_id``; tell both."""
-    if crisis.status == "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("hand it over"))
     if new_owner_id == crisis.owner_id:
         raise CrisisError(messages.already_owner(new_owner_id))
@@ -429,7 +392,7 @@ def hand_over(
     record(
         session,
         crisis,
-        kind=domain.OWNER_CHANGED,
+        kind=TimelineKind.OWNER_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=f"{old_owner} -> {new_owner_id}",
@@ -458,18 +421,12 @@ def hand_over(
 
 
 def add_responders(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    user_ids: list[str],
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: list[str]
 ) -> list[str]:
     """Make ``user_ids`` responders and invite them (a DM tells those the invite missed);
     returns who was added. Refuses when nobody is new."""
-    if crisis.status == "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("add responders"))
     known = [u for u in user_ids if u == crisis.owner_id or u in crisis.responders]
     added = [u for u in user_ids if u not in known]
@@ -483,7 +440,7 @@ def add_responders(
     record(
         session,
         crisis,
-        kind=domain.RESPONDER_ADDED,
+        kind=TimelineKind.RESPONDER_ADDED,
         at=now,
         actor_id=actor_id,
         detail=",".join(added),
@@ -510,17 +467,9 @@ def add_responders(
     return added
 
 
-def remove_responders(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    user_ids: list[str],
-    now: datetime,
-) -> None:
+def remove_responders(scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: list[str]) -> None:
     """Take ``user_ids`` off the responders and tell them; all must be responders."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.owner_id in user_ids:
         raise CrisisError(messages.cannot_remove_owner(crisis.owner_id))
     strangers = [u for u in user_ids if u not in crisis.responders]
@@ -531,7 +480,7 @@ def remove_responders(
     record(
         session,
         crisis,
-        kind=domain.RESPONDER_REMOVED,
+        kind=TimelineKind.RESPONDER_REMOVED,
         at=now,
         actor_id=actor_id,
         detail=",".join(user_ids),
@@ -560,19 +509,11 @@ def _tell(slack: SlackPort, user: str, text: str) -> None:
         log.warning("could not tell %s: %s", user, failure)
 
 
-def set_severity(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    severity: str,
-    now: datetime,
-) -> None:
+def set_severity(scope: Scope, *, crisis: Crisis, actor_id: str, severity: Severity) -> None:
     """Change the severity, and with it the cadence of the promises still to be made; the
     update already promised to the customer keeps its time."""
-    if crisis.status == "closed":
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change its severity"))
     if severity == crisis.severity:
         raise CrisisError(messages.same_severity(severity))
@@ -584,7 +525,7 @@ def set_severity(
     record(
         session,
         crisis,
-        kind=domain.SEVERITY_CHANGED,
+        kind=TimelineKind.SEVERITY_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=f"{old} -> {severity}",
@@ -599,17 +540,9 @@ def set_severity(
     _done(session, settings, crisis, now)
 
 
-def set_kind(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    kind: str,
-    now: datetime,
-) -> None:
+def set_kind(scope: Scope, *, crisis: Crisis, actor_id: str, kind: CrisisKind) -> None:
     """Change the kind of crisis (triage after the fact); the card follows."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if kind == crisis.kind:
         raise CrisisError(messages.same_kind(kind))
     old = crisis.kind
@@ -618,7 +551,7 @@ def set_kind(
     record(
         session,
         crisis,
-        kind=domain.KIND_CHANGED,
+        kind=TimelineKind.KIND_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=f"{old} -> {kind}",
@@ -638,25 +571,19 @@ def set_kind(
 
 
 def set_cadence(
-    *,
-    session: Session,
-    slack: SlackPort,
-    settings: Settings,
-    crisis: Crisis,
-    actor_id: str,
-    every: timedelta,
-    now: datetime,
+    scope: Scope, *, crisis: Crisis, actor_id: str, every: timedelta
 ) -> datetime | None:
     """Promise updates every ``every`` from the next update on; returns the promise already
     made, which stays as it is: the customer was told that time, and only an update that
     says when the next one comes moves it."""
-    if crisis.status == "closed":
+    session, slack, now = scope.session, scope.slack, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change the update cadence"))
     crisis.cadence_seconds = int(every.total_seconds())
     record(
         session,
         crisis,
-        kind=domain.CADENCE_CHANGED,
+        kind=TimelineKind.CADENCE_CHANGED,
         at=now,
         actor_id=actor_id,
         detail=format_duration(every),
@@ -668,33 +595,31 @@ def set_cadence(
     return due
 
 
-def check_in(
-    *, session: Session, crisis: Crisis, actor_id: str, now: datetime
-) -> tuple[datetime, bool]:
+def check_in(scope: Scope, *, crisis: Crisis, actor_id: str) -> tuple[datetime, bool]:
     """Record that the owner checked in with the customer after closure, once per closure;
     (when it was recorded, whether just now)."""
+    session, now = scope.session, scope.now
     since = crisis.closed_at or crisis.declared_at
     earlier = session.scalars(
         select(TimelineEvent)
         .where(
             TimelineEvent.crisis_id == crisis.id,
-            TimelineEvent.kind == domain.CHECKED_IN,
+            TimelineEvent.kind == TimelineKind.CHECKED_IN,
             TimelineEvent.at >= since,
         )
         .order_by(TimelineEvent.id)
     ).first()
     if earlier is not None:
         return earlier.at, False
-    record(session, crisis, kind=domain.CHECKED_IN, at=now, actor_id=actor_id)
+    record(session, crisis, kind=TimelineKind.CHECKED_IN, at=now, actor_id=actor_id)
     session.commit()
     return now, True
 
 
-def snooze(
-    *, session: Session, settings: Settings, crisis: Crisis, actor_id: str, now: datetime
-) -> datetime:
+def snooze(scope: Scope, *, crisis: Crisis, actor_id: str) -> datetime:
     """Hold overdue reminders for the snooze period; the card still shows the update overdue."""
-    if crisis.status == "closed":
+    session, settings, now = scope.session, scope.settings, scope.now
+    if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("snooze its reminders"))
     until = now + settings.snooze
     crisis.snoozed_until = until
@@ -702,7 +627,7 @@ def snooze(
     record(
         session,
         crisis,
-        kind=domain.SNOOZED,
+        kind=TimelineKind.SNOOZED,
         at=now,
         actor_id=actor_id,
         detail=f"until {until.isoformat()}",

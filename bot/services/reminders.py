@@ -27,7 +27,7 @@ from functools import partial
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from bot import domain, messages
+from bot import messages
 from bot.blocks.card import (
     card_text,
     commitment_blocks,
@@ -40,19 +40,12 @@ from bot.config import Settings
 from bot.db.models import Crisis, Reminder, ReminderMessage
 from bot.db.upsert import insert_or_skip
 from bot.durations import format_duration
+from bot.enums import ReminderKind, TimelineKind
 from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
-from bot.services.schedule import (
-    ESCALATION,
-    FINISH_DECLARE,
-    FINISH_POSTS,
-    FOLLOW_UP,
-    HEADS_UP,
-    OVERDUE,
-    Due,
-    next_reminder,
-)
+from bot.services.schedule import Due, next_reminder
+from bot.services.scope import Scope
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -65,7 +58,7 @@ CLAIM_BATCH = 2000
 # One tick keeps claiming while whole batches come back, up to this many.
 MAX_BATCHES = 20
 # Reminders that ask for the update: once it is posted, their messages say so.
-ASKS_FOR_UPDATE = (HEADS_UP, OVERDUE, ESCALATION)
+ASKS_FOR_UPDATE = (ReminderKind.HEADS_UP, ReminderKind.OVERDUE, ReminderKind.ESCALATION)
 # Reminders one crisis can owe at once, resumed steps included; past this, the lease runs out
 # and the next sweep goes on.
 MAX_AT_ONCE = 4
@@ -76,7 +69,7 @@ class Sent:
     """A reminder that went out, for logs and tests."""
 
     crisis_id: int
-    kind: str
+    kind: ReminderKind
     at: datetime
 
 
@@ -248,21 +241,13 @@ def _send_next(
             session.commit()
             return None
         try:
-            if due.kind in (FINISH_POSTS, FINISH_DECLARE):
+            if due.kind in (ReminderKind.FINISH_POSTS, ReminderKind.FINISH_DECLARE):
                 session.commit()  # never hold a transaction open across a Slack call
-                if due.kind == FINISH_POSTS:
-                    finish_posts(
-                        session=session, slack=slack, settings=settings, crisis=crisis, now=now
-                    )
+                scope = Scope(session=session, slack=slack, settings=settings, now=now)
+                if due.kind == ReminderKind.FINISH_POSTS:
+                    finish_posts(scope, crisis=crisis)
                 else:
-                    finish_declaration(
-                        session=session,
-                        slack=slack,
-                        settings=settings,
-                        crisis=crisis,
-                        now=now,
-                        resuming=True,
-                    )
+                    finish_declaration(scope, crisis=crisis, resuming=True)
                 continue
             outbox = _outbox_row(session, crisis, due, token=token, now=now)
             session.commit()  # never hold a transaction open across a Slack call
@@ -455,16 +440,16 @@ def _messages(
 ) -> list[Outgoing]:
     channel = crisis.channel_id or ""
     snooze_label = f"Snooze {format_duration(settings.snooze)}"
-    if due.kind in (HEADS_UP, OVERDUE):
+    if due.kind in (ReminderKind.HEADS_UP, ReminderKind.OVERDUE):
         assert crisis.next_update_due_at is not None
-        if due.kind == HEADS_UP:
+        if due.kind == ReminderKind.HEADS_UP:
             text = messages.heads_up(crisis.customer, channel, crisis.next_update_due_at)
         else:
             text = messages.overdue(
                 crisis.customer, channel, crisis.next_update_due_at, crisis.nags_sent + 1
             )
         return [Outgoing("dm", crisis.owner_id, text, nag_blocks(crisis, text, snooze_label))]
-    if due.kind == ESCALATION:
+    if due.kind == ReminderKind.ESCALATION:
         assert crisis.next_update_due_at is not None
         late = now - crisis.next_update_due_at
         out = []
@@ -485,7 +470,7 @@ def _messages(
         )
         out.append(Outgoing("dm", crisis.owner_id, text))
         return out
-    if due.kind == FOLLOW_UP:
+    if due.kind == ReminderKind.FOLLOW_UP:
         assert crisis.closed_at is not None
         text = messages.follow_up(crisis.customer, channel, crisis.closed_at)
         return [Outgoing("dm", crisis.owner_id, text, follow_up_blocks(crisis, text))]
@@ -506,7 +491,7 @@ def _deliver(
     posted = 0
     where: list[tuple[str, str]] = []
     edits: list[Callable[[], None]] = []
-    if due.kind == OVERDUE and crisis.nags_sent == 0 and crisis.channel_id:
+    if due.kind == ReminderKind.OVERDUE and crisis.nags_sent == 0 and crisis.channel_id:
         # The moment it becomes overdue, the card and the pinned commitment say so too.
         # Edits set the whole message, so a retry after a crash repeats them harmlessly.
         if crisis.card_ts:
@@ -554,10 +539,12 @@ def _deliver(
 def _mark_sent(
     session: Session, crisis: Crisis, due: Due, *, settings: Settings, now: datetime
 ) -> None:
-    if due.kind == HEADS_UP:
+    if due.kind == ReminderKind.HEADS_UP:
         crisis.heads_up_sent_at = now
-        record(session, crisis, kind=domain.HEADS_UP_SENT, at=now, detail=f"to {crisis.owner_id}")
-    elif due.kind == OVERDUE:
+        record(
+            session, crisis, kind=TimelineKind.HEADS_UP_SENT, at=now, detail=f"to {crisis.owner_id}"
+        )
+    elif due.kind == ReminderKind.OVERDUE:
         crisis.last_nag_at = now
         crisis.nags_sent += 1
         # Once overdue, a heads-up for this commitment would be pointless.
@@ -565,19 +552,25 @@ def _mark_sent(
         record(
             session,
             crisis,
-            kind=domain.NAG_SENT,
+            kind=TimelineKind.NAG_SENT,
             at=now,
             detail=f"overdue reminder {crisis.nags_sent} to {crisis.owner_id}",
         )
-    elif due.kind == ESCALATION:
+    elif due.kind == ReminderKind.ESCALATION:
         crisis.escalated_at = now
         record(
             session,
             crisis,
-            kind=domain.ESCALATED,
+            kind=TimelineKind.ESCALATED,
             at=now,
             detail=settings.escalation_channel or "crisis channel only",
         )
-    elif due.kind == FOLLOW_UP:
+    elif due.kind == ReminderKind.FOLLOW_UP:
         crisis.follow_up_sent_at = now
-        record(session, crisis, kind=domain.FOLLOW_UP_SENT, at=now, detail=f"to {crisis.owner_id}")
+        record(
+            session,
+            crisis,
+            kind=TimelineKind.FOLLOW_UP_SENT,
+            at=now,
+            detail=f"to {crisis.owner_id}",
+        )

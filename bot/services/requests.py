@@ -14,8 +14,8 @@ from bot.domain import (
     MAX_FIELD,
     MAX_RESPONDERS,
     SEVERITIES,
-    UNTRIAGED,
 )
+from bot.enums import CrisisKind, Severity
 from bot.services.errors import CrisisError
 from bot.text import is_user_id
 
@@ -26,8 +26,8 @@ class DeclareRequest(BaseModel):
     customer: str = Field(min_length=1, max_length=MAX_CUSTOMER)
     experienced: str = Field(default="", max_length=MAX_FIELD)
     expected: str = Field(default="", max_length=MAX_FIELD)
-    kind: str = UNTRIAGED
-    severity: str = DEFAULT_SEVERITY
+    kind: CrisisKind = CrisisKind.UNTRIAGED
+    severity: Severity = DEFAULT_SEVERITY
     declared_by: str
     owner_id: str
     responders: list[str] = Field(default_factory=list)
@@ -47,16 +47,19 @@ class DeclareRequest(BaseModel):
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("kind")
+    # Before pydantic's own enum check, so the messages stay ours.
+    @field_validator("kind", mode="before")
     @classmethod
-    def _kind(cls, value: str) -> str:
-        if value not in KIND_LABELS:
+    def _kind(cls, value: object) -> object:
+        if isinstance(value, str) and value not in KIND_LABELS:
             raise ValueError(f"unknown kind {value!r}")
         return value
 
-    @field_validator("severity")
+    @field_validator("severity", mode="before")
     @classmethod
-    def _severity(cls, value: str) -> str:
+    def _severity(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
         value = value.lower()
         if value not in SEVERITIES:
             raise ValueError("severity must be sev1, sev2, sev3 or sev4")

@@ -12,16 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings
 from bot.db.models import Account, Crisis
+from bot.enums import CrisisStatus, ReminderKind, Severity
 from bot.hours import HoursError, WorkingHours
 
 log = logging.getLogger(__name__)
-
-HEADS_UP = "heads_up"
-OVERDUE = "overdue"
-ESCALATION = "escalation"
-FOLLOW_UP = "follow_up"
-FINISH_DECLARE = "finish_declare"
-FINISH_POSTS = "finish_posts"
 
 # Work that stopped halfway (a declaration, or an update or closure not yet in Slack, after a
 # crash or a Slack error) is finished by the sweep after this. It must outlast work that is
@@ -32,7 +26,7 @@ RESUME_AFTER = timedelta(minutes=5)
 
 # Severities that keep to the customer's business hours (promises) and the owner's working
 # hours (reminders); sev1 and sev2 are promised and reminded about at any hour.
-OFFICE_HOURS = ("sev3", "sev4")
+OFFICE_HOURS = (Severity.SEV3, Severity.SEV4)
 
 
 @dataclass(frozen=True)
@@ -99,20 +93,20 @@ def _hours(text: str) -> WorkingHours:
 class Due:
     """The next reminder of a crisis and when it falls due."""
 
-    kind: str
+    kind: ReminderKind
     at: datetime
 
 
 def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | None:
     """The earliest reminder this crisis still owes, or None. Pure: reads only the row."""
-    if crisis.status == "declaring":
-        return Due(FINISH_DECLARE, crisis.declared_at + RESUME_AFTER)
+    if crisis.status == CrisisStatus.DECLARING:
+        return Due(ReminderKind.FINISH_DECLARE, crisis.declared_at + RESUME_AFTER)
     if crisis.pending_since is not None:
         # An update or closure recorded but maybe never posted: finish that before anything.
-        return Due(FINISH_POSTS, crisis.pending_since + RESUME_AFTER)
-    if crisis.status == "closed":
+        return Due(ReminderKind.FINISH_POSTS, crisis.pending_since + RESUME_AFTER)
+    if crisis.status == CrisisStatus.CLOSED:
         if crisis.follow_up_due_at and crisis.follow_up_sent_at is None:
-            return Due(FOLLOW_UP, crisis.follow_up_due_at)
+            return Due(ReminderKind.FOLLOW_UP, crisis.follow_up_due_at)
         return None
     due = crisis.next_update_due_at
     if due is None:
@@ -133,14 +127,16 @@ def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | No
         # Held until the update is due, the overdue reminder says it instead.
         and owner_hours(due - lead) < first_nag
     ):
-        candidates.append(Due(HEADS_UP, owner_hours(due - lead)))
+        candidates.append(Due(ReminderKind.HEADS_UP, owner_hours(due - lead)))
     nag_at = due if crisis.last_nag_at is None else crisis.last_nag_at + settings.nag_every
     if crisis.snoozed_until and crisis.snoozed_until > nag_at:
         nag_at = crisis.snoozed_until
-    candidates.append(Due(OVERDUE, owner_hours(nag_at)))
+    candidates.append(Due(ReminderKind.OVERDUE, owner_hours(nag_at)))
     if crisis.escalated_at is None:
         # Counted from the first overdue reminder the owner could see, not from a night.
-        candidates.append(Due(ESCALATION, owner_hours(first_nag + settings.escalate_after)))
+        candidates.append(
+            Due(ReminderKind.ESCALATION, owner_hours(first_nag + settings.escalate_after))
+        )
     return min(candidates, key=lambda d: d.at)
 
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.db.models import Crisis, TimelineEvent
+from bot.enums import TimelineKind
 
 
 def record(
     session: Session,
     crisis: Crisis,
     *,
-    kind: str,
+    kind: TimelineKind,
     at: datetime,
     actor_id: str | None = None,
     detail: str = "",

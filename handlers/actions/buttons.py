@@ -21,6 +21,7 @@ from bot.blocks.modals import (
 from bot.db.models import Crisis
 from bot.deps import Deps, deps_of
 from bot.durations import format_duration
+from bot.enums import AckVia, CrisisStatus
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from handlers.common import (
@@ -54,13 +55,7 @@ def handle_acknowledge(
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
             row, created = lifecycle.acknowledge(
-                session=session,
-                slack=deps.slack,
-                settings=deps.settings,
-                crisis=crisis,
-                user_id=body["user"]["id"],
-                via="button",
-                now=deps.now(),
+                deps.scope(session), crisis=crisis, user_id=body["user"]["id"], via=AckVia.BUTTON
             )
             if not created:
                 reply(messages.already_acknowledged(row.at))
@@ -84,7 +79,7 @@ def _open_modal(
     with replying_on_failure(_reply(respond)), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
         require_manager(deps, crisis, body["user"]["id"], action=action)
-        if crisis.status == "closed":
+        if crisis.status == CrisisStatus.CLOSED:
             raise CrisisError(refusal_when_closed)
         deps.slack.open_view(trigger_id=body["trigger_id"], view=build(crisis))
 
@@ -128,13 +123,7 @@ def handle_snooze(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     with replying_on_failure(reply), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
         require_manager(deps, crisis, body["user"]["id"], action="snooze the reminders of")
-        until = lifecycle.snooze(
-            session=session,
-            settings=deps.settings,
-            crisis=crisis,
-            actor_id=body["user"]["id"],
-            now=deps.now(),
-        )
+        until = lifecycle.snooze(deps.scope(session), crisis=crisis, actor_id=body["user"]["id"])
         reply(messages.snoozed(until))
 
 
@@ -174,13 +163,7 @@ def handle_help(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltC
                 reply(messages.already_helping(crisis.channel_id))
                 return
             lifecycle.add_responders(
-                session=session,
-                slack=deps.slack,
-                settings=deps.settings,
-                crisis=crisis,
-                actor_id=user_id,
-                user_ids=[user_id],
-                now=deps.now(),
+                deps.scope(session), crisis=crisis, actor_id=user_id, user_ids=[user_id]
             )
             reply(messages.helping(crisis.customer, crisis.channel_id))
 
@@ -204,13 +187,7 @@ def handle_take_over(
                 reply(messages.you_own_it(crisis.channel_id))
                 return
             lifecycle.hand_over(
-                session=session,
-                slack=deps.slack,
-                settings=deps.settings,
-                crisis=crisis,
-                actor_id=user_id,
-                new_owner_id=user_id,
-                now=deps.now(),
+                deps.scope(session), crisis=crisis, actor_id=user_id, new_owner_id=user_id
             )
             reply(
                 messages.took_over_reply(
@@ -235,9 +212,7 @@ def handle_checked_in(
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
             require_manager(deps, crisis, user_id, action="record a check-in for")
-            at, recorded = lifecycle.check_in(
-                session=session, crisis=crisis, actor_id=user_id, now=deps.now()
-            )
+            at, recorded = lifecycle.check_in(deps.scope(session), crisis=crisis, actor_id=user_id)
             if not recorded:
                 reply(messages.already_checked_in(at))
                 return
@@ -260,7 +235,7 @@ def handle_open_reopen(
     with replying_on_failure(_reply(respond)), deps.session_factory() as session:
         crisis = _crisis(deps, session, body)
         require_manager(deps, crisis, body["user"]["id"], action="reopen")
-        if crisis.status != "closed":
+        if crisis.status != CrisisStatus.CLOSED:
             raise CrisisError(messages.crisis_already_open())
         view = reopen_modal(crisis_id=crisis.id, customer=crisis.customer)
         deps.slack.open_view(trigger_id=body["trigger_id"], view=view)

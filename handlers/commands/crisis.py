@@ -11,6 +11,7 @@ from bot import messages
 from bot.blocks.listing import list_blocks, status_blocks
 from bot.blocks.modals import declare_modal
 from bot.deps import Deps, deps_of
+from bot.enums import AckVia, Subcommand
 from bot.parsing import Command, UsageError, parse
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
@@ -41,11 +42,11 @@ def handle_crisis_command(
     except UsageError as error:
         ack(text=str(error))
         return
-    if parsed.name == "help":
+    if parsed.name == Subcommand.HELP:
         ack(text=messages.help_text(deps.settings.ack_emoji))
         return
     reply = safe_reply(respond)
-    if parsed.name == "new" and not parsed.customer:
+    if parsed.name == Subcommand.NEW and not parsed.customer:
         ack()
         # views.open right away: the trigger expires three seconds after the command.
         with replying_on_failure(reply):
@@ -54,7 +55,7 @@ def handle_crisis_command(
                 view=declare_modal(user_id=user_id, origin_channel_id=channel_id),
             )
         return
-    if parsed.name == "new":
+    if parsed.name == Subcommand.NEW:
         try:
             request = declare_request(
                 customer=parsed.customer,
@@ -75,10 +76,10 @@ def handle_crisis_command(
         ack(text=messages.declaring(declaring.customer))
         deps.later(lambda: _declare(deps, declaring, user_id, reply))
         return
-    if parsed.name in ("account", "accounts"):
+    if parsed.name in (Subcommand.ACCOUNT, Subcommand.ACCOUNTS):
         run_account_command(ack=ack, parsed=parsed, command=command, respond=respond, deps=deps)
         return
-    if parsed.name == "list":
+    if parsed.name == Subcommand.LIST:
         ack()
         deps.later(lambda: _list(deps, user_id, respond, mine=parsed.mine))
         return
@@ -112,16 +113,16 @@ def _list(deps: Deps, user_id: str, respond: Respond, *, mine: bool = False) -> 
 
 
 # What each channel command does, for the refusal that names who may do it.
-MANAGING = {
-    "update": "post updates for",
-    "close": "close",
-    "reopen": "reopen",
-    "owner": "hand over",
-    "add": "add responders to",
-    "remove": "remove responders from",
-    "every": "change the update cadence of",
-    "severity": "change the severity of",
-    "kind": "change the kind of",
+MANAGING: dict[Subcommand, str] = {
+    Subcommand.UPDATE: "post updates for",
+    Subcommand.CLOSE: "close",
+    Subcommand.REOPEN: "reopen",
+    Subcommand.OWNER: "hand over",
+    Subcommand.ADD: "add responders to",
+    Subcommand.REMOVE: "remove responders from",
+    Subcommand.EVERY: "change the update cadence of",
+    Subcommand.SEVERITY: "change the severity of",
+    Subcommand.KIND: "change the kind of",
 }
 
 
@@ -136,57 +137,67 @@ def _run_channel_command(
             raise CrisisError(messages.crisis_gone())
         if parsed.name in MANAGING:
             require_manager(deps, crisis, user_id, action=MANAGING[parsed.name])
-        if parsed.name == "status":
+        if parsed.name == Subcommand.STATUS:
             respond(
                 text=f"Crisis for {safe(crisis.customer, 100)}",
                 blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
             )
             return
-        common: dict[str, Any] = {
-            "session": session,
-            "slack": deps.slack,
-            "settings": deps.settings,
-            "crisis": crisis,
-            "now": deps.now(),
-        }
-        if parsed.name == "ack":
-            ack_row, created = lifecycle.acknowledge(user_id=user_id, via="command", **common)
-            seconds = int((ack_row.at - crisis.declared_at).total_seconds())
-            reply(
-                messages.acknowledged(seconds)
-                if created
-                else messages.already_acknowledged(ack_row.at)
-            )
-        elif parsed.name == "update":
-            update = lifecycle.post_update(
-                author_id=user_id, content=UpdateContent(text=parsed.text), **common
-            )
-            reply(messages.update_recorded(update.next_update_due_at, update.promised_in_zone))
-        elif parsed.name == "close":
-            follow_up_at = lifecycle.close(actor_id=user_id, resolution=parsed.text, **common)
-            reply(messages.closed_reply(follow_up_at))
-        elif parsed.name == "reopen":
-            lifecycle.reopen(actor_id=user_id, reason=parsed.text, **common)
-        elif parsed.name == "owner":
-            if parsed.user_id == deps.slack.bot_user_id:
-                raise CrisisError(messages.owner_is_bot())
-            lifecycle.hand_over(actor_id=user_id, new_owner_id=parsed.user_id, **common)
-        elif parsed.name == "every":
-            assert parsed.every is not None
-            due = lifecycle.set_cadence(actor_id=user_id, every=parsed.every, **common)
-            reply(messages.cadence_reply(crisis.customer, parsed.every, due))
-        elif parsed.name in ("add", "remove"):
-            people = list(parsed.user_ids)
-            if deps.slack.bot_user_id in people:
-                raise CrisisError(messages.responder_is_bot(parsed.name))
-            if parsed.name == "remove":
-                lifecycle.remove_responders(actor_id=user_id, user_ids=people, **common)
-                return
-            added = lifecycle.add_responders(actor_id=user_id, user_ids=people, **common)
-            skipped = [u for u in people if u not in added]
-            if skipped:
-                reply(messages.responders_skipped(skipped, crisis.owner_id))
-        elif parsed.name == "severity":
-            lifecycle.set_severity(actor_id=user_id, severity=parsed.severity, **common)
-        elif parsed.name == "kind":
-            lifecycle.set_kind(actor_id=user_id, kind=parsed.kind, **common)
+        scope = deps.scope(session)
+        match parsed.name:
+            case Subcommand.ACK:
+                ack_row, created = lifecycle.acknowledge(
+                    scope, crisis=crisis, user_id=user_id, via=AckVia.COMMAND
+                )
+                seconds = int((ack_row.at - crisis.declared_at).total_seconds())
+                reply(
+                    messages.acknowledged(seconds)
+                    if created
+                    else messages.already_acknowledged(ack_row.at)
+                )
+            case Subcommand.UPDATE:
+                update = lifecycle.post_update(
+                    scope, crisis=crisis, author_id=user_id, content=UpdateContent(text=parsed.text)
+                )
+                reply(messages.update_recorded(update.next_update_due_at, update.promised_in_zone))
+            case Subcommand.CLOSE:
+                follow_up_at = lifecycle.close(
+                    scope, crisis=crisis, actor_id=user_id, resolution=parsed.text
+                )
+                reply(messages.closed_reply(follow_up_at))
+            case Subcommand.REOPEN:
+                lifecycle.reopen(scope, crisis=crisis, actor_id=user_id, reason=parsed.text)
+            case Subcommand.OWNER:
+                if parsed.user_id == deps.slack.bot_user_id:
+                    raise CrisisError(messages.owner_is_bot())
+                lifecycle.hand_over(
+                    scope, crisis=crisis, actor_id=user_id, new_owner_id=parsed.user_id
+                )
+            case Subcommand.EVERY:
+                assert parsed.every is not None
+                due = lifecycle.set_cadence(
+                    scope, crisis=crisis, actor_id=user_id, every=parsed.every
+                )
+                reply(messages.cadence_reply(crisis.customer, parsed.every, due))
+            case Subcommand.ADD | Subcommand.REMOVE:
+                people = list(parsed.user_ids)
+                if deps.slack.bot_user_id in people:
+                    raise CrisisError(messages.responder_is_bot(parsed.name))
+                if parsed.name == Subcommand.REMOVE:
+                    lifecycle.remove_responders(
+                        scope, crisis=crisis, actor_id=user_id, user_ids=people
+                    )
+                    return
+                added = lifecycle.add_responders(
+                    scope, crisis=crisis, actor_id=user_id, user_ids=people
+                )
+                skipped = [u for u in people if u not in added]
+                if skipped:
+                    reply(messages.responders_skipped(skipped, crisis.owner_id))
+            case Subcommand.SEVERITY:
+                lifecycle.set_severity(
+                    scope, crisis=crisis, actor_id=user_id, severity=parsed.severity
+                )
+            case Subcommand.KIND:
+                assert parsed.kind is not None
+                lifecycle.set_kind(scope, crisis=crisis, actor_id=user_id, kind=parsed.kind)

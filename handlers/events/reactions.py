@@ -9,6 +9,7 @@ from slack_bolt import BoltContext
 
 from bot import messages
 from bot.deps import Deps, deps_of
+from bot.enums import AckVia
 from bot.services import crises, lifecycle
 from bot.services.requests import UpdateContent
 from bot.text import from_slack
@@ -43,23 +44,12 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                 if channel == crisis.announce_channel_id and ts == crisis.announce_ts:
                     # From the announcement: bring them to where the crisis is run.
                     joined = lifecycle.join_from_announcement(
-                        session=session,
-                        slack=deps.slack,
-                        settings=settings,
-                        crisis=crisis,
-                        user_id=user_id,
-                        now=deps.now(),
+                        deps.scope(session), crisis=crisis, user_id=user_id
                     )
                     reply(messages.joined_from_announcement(joined))
                     return
                 lifecycle.acknowledge(
-                    session=session,
-                    slack=deps.slack,
-                    settings=settings,
-                    crisis=crisis,
-                    user_id=user_id,
-                    via="reaction",
-                    now=deps.now(),
+                    deps.scope(session), crisis=crisis, user_id=user_id, via=AckVia.REACTION
                 )
         elif reaction == settings.update_emoji:
             crisis = crises.by_channel(session, channel)
@@ -75,9 +65,7 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                     reply(messages.update_reaction_unusable())
                     return
                 update = lifecycle.post_update(
-                    session=session,
-                    slack=deps.slack,
-                    settings=settings,
+                    deps.scope(session),
                     crisis=crisis,
                     author_id=user_id,
                     content=UpdateContent(
@@ -86,6 +74,5 @@ def _handle(deps: Deps, event: dict[str, Any]) -> None:
                         quoted_author=message.user,
                         source_ts=ts,
                     ),
-                    now=deps.now(),
                 )
                 reply(messages.update_recorded(update.next_update_due_at, update.promised_in_zone))

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, BoltContext
 
 from bot import messages
 from bot.blocks import modals
+from bot.db.models import Crisis
 from bot.deps import Deps, deps_of
-from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS, UNTRIAGED
+from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS
 from bot.durations import DurationError, parse_duration
+from bot.enums import CrisisKind
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.permissions import Role
 from bot.services.port import Blocks, SlackFailure
 from bot.services.requests import UpdateContent, declare_request
+from bot.services.scope import Scope
 from handlers.common import (
     declare_and_tell,
     hold_if_already_open,
@@ -28,6 +31,7 @@ from handlers.common import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MODAL_FIELDS = ("customer", "experienced", "expected", "kind", "severity", "owner", "responders")
 
 
@@ -113,7 +117,7 @@ def handle_declare_submission(
             customer=customer,
             experienced=values.get("experienced", ""),
             expected=values.get("expected", ""),
-            kind=values.get("kind") or UNTRIAGED,
+            kind=values.get("kind") or CrisisKind.UNTRIAGED,
             severity=values.get("severity") or DEFAULT_SEVERITY,
             declared_by=user_id,
             owner_id=values.get("owner") or user_id,
@@ -218,14 +222,14 @@ def handle_update_submission(
         deps,
         view,
         user_id,
-        lifecycle.post_update,
+        lambda scope, crisis: lifecycle.post_update(
+            scope, crisis=crisis, author_id=user_id, content=content
+        ),
         action="post updates for",
         # The same confirmation as `/crisis update` gives.
         confirm=lambda update: messages.update_recorded(
             update.next_update_due_at, update.promised_in_zone
         ),
-        author_id=user_id,
-        content=content,
     )
 
 
@@ -240,17 +244,21 @@ def handle_close_submission(
     if not _crisis_action(errors, ack):
         return
     confirmed = {"yes": True, "no": False}.get(values.get("confirmed") or "")
+    follow_ups: str = values.get("follow_ups", "")
     _run_on_crisis(
         deps,
         view,
         user_id,
-        lifecycle.close,
+        lambda scope, crisis: lifecycle.close(
+            scope,
+            crisis=crisis,
+            actor_id=user_id,
+            resolution=resolution,
+            follow_ups=follow_ups,
+            confirmed=confirmed,
+        ),
         action="close",
         confirm=messages.closed_reply,
-        actor_id=user_id,
-        resolution=resolution,
-        follow_ups=values.get("follow_ups", ""),
-        confirmed=confirmed,
     )
 
 
@@ -271,10 +279,10 @@ def handle_hand_over_submission(
         deps,
         view,
         user_id,
-        lifecycle.hand_over,
+        lambda scope, crisis: lifecycle.hand_over(
+            scope, crisis=crisis, actor_id=user_id, new_owner_id=new_owner
+        ),
         action="hand over",
-        actor_id=user_id,
-        new_owner_id=new_owner,
     )
 
 
@@ -290,11 +298,11 @@ def handle_reopen_submission(
         deps,
         view,
         user_id,
-        lifecycle.reopen,
+        lambda scope, crisis: lifecycle.reopen(
+            scope, crisis=crisis, actor_id=user_id, reason=reason
+        ),
         action="reopen",
         confirm=lambda promised: messages.reopened_reply(promised.at, promised.zone),
-        actor_id=user_id,
-        reason=reason,
     )
 
 
@@ -302,20 +310,19 @@ def _run_on_crisis(
     deps: Deps,
     view: dict[str, Any],
     user_id: str,
-    service: Callable[..., Any],
+    act: Callable[[Scope, Crisis], T],
     *,
     action: str,
-    confirm: Callable[[Any], str] | None = None,
-    **kwargs: Any,
+    confirm: Callable[[T], str] | None = None,
 ) -> None:
-    """Run a lifecycle service on the modal's crisis; failures, and ``confirm(result)`` when
-    given, reach the user by DM."""
+    """Run ``act`` (a lifecycle service) on the modal's crisis; failures, and
+    ``confirm(result)`` when given, reach the user by DM."""
     crisis_id = _metadata(view).get("crisis_id")
 
     def reply(text: str) -> None:
         _tell(deps, user_id=user_id, channel_id=None, text=text)
 
-    deps.later(lambda: _run(deps, crisis_id, user_id, reply, service, action, confirm, kwargs))
+    deps.later(lambda: _run(deps, crisis_id, user_id, reply, act, action, confirm))
 
 
 def _run(
@@ -323,10 +330,9 @@ def _run(
     crisis_id: object,
     user_id: str,
     reply: Callable[[str], None],
-    service: Callable[..., Any],
+    act: Callable[[Scope, Crisis], T],
     action: str,
-    confirm: Callable[[Any], str] | None,
-    kwargs: dict[str, Any],
+    confirm: Callable[[T], str] | None,
 ) -> None:
     known = crisis_id if isinstance(crisis_id, int) else None
     with replying_on_failure(reply, crisis_id=known), deps.session_factory() as session:
@@ -334,13 +340,6 @@ def _run(
         if crisis is None:
             raise CrisisError(messages.crisis_gone())
         require_manager(deps, crisis, user_id, action=action)
-        result = service(
-            session=session,
-            slack=deps.slack,
-            settings=deps.settings,
-            crisis=crisis,
-            now=deps.now(),
-            **kwargs,
-        )
+        result = act(deps.scope(session), crisis)
         if confirm is not None:
             reply(confirm(result))

@@ -5,10 +5,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 
 from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.models import Base, Crisis
 from bot.db.session import SessionFactory, make_engine
+from bot.enums import CrisisKind, CrisisStatus, Severity
 from tests.postgres import fresh_database
 
 # Every database test here runs on SQLite and on a real PostgreSQL.
@@ -52,6 +54,39 @@ def test_timestamps_come_back_timezone_aware_utc(session_factory: SessionFactory
         assert stored is not None
         assert stored.declared_at == datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
         assert stored.declared_at.tzinfo is UTC
+
+
+def test_states_are_stored_as_strings_and_come_back_as_members(
+    session_factory: SessionFactory,
+) -> None:
+    with session_factory() as session:
+        crisis = Crisis(
+            customer="Acme",
+            kind="service_outage",
+            severity="sev1",
+            declared_by="U1",
+            owner_id="U1",
+            responders=[],
+            cadence_seconds=60,
+            declared_at=datetime(2026, 11, 22, 14, 0, tzinfo=UTC),
+        )
+        session.add(crisis)
+        session.commit()
+        crisis_id = crisis.id
+        row = session.execute(
+            text("SELECT kind, severity, status FROM crises WHERE id = :id"), {"id": crisis_id}
+        ).one()
+        assert tuple(row) == ("service_outage", "sev1", "declaring")
+        assert all(type(value) is str for value in row)
+    with session_factory() as session:
+        stored = session.get(Crisis, crisis_id)
+        assert stored is not None
+        assert stored.kind is CrisisKind.SERVICE_OUTAGE
+        assert stored.severity is Severity.SEV1
+        assert stored.status is CrisisStatus.DECLARING
+        stored.status = "opne"  # type: ignore[assignment]
+        with pytest.raises(StatementError, match="'opne' is not a valid CrisisStatus"):
+            session.commit()
 
 
 @pytest.mark.postgres

@@ -57,7 +57,7 @@ def seed(database_url: str, now: datetime) -> None:
     rows = [
         {
             "customer": customer(number),
-            "kind": "outage",
+            "kind": "service_outage",
             "severity": "sev1",
             "status": "open",
             "declared_by": owner(number),

@@ -139,7 +139,7 @@ def test_an_update_killed_halfway_is_finished_by_the_sweep_once(
 def test_an_owner_never_told_of_their_declaration_gets_one_dm_from_the_sweep(
     bot: Bot, emulator: Emulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def die(**kwargs: object) -> None:
+    def die(*args: object, **kwargs: object) -> None:
         raise Killed  # the reply may have gone; that it did is not recorded
 
     bot.command("new Told Corp: dashboards empty sev1")  # the reply tells Ana: no DM

@@ -8,8 +8,11 @@ import pytest
 
 from bot.config import ConfigError
 from bot.db.models import Account, Crisis
-from bot.services.schedule import ESCALATION, HEADS_UP, OVERDUE, next_reminder, promise
+from bot.enums import ReminderKind
+from bot.services.schedule import next_reminder, promise
 from tests.conftest import make_settings
+
+ESCALATION, HEADS_UP, OVERDUE = ReminderKind.ESCALATION, ReminderKind.HEADS_UP, ReminderKind.OVERDUE
 
 NEW_YORK = ZoneInfo("America/New_York")
 JERUSALEM = ZoneInfo("Asia/Jerusalem")

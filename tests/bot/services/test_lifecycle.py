@@ -15,6 +15,7 @@ from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
 from bot.services.requests import UpdateContent, declare_request
+from bot.services.scope import Scope
 from tests.conftest import T0, Clock
 from tests.fakes import RecordingSlack
 
@@ -38,11 +39,7 @@ def declare(
     values.update(overrides)
     with session_factory() as session:
         crisis = crises.declare(
-            session=session,
-            slack=slack,
-            settings=settings,
-            request=declare_request(**values),
-            now=T0,
+            Scope(session, slack, settings, T0), request=declare_request(**values)
         )
         return crisis.id
 
@@ -94,11 +91,9 @@ def test_a_declarer_who_owns_it_is_told_by_the_reply_and_no_dm(
     request = declare_request(customer="Acme Corp", declared_by="U0ANA", owner_id="U0ANA")
     assert request.declarer_owns_it
     with session_factory() as session:
-        crisis, _ = crises.store_declaration(
-            session=session, settings=settings, request=request, now=T0
-        )
+        crisis, _ = crises.store_declaration(Scope(session, slack, settings, T0), request=request)
         crises.finish_declaration(
-            session=session, slack=slack, settings=settings, crisis=crisis, now=T0, dm_owner=False
+            Scope(session, slack, settings, T0), crisis=crisis, dm_owner=False
         )
         assert [e.args["key"] for e in slack.named("post")] == [
             "crisis:1:card",
@@ -106,7 +101,7 @@ def test_a_declarer_who_owns_it_is_told_by_the_reply_and_no_dm(
         ]
         # Open, but until the reply is recorded the sweep's to-do is to DM her.
         assert crisis.status == "open" and not crisis.owner_told and crisis.pending_since == T0
-        lifecycle.owner_told_by_reply(session=session, settings=settings, crisis=crisis, now=T0)
+        lifecycle.owner_told_by_reply(Scope(session, slack, settings, T0), crisis=crisis)
         assert crisis.owner_told and crisis.pending_since is None
         assert crisis.next_check_at == T0 + settings.cadence_sev2 - settings.reminder_lead
 
@@ -121,9 +116,7 @@ def test_a_failed_step_keeps_the_crisis_and_a_retry_finishes_without_a_second_ch
         crisis = session.scalars(select(Crisis)).one()
         assert crisis.status == "declaring" and crisis.channel_id and crisis.card_ts
         slack.fail_on.clear()
-        crises.finish_declaration(
-            session=session, slack=slack, settings=settings, crisis=crisis, now=T0
-        )
+        crises.finish_declaration(Scope(session, slack, settings, T0), crisis=crisis)
         assert crisis.status == "open" and crisis.commitment_pinned
     assert len(slack.named("create_channel")) == 1
     # The card, the commitment and the owner's DM, once each.
@@ -148,9 +141,7 @@ def test_after_a_crash_resuming_adopts_what_slack_already_has(
         crisis.commitment_ts, crisis.commitment_pinned, crisis.owner_told = None, False, False
         session.commit()
         slack.effects.clear()
-        crises.finish_declaration(
-            session=session, slack=slack, settings=settings, crisis=crisis, now=T0, resuming=True
-        )
+        crises.finish_declaration(Scope(session, slack, settings, T0), crisis=crisis, resuming=True)
         assert (crisis.status, crisis.channel_id, crisis.card_ts) == ("open", channel, card)
     assert slack.named("create_channel") == [] and slack.named("post") == []
     assert [e.name for e in slack.effects] == [
@@ -185,22 +176,16 @@ def test_acknowledge_once_per_person_and_time_to_first_ack(
         crisis = crises.by_id(session, crisis_id)
         assert crisis is not None
         _, created = lifecycle.acknowledge(
-            session=session,
-            slack=slack,
-            settings=settings,
+            Scope(session, slack, settings, T0 + timedelta(minutes=3)),
             crisis=crisis,
             user_id="U0BEN",
             via="reaction",
-            now=T0 + timedelta(minutes=3),
         )
         _, again = lifecycle.acknowledge(
-            session=session,
-            slack=slack,
-            settings=settings,
+            Scope(session, slack, settings, T0 + timedelta(minutes=4)),
             crisis=crisis,
             user_id="U0BEN",
             via="button",
-            now=T0 + timedelta(minutes=4),
         )
         assert (created, again) == (True, False)
         assert crisis.seconds_to_first_ack == 180
@@ -221,36 +206,27 @@ def test_update_renews_the_commitment_and_is_refused_when_closed(
         crisis.last_nag_at = now
         crisis.nags_sent = 1
         update = lifecycle.post_update(
-            session=session,
-            slack=slack,
-            settings=settings,
+            Scope(session, slack, settings, now),
             crisis=crisis,
             author_id="U0ANA",
             content=UpdateContent(text="Root cause <!channel> found"),
-            now=now,
         )
         assert update.next_update_due_at == now + timedelta(minutes=30)
         assert crisis.last_nag_at is None and crisis.nags_sent == 0
         posted = slack.named("post")[-1].args["text"]
         assert "Root cause &lt;!channel&gt; found" in posted and "<!channel>" not in posted
         lifecycle.close(
-            session=session,
-            slack=slack,
-            settings=settings,
+            Scope(session, slack, settings, now),
             crisis=crisis,
             actor_id="U0ANA",
             resolution="Fixed the ingest",
-            now=now,
         )
         with pytest.raises(CrisisError, match="closed"):
             lifecycle.post_update(
-                session=session,
-                slack=slack,
-                settings=settings,
+                Scope(session, slack, settings, now),
                 crisis=crisis,
                 author_id="U0ANA",
                 content=UpdateContent(text="more"),
-                now=now,
             )
         assert crisis.next_check_at == now + settings.follow_up
         assert crisis.seconds_to_resolve == 40 * 60
@@ -277,22 +253,16 @@ def test_hand_over_moves_nags_and_tells_both(
         assert crisis is not None
         with pytest.raises(CrisisError, match="already owns"):
             lifecycle.hand_over(
-                session=session,
-                slack=slack,
-                settings=settings,
+                Scope(session, slack, settings, T0),
                 crisis=crisis,
                 actor_id="U0ANA",
                 new_owner_id="U0ANA",
-                now=T0,
             )
         lifecycle.hand_over(
-            session=session,
-            slack=slack,
-            settings=settings,
+            Scope(session, slack, settings, T0),
             crisis=crisis,
             actor_id="U0ANA",
             new_owner_id="U0BEN",
-            now=T0,
         )
         assert crisis.owner_id == "U0BEN"
     assert {e.args["user"] for e in slack.named("dm")[-2:]} == {"U0ANA", "U0BEN"}
@@ -321,13 +291,10 @@ def test_no_transaction_is_held_open_across_a_slack_call(
         crisis = session.get(Crisis, crisis_id)  # its acknowledgements not loaded yet
         assert crisis is not None
         lifecycle.post_update(
-            session=session,
-            slack=slack,
-            settings=settings,
+            Scope(session, slack, settings, T0 + timedelta(minutes=5)),
             crisis=crisis,
             author_id="U0ANA",
             content=UpdateContent(text="Root cause found"),
-            now=T0 + timedelta(minutes=5),
         )
     # The card's edit loaded the acknowledgements first; that read was ended before Slack.
     assert [e.name for e in slack.effects][-4:] == ["post", "update", "update", "set_topic"]

@@ -8,6 +8,7 @@ The CSV columns are a contract (README, `crisisbot accounts import|export`): ``n
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import io
 import re
@@ -374,7 +375,7 @@ def _store(
             created.append(record.name)
             if not dry_run:
                 session.add(account)
-        elif _fields(account) == _record_fields(record):
+        elif as_record(account) == dataclasses.replace(record, line=0):
             unchanged.append(record.name)
             written.append(account)
             continue
@@ -412,33 +413,24 @@ def _apply(account: Account, record: AccountRecord, now: datetime) -> None:
     account.updated_at = now
 
 
-def _record_fields(record: AccountRecord) -> tuple[object, ...]:
-    return (
-        record.name,
-        list(record.aliases),
-        record.tier,
-        record.csm_id,
-        list(record.team),
-        record.timezone,
-        record.business_hours,
-        record.language,
-        record.customer_channel,
-        record.cadences,
-    )
-
-
-def _fields(account: Account) -> tuple[object, ...]:
-    return (
-        account.name,
-        list(account.aliases),
-        account.tier,
-        account.csm_id,
-        list(account.team),
-        account.timezone,
-        account.business_hours,
-        account.language,
-        account.customer_channel,
-        (account.cadence_sev1, account.cadence_sev2, account.cadence_sev3, account.cadence_sev4),
+def as_record(account: Account) -> AccountRecord:
+    """What is stored for an account, as the record an import or the form would give."""
+    return AccountRecord(
+        name=account.name,
+        aliases=tuple(account.aliases),
+        tier=account.tier,
+        csm_id=account.csm_id,
+        team=tuple(account.team),
+        timezone=account.timezone,
+        business_hours=account.business_hours,
+        language=account.language,
+        customer_channel=account.customer_channel,
+        cadences=(
+            account.cadence_sev1,
+            account.cadence_sev2,
+            account.cadence_sev3,
+            account.cadence_sev4,
+        ),
     )
 
 
@@ -460,12 +452,7 @@ def to_csv(accounts: Iterable[Account]) -> str:
 
 def to_cells(account: Account) -> dict[str, str]:
     """An account as the CSV's cells (the edit form starts from these)."""
-    cadences = (
-        account.cadence_sev1,
-        account.cadence_sev2,
-        account.cadence_sev3,
-        account.cadence_sev4,
-    )
+    cadences = as_record(account).cadences
     return {
         "name": account.name,
         "aliases": ";".join(account.aliases),

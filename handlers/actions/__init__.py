@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from bot.blocks import card, home, prompts
@@ -24,19 +26,25 @@ from handlers.actions.declaring import (
     handle_go_to_crisis,
 )
 
+# action_id -> its listener
+LISTENERS: dict[str, Callable[..., None]] = {
+    card.ACK: handle_acknowledge,
+    card.OPEN_UPDATE: handle_open_update,
+    card.OPEN_CLOSE: handle_open_close,
+    card.SNOOZE: handle_snooze,
+    card.OPEN_HAND_OVER: handle_open_hand_over,
+    card.HELP: handle_help,
+    card.TAKE_OVER: handle_take_over,
+    card.CHECKED_IN: handle_checked_in,
+    card.OPEN_REOPEN: handle_open_reopen,
+    home.DECLARE: handle_home_declare,
+    prompts.DECLARE_ANYWAY: handle_declare_anyway,
+    prompts.GO_TO_CRISIS: handle_go_to_crisis,
+    prompts.DECLARE_FOR_ACCOUNT: handle_declare_for_account,
+    prompts.DECLARE_NEW_CUSTOMER: handle_declare_new_customer,
+}
+
 
 def register(app: App) -> None:
-    app.action(card.ACK)(handle_acknowledge)
-    app.action(card.OPEN_UPDATE)(handle_open_update)
-    app.action(card.OPEN_CLOSE)(handle_open_close)
-    app.action(card.SNOOZE)(handle_snooze)
-    app.action(card.OPEN_HAND_OVER)(handle_open_hand_over)
-    app.action(card.HELP)(handle_help)
-    app.action(card.TAKE_OVER)(handle_take_over)
-    app.action(card.CHECKED_IN)(handle_checked_in)
-    app.action(card.OPEN_REOPEN)(handle_open_reopen)
-    app.action(home.DECLARE)(handle_home_declare)
-    app.action(prompts.DECLARE_ANYWAY)(handle_declare_anyway)
-    app.action(prompts.GO_TO_CRISIS)(handle_go_to_crisis)
-    app.action(prompts.DECLARE_FOR_ACCOUNT)(handle_declare_for_account)
-    app.action(prompts.DECLARE_NEW_CUSTOMER)(handle_declare_new_customer)
+    for action_id, listener in LISTENERS.items():
+        app.action(action_id)(listener)

@@ -24,6 +24,7 @@ from bot.durations import format_duration
 from bot.enums import AckVia, CrisisStatus
 from bot.services import crises, lifecycle
 from bot.services.errors import CrisisError
+from bot.services.scope import Scope
 from handlers.common import (
     replying_on_failure,
     require_manager,
@@ -47,20 +48,13 @@ def _crisis(deps: Deps, session: Any, body: dict[str, Any]) -> Crisis:
 def handle_acknowledge(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    ack()
-    deps = deps_of(context)
-    reply = _reply(respond)
+    def acknowledge(deps: Deps, scope: Scope, crisis: Crisis, user_id: str) -> str | None:
+        row, created = lifecycle.acknowledge(
+            scope, crisis=crisis, user_id=user_id, via=AckVia.BUTTON
+        )
+        return None if created else messages.already_acknowledged(row.at)
 
-    def work() -> None:
-        with replying_on_failure(reply), deps.session_factory() as session:
-            crisis = _crisis(deps, session, body)
-            row, created = lifecycle.acknowledge(
-                deps.scope(session), crisis=crisis, user_id=body["user"]["id"], via=AckVia.BUTTON
-            )
-            if not created:
-                reply(messages.already_acknowledged(row.at))
-
-    deps.later(work)
+    _later_on_crisis(ack, body, respond, context, acknowledge)
 
 
 def _open_modal(
@@ -145,83 +139,78 @@ def handle_open_hand_over(
 
 def handle_help(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     """*I'll help* on an escalation: join as a responder, invited into the channel."""
-    ack()
-    deps = deps_of(context)
-    reply = _reply(respond)
-    user_id = body["user"]["id"]
 
-    def work() -> None:
-        with replying_on_failure(reply), deps.session_factory() as session:
-            crisis = _crisis(deps, session, body)
-            assert crisis.channel_id is not None
-            if user_id == crisis.owner_id:
-                reply(messages.you_own_it(crisis.channel_id))
-                return
-            if user_id in crisis.responders:
-                # Already in: make sure they are in the channel too (harmless if they are).
-                deps.slack.invite(channel=crisis.channel_id, users=[user_id])
-                reply(messages.already_helping(crisis.channel_id))
-                return
-            lifecycle.add_responders(
-                deps.scope(session), crisis=crisis, actor_id=user_id, user_ids=[user_id]
-            )
-            reply(messages.helping(crisis.customer, crisis.channel_id))
+    def join(deps: Deps, scope: Scope, crisis: Crisis, user_id: str) -> str:
+        assert crisis.channel_id is not None
+        if user_id == crisis.owner_id:
+            return messages.you_own_it(crisis.channel_id)
+        if user_id in crisis.responders:
+            # Already in: make sure they are in the channel too (harmless if they are).
+            scope.slack.invite(channel=crisis.channel_id, users=[user_id])
+            return messages.already_helping(crisis.channel_id)
+        lifecycle.add_responders(scope, crisis=crisis, actor_id=user_id, user_ids=[user_id])
+        return messages.helping(crisis.customer, crisis.channel_id)
 
-    deps.later(work)
+    _later_on_crisis(ack, body, respond, context, join)
 
 
 def handle_take_over(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """*Take over* on an escalation: become the owner, as a hand-over does."""
-    ack()
-    deps = deps_of(context)
-    reply = _reply(respond)
-    user_id = body["user"]["id"]
 
-    def work() -> None:
-        with replying_on_failure(reply), deps.session_factory() as session:
-            crisis = _crisis(deps, session, body)
-            assert crisis.channel_id is not None
-            if user_id == crisis.owner_id:
-                reply(messages.you_own_it(crisis.channel_id))
-                return
-            lifecycle.hand_over(
-                deps.scope(session), crisis=crisis, actor_id=user_id, new_owner_id=user_id
-            )
-            reply(
-                messages.took_over_reply(
-                    crisis.customer, crisis.channel_id, crisis.next_update_due_at
-                )
-            )
+    def take(deps: Deps, scope: Scope, crisis: Crisis, user_id: str) -> str:
+        assert crisis.channel_id is not None
+        if user_id == crisis.owner_id:
+            return messages.you_own_it(crisis.channel_id)
+        lifecycle.hand_over(scope, crisis=crisis, actor_id=user_id, new_owner_id=user_id)
+        return messages.took_over_reply(
+            crisis.customer, crisis.channel_id, crisis.next_update_due_at
+        )
 
-    deps.later(work)
+    _later_on_crisis(ack, body, respond, context, take)
 
 
 def handle_checked_in(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """*Checked in with the customer* on the follow-up DM: recorded, and the DM says so."""
+    container = body.get("container") or {}
+
+    def check_in(deps: Deps, scope: Scope, crisis: Crisis, user_id: str) -> str | None:
+        require_manager(deps, crisis, user_id, action="record a check-in for")
+        at, recorded = lifecycle.check_in(scope, crisis=crisis, actor_id=user_id)
+        if not recorded:
+            return messages.already_checked_in(at)
+        text = messages.checked_in(crisis.customer, user_id, at)
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        if not (channel and ts):
+            return text
+        deps.slack.update(channel=channel, ts=ts, text=text, blocks=done_blocks(text))
+        return None
+
+    _later_on_crisis(ack, body, respond, context, check_in)
+
+
+def _later_on_crisis(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
+    act: Callable[[Deps, Scope, Crisis, str], str | None],
+) -> None:
+    """A button's work on its crisis, after the ack; ``act``'s answer (if any) is the reply."""
     ack()
     deps = deps_of(context)
     reply = _reply(respond)
     user_id = body["user"]["id"]
-    container = body.get("container") or {}
 
     def work() -> None:
         with replying_on_failure(reply), deps.session_factory() as session:
             crisis = _crisis(deps, session, body)
-            require_manager(deps, crisis, user_id, action="record a check-in for")
-            at, recorded = lifecycle.check_in(deps.scope(session), crisis=crisis, actor_id=user_id)
-            if not recorded:
-                reply(messages.already_checked_in(at))
-                return
-            text = messages.checked_in(crisis.customer, user_id, at)
-            channel, ts = container.get("channel_id"), container.get("message_ts")
-            if channel and ts:
-                deps.slack.update(channel=channel, ts=ts, text=text, blocks=done_blocks(text))
-            else:
-                reply(text)
+            answer = act(deps, deps.scope(session), crisis, user_id)
+            if answer:
+                reply(answer)
 
     deps.later(work)
 

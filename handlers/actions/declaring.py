@@ -22,21 +22,9 @@ def handle_declare_anyway(
 ) -> None:
     """Declare the held declaration; pressed twice, it is declared once."""
     ack()
-    deps = deps_of(context)
-    user_id = body["user"]["id"]
     value = str(body["actions"][0].get("value", ""))
-    # Ephemeral, and never replacing the question, so its link to the open crisis stays.
-    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
-
-    def work() -> None:
-        with replying_on_failure(reply):
-            if not value.isdigit():
-                raise CrisisError(messages.held_declaration_gone())
-            with deps.session_factory() as session:
-                request = crises.held_declaration(session, pending_id=int(value), user_id=user_id)
-            declare_and_tell(deps, request, reply)
-
-    deps.later(work)
+    # The declarer has seen the open crisis and chose a second one: no question again.
+    _declare_held(body, respond, context, value, lambda _session, request: request, ask=False)
 
 
 def handle_declare_for_account(
@@ -70,9 +58,12 @@ def _declare_held(
     context: BoltContext,
     pending: str,
     choose: Callable[[Session, DeclareRequest], DeclareRequest],
+    *,
+    ask: bool = True,
 ) -> None:
-    """After the ack: the held declaration as the declarer chose, asking once more if that
-    customer already has an open crisis; each answer declares it once, whichever is pressed."""
+    """After the ack: the held declaration as the declarer chose, asking once more (``ask``)
+    if that customer already has an open crisis; each answer declares it once, whichever is
+    pressed. Never replacing the question, so its link to the open crisis stays."""
     deps = deps_of(context)
     user_id = body["user"]["id"]
     reply = safe_reply(lambda text: respond(text=text, replace_original=False))
@@ -84,7 +75,7 @@ def _declare_held(
             with deps.session_factory() as session:
                 held = crises.held_declaration(session, pending_id=int(pending), user_id=user_id)
                 request = choose(session, held)
-            question = hold_if_already_open(deps, request, pending_id=int(pending))
+            question = hold_if_already_open(deps, request, pending_id=int(pending)) if ask else None
             if question is not None:
                 respond(text=question[0], blocks=question[1], replace_original=False)
                 return

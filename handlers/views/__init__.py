@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from bot.blocks import modals
@@ -15,11 +17,17 @@ from handlers.views.submissions import (
     handle_update_submission,
 )
 
+# callback_id -> its listener
+LISTENERS: dict[str, Callable[..., None]] = {
+    modals.DECLARE: handle_declare_submission,
+    modals.UPDATE: handle_update_submission,
+    modals.CLOSE: handle_close_submission,
+    modals.HAND_OVER: handle_hand_over_submission,
+    modals.REOPEN: handle_reopen_submission,
+    ACCOUNT_FORM: handle_account_submission,
+}
+
 
 def register(app: App) -> None:
-    app.view(modals.DECLARE)(handle_declare_submission)
-    app.view(modals.UPDATE)(handle_update_submission)
-    app.view(modals.CLOSE)(handle_close_submission)
-    app.view(modals.HAND_OVER)(handle_hand_over_submission)
-    app.view(modals.REOPEN)(handle_reopen_submission)
-    app.view(ACCOUNT_FORM)(handle_account_submission)
+    for callback_id, listener in LISTENERS.items():
+        app.view(callback_id)(listener)

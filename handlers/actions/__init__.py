@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.blocks import card, home, prompts
+from bot.blocks import telling as customer_blocks
 from handlers.actions.buttons import (
     handle_acknowledge,
     handle_checked_in,
@@ -23,6 +24,11 @@ from handlers.actions.declaring import (
     handle_declare_new_customer,
     handle_go_to_crisis,
 )
+from handlers.actions.telling import (
+    handle_customer_told,
+    handle_edit_customer_message,
+    handle_send_to_customer,
+)
 
 
 def register(app: App) -> None:
@@ -40,3 +46,6 @@ def register(app: App) -> None:
     app.action(prompts.GO_TO_CRISIS)(handle_go_to_crisis)
     app.action(prompts.DECLARE_FOR_ACCOUNT)(handle_declare_for_account)
     app.action(prompts.DECLARE_NEW_CUSTOMER)(handle_declare_new_customer)
+    app.action(customer_blocks.SEND)(handle_send_to_customer)
+    app.action(customer_blocks.TOLD)(handle_customer_told)
+    app.action(customer_blocks.EDIT)(handle_edit_customer_message)

@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from bot.blocks import modals
 from bot.blocks.accounts import ACCOUNT_FORM
+from bot.blocks.telling import EDIT_FORM
 from handlers.views.accounts import handle_account_submission
 from handlers.views.submissions import (
     handle_close_submission,
@@ -14,6 +15,7 @@ from handlers.views.submissions import (
     handle_reopen_submission,
     handle_update_submission,
 )
+from handlers.views.telling import handle_customer_message_edit
 
 
 def register(app: App) -> None:
@@ -23,3 +25,4 @@ def register(app: App) -> None:
     app.view(modals.HAND_OVER)(handle_hand_over_submission)
     app.view(modals.REOPEN)(handle_reopen_submission)
     app.view(ACCOUNT_FORM)(handle_account_submission)
+    app.view(EDIT_FORM)(handle_customer_message_edit)

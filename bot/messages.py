@@ -594,7 +594,7 @@ def tell_not_in_channel(channel_id: str) -> str:
 
 
 def tell_blame(words: str, suggestion: str) -> str:
-    return f":warning: *{safe(words, 100)}* may read as blaming the customer. {suggestion}"
+    return f":warning: *{safe(words, 100)}* may read as blaming the customer: {suggestion}."
 
 
 def customer_leak(leaks: Sequence[Leak]) -> str:

@@ -359,3 +359,24 @@ def test_an_update_reminds_to_tell_the_customer_where_there_is_a_channel(
         " `/crisis tell <what they should know>` (you see it before it goes)."
     )
     assert customer_posts(emulator) == []
+
+
+def test_the_draft_outlives_a_restart(
+    bot: Bot, emulator: Emulator, clock: Clock, globex: Crisis
+) -> None:
+    channel = globex.channel_id or ""
+    bot.command("tell Exports work again.", user="U0CHEN", channel=channel)
+    value = buttons(previews(emulator, "U0CHEN")[0].blocks)["send_to_customer"]["value"]
+    bot.close()
+    again = Bot(
+        settings=bot.deps.settings,
+        session_factory=bot.deps.session_factory,
+        clock=clock,
+        emulator=emulator,
+    )
+    try:
+        again.click("send_to_customer", value, user="U0CHEN", channel=channel)
+    finally:
+        again.close()
+    (sent,) = customer_posts(emulator)
+    assert sent.text.startswith("Exports work again.\n\n")

@@ -79,6 +79,15 @@ class AckVia(StrEnum):
     ANNOUNCEMENT = "announcement"
 
 
+class CustomerMessageStatus(StrEnum):
+    """Where a message for the customer stands: a draft, sent to their channel, or told
+    another way (copied into an email or read on a call)."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    TOLD = "told"
+
+
 class Subcommand(StrEnum):
     """What follows ``/crisis``."""
 
@@ -98,3 +107,4 @@ class Subcommand(StrEnum):
     ACK = "ack"
     STATUS = "status"
     REOPEN = "reopen"
+    TELL = "tell"

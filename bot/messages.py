@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
@@ -11,12 +12,16 @@ from bot.durations import format_duration
 from bot.enums import CrisisKind, Severity, Subcommand
 from bot.text import date_token, escape, local_time, mention, mentions, safe, safe_marked
 
+if TYPE_CHECKING:
+    from bot.customer.guard import Leak
+
 USAGE: dict[Subcommand, str] = {
     Subcommand.NEW: (
         "`/crisis new <customer>: <what happened> [sev1|sev2|sev3|sev4]`,"
         " or `/crisis new` for the form"
     ),
     Subcommand.UPDATE: "`/crisis update <what changed and what happens next>`",
+    Subcommand.TELL: "`/crisis tell <what the customer should know>`",
     Subcommand.CLOSE: "`/crisis close <how it was resolved>`",
     Subcommand.OWNER: "`/crisis owner @someone`",
     Subcommand.ADD: "`/crisis add @someone [@someone…]`",
@@ -53,6 +58,8 @@ def help_text(ack_emoji: str = "eyes") -> str:
             "",
             "*In a crisis channel*",
             f"• {USAGE[Subcommand.UPDATE]}: post a status update and renew the commitment",
+            f"• {USAGE[Subcommand.TELL]}: preview a message for the customer, then send it to"
+            " their channel (or copy it) and renew the commitment",
             f"• {USAGE[Subcommand.ACK]}: acknowledge"
             f" (or react with :{ack_emoji}: on the crisis card)",
             f"• {USAGE[Subcommand.OWNER]}: hand the crisis over",
@@ -541,6 +548,99 @@ def update_recorded(due: datetime, zone: str | None = None) -> str:
     return (
         f":white_check_mark: Update posted. The next one is promised by {promised_time(due, zone)}."
     )
+
+
+def tell_the_customer_too(customer: str, channel_id: str) -> str:
+    """Under an update's reply, when the account has a customer channel."""
+    return (
+        f"That update is for the team. To tell *{safe(customer, 100)}* in <#{channel_id}>:"
+        " `/crisis tell <what they should know>` (you see it before it goes)."
+    )
+
+
+def tell_empty() -> str:
+    return usage_error("Say what the customer should know.", Subcommand.TELL)
+
+
+def tell_preview_header(customer: str) -> str:
+    return f":speech_balloon: *Preview: what {safe(customer, 100)} will see*"
+
+
+def tell_goes_to(channel_id: str) -> str:
+    return f"It goes to <#{channel_id}> (only you see this preview)."
+
+
+def tell_no_channel(customer: str) -> str:
+    return (
+        f"{safe(customer, 100)}'s account has no customer channel: a copy for you to send"
+        " (by email or on a call). Press *I sent it* once they have it."
+    )
+
+
+def tell_no_account(customer: str) -> str:
+    return (
+        f"*{safe(customer, 100)}* has no account, so there is no customer channel to send to."
+        " An admin adds one with `/crisis account add` (with its customer channel); meanwhile,"
+        " here is the message ready to copy. Press *I sent it* once they have it."
+    )
+
+
+def tell_not_in_channel(channel_id: str) -> str:
+    return (
+        f":warning: I'm not a member of <#{channel_id}>, so nothing was sent. Invite me with"
+        " `/invite @crisisbot` in that channel and press *Send* again, or send this copy"
+        " yourself and press *I sent it*."
+    )
+
+
+def tell_blame(words: str, suggestion: str) -> str:
+    return f":warning: *{safe(words, 100)}* may read as blaming the customer: {suggestion}."
+
+
+def customer_leak(leaks: Sequence[Leak]) -> str:
+    """Why a message was held back from the customer, naming the exact words."""
+    found = "; ".join(f"{leak.what}: “{safe(leak.words, 100)}”" for leak in leaks)
+    return (
+        f":no_entry: Not sent: the message for the customer contains {found}."
+        " Take it out (*Edit*) and try again."
+    )
+
+
+def send_to_customer_button(customer: str) -> str:
+    return f"Send to {customer}"[:75]
+
+
+def sent_to_customer(customer: str, channel_id: str, by: str) -> str:
+    return f":outbox_tray: Sent to {safe(customer, 100)} in <#{channel_id}> by {mention(by)}"
+
+
+def told_customer(customer: str, by: str) -> str:
+    return f":outbox_tray: {mention(by)} told {safe(customer, 100)} directly (a copy they sent)"
+
+
+def customer_quote(head: str, text: str, note: str, due: datetime, zone: str | None = None) -> str:
+    """The crisis channel's record of what the customer was told, with the team's note."""
+    quote = "\n".join("> " + line for line in text.splitlines() or [""])
+    under = f"\n_Note for the team:_ {safe_marked(note, 1000)}" if note else ""
+    return f"{head}\n{quote}{under}\n_Next update by {promised_time(due, zone)}._"
+
+
+def customer_sent_reply(customer: str, channel_id: str) -> str:
+    return f":white_check_mark: Sent to {safe(customer, 100)} in <#{channel_id}>."
+
+
+def customer_told_reply(customer: str) -> str:
+    return f":white_check_mark: Recorded: {safe(customer, 100)} was told."
+
+
+def customer_message_done(status: str, by: str | None) -> str:
+    who = f" by {mention(by)}" if by else ""
+    what = "sent" if status == "sent" else "recorded as told"
+    return f"That message was already {what}{who}; nothing was sent twice."
+
+
+def customer_message_gone() -> str:
+    return "I can't find that message any more. Run `/crisis tell <text>` again."
 
 
 def reminder_done(customer: str, channel_id: str, author_id: str, at: datetime) -> str:

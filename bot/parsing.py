@@ -33,6 +33,7 @@ _SEVERITY_AT_END = re.compile(
 
 CHANNEL_COMMANDS = (
     Subcommand.UPDATE,
+    Subcommand.TELL,
     Subcommand.CLOSE,
     Subcommand.OWNER,
     Subcommand.ADD,
@@ -97,6 +98,7 @@ def parse(text: str) -> Command:
     if name in (
         Subcommand.NEW,
         Subcommand.UPDATE,
+        Subcommand.TELL,
         Subcommand.CLOSE,
         Subcommand.REOPEN,
         Subcommand.ACCOUNT,
@@ -106,17 +108,18 @@ def parse(text: str) -> Command:
         rest = from_slack(rest).strip()
     if name == Subcommand.NEW:
         return _parse_new(rest)
-    if name in (Subcommand.UPDATE, Subcommand.CLOSE):
+    if name in (Subcommand.UPDATE, Subcommand.TELL, Subcommand.CLOSE):
         if not rest:
-            problem = (
-                "Say what changed and what happens next."
-                if name == Subcommand.UPDATE
-                else "Say how it was resolved."
-            )
+            problem = {
+                Subcommand.UPDATE: "Say what changed and what happens next.",
+                Subcommand.TELL: "Say what the customer should know.",
+            }.get(name, "Say how it was resolved.")
             raise UsageError(messages.usage_error(problem, name))
-        limit = MAX_UPDATE if name == Subcommand.UPDATE else MAX_RESOLUTION
+        limit = MAX_RESOLUTION if name == Subcommand.CLOSE else MAX_UPDATE
         if len(rest) > limit:
-            what = "The update" if name == Subcommand.UPDATE else "The resolution"
+            what = {Subcommand.UPDATE: "The update", Subcommand.TELL: "The message"}.get(
+                name, "The resolution"
+            )
             problem = messages.text_too_long(what, len(rest), limit, where=f"in one {name}")
             raise UsageError(messages.usage_error(problem, name))
         return Command(name, text=rest)

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.customer.guard import CheckedMessage
 from bot.ratelimit import RateLimiter
 from bot.services.naming import with_suffix
 from bot.services.port import Blocks, Person, PostedMessage, SlackFailure
@@ -252,6 +253,20 @@ class SlackGateway:
                 raise
             self._call("conversations.join", channel=channel)
             data = self._call("chat.postMessage", **kwargs)
+        return str(data["ts"])
+
+    def post_to_customer(self, *, channel: str, message: CheckedMessage) -> str:
+        """The one way into a customer channel: only text the leak guard let through, no
+        unfurls, and never joining (a bot not in the channel is told ``not_in_channel``)."""
+        if not isinstance(message, CheckedMessage):
+            raise TypeError("post_to_customer takes a CheckedMessage from ensure_for_customer")
+        data = self._call(
+            "chat.postMessage",
+            channel=channel,
+            text=str(message),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return str(data["ts"])
 
     def _teammate(self, user: str, what: str) -> bool:

@@ -96,7 +96,7 @@ def seed_default(ws: Workspace) -> None:
                 members=set(members),
             )
         )
-    # A Slack Connect channel shared with the customer; the bot is not in it.
+    # A Slack Connect channel shared with the customer; the bot was invited, to speak to them.
     ws.add_channel(
         Channel(
             id="C0SHARED",
@@ -105,7 +105,7 @@ def seed_default(ws: Workspace) -> None:
             creator="U0CHEN",
             is_ext_shared=True,
             purpose=TextSetting("Shared with Globex", "U0CHEN", SEED_TIME),
-            members={"U0CHEN", "U0CORA"},
+            members={"U0CHEN", "U0CORA", BOT_USER_ID},
         )
     )
 

@@ -15,6 +15,7 @@ Nothing here calls Slack. A caller renders a :class:`CustomerMessage`, shows the
 from bot.customer.blame import BlameFinding, find_blame
 from bot.customer.dates import local_moment, next_update_token
 from bot.customer.guard import (
+    CheckedMessage,
     Confidential,
     Leak,
     LeakError,
@@ -35,6 +36,7 @@ from bot.customer.render import (
 
 __all__ = [
     "BlameFinding",
+    "CheckedMessage",
     "Confidential",
     "CustomerMessage",
     "Leak",

@@ -145,12 +145,28 @@ def check_for_customer(text: str, *, context: Confidential) -> list[Leak]:
     return _outermost(leaks)
 
 
-def ensure_for_customer(text: str, *, context: Confidential) -> str:
-    """``text`` unchanged when nothing internal is in it; otherwise :class:`LeakError`."""
+_GUARD = object()
+
+
+class CheckedMessage(str):
+    """Text the guard let through: the only kind ``SlackPort.post_to_customer`` takes.
+
+    Only :func:`ensure_for_customer` makes one, so nothing reaches a customer channel unchecked.
+    """
+
+    def __new__(cls, text: str, *, _made_by: object = None) -> CheckedMessage:
+        if _made_by is not _GUARD:
+            raise TypeError("only ensure_for_customer makes a CheckedMessage")
+        return super().__new__(cls, text)
+
+
+def ensure_for_customer(text: str, *, context: Confidential) -> CheckedMessage:
+    """``text`` unchanged (as a :class:`CheckedMessage`) when nothing internal is in it;
+    otherwise :class:`LeakError`."""
     leaks = check_for_customer(text, context=context)
     if leaks:
         raise LeakError(leaks)
-    return text
+    return CheckedMessage(text, _made_by=_GUARD)
 
 
 def _regex(text: str, pattern: re.Pattern[str]) -> list[Span]:

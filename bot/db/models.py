@@ -20,7 +20,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.enums import AckVia, CrisisKind, CrisisStatus, ReminderKind, Severity, TimelineKind
+from bot.enums import (
+    AckVia,
+    CrisisKind,
+    CrisisStatus,
+    CustomerMessageStatus,
+    ReminderKind,
+    Severity,
+    TimelineKind,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -240,6 +248,40 @@ class StatusUpdate(Base):
         if self.next_update_due_at == self.crisis.next_update_due_at:
             return self.crisis.promised_in_zone
         return None
+
+
+class CustomerMessageRecord(Base):
+    """A message for the customer (``/crisis tell``): a draft until it is sent to their channel,
+    or until someone says they told the customer another way (email, a call).
+
+    Held as a row so the preview's buttons survive a restart and a second press sends nothing.
+    """
+
+    __tablename__ = "customer_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    # What the CSM wrote; the customer sees it framed in ``language`` (see render_frame).
+    text: Mapped[str] = mapped_column(Text)
+    # For the team only: shown under the quote in the crisis channel, never to the customer.
+    note: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # The customer channel it went (or was to go) to; None: no channel, copied by hand.
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    status: Mapped[CustomerMessageStatus] = mapped_column(
+        StrEnumColumn(CustomerMessageStatus, 8), default=CustomerMessageStatus.DRAFT
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The framed text as it went out, who sent it and when.
+    sent_text: Mapped[str | None] = mapped_column(Text, default=None)
+    sent_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    # How the customer was told when it was not through their channel ("copied").
+    told_how: Mapped[str | None] = mapped_column(String(40), default=None)
+
+    crisis: Mapped[Crisis] = relationship()
 
 
 class PendingDeclaration(Base):

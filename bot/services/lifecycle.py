@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select, update
@@ -92,7 +93,7 @@ def post_update(
     scope: Scope, *, crisis: Crisis, author_id: str, content: UpdateContent
 ) -> StatusUpdate:
     """Record a status update, renew the commitment and stop the nags, then tell the channel."""
-    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
+    session = scope.session
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("post an update"))
     raw = content.raw().strip()
@@ -106,38 +107,65 @@ def post_update(
         ).first()
         if seen:
             return seen
+
+    def said(due: datetime, zone: str | None) -> str:
+        if content.quoted_author and content.source_ts:
+            return messages.update_quoted(content.quoted_author, raw, author_id, due, zone)
+        body = (
+            safe_marked(content.text, domain.MAX_UPDATE_SHOWN)
+            if content.text
+            else messages.update_body(content.what_happened, content.doing, content.next_steps)
+        )
+        return messages.update_posted(author_id, body, due, zone)
+
+    return renew_promise(
+        scope,
+        crisis=crisis,
+        author_id=author_id,
+        text=raw,
+        said=said,
+        next_in=content.next_in,
+        source_ts=content.source_ts,
+    )
+
+
+def renew_promise(
+    scope: Scope,
+    *,
+    crisis: Crisis,
+    author_id: str,
+    text: str,
+    said: Callable[[datetime, str | None], str],
+    next_in: timedelta | None = None,
+    source_ts: str | None = None,
+) -> StatusUpdate:
+    """What every update does, whoever wrote it and wherever it went (the team, the customer):
+    record it, promise the next one from the cadence, renew the pinned commitment, tell the
+    crisis channel ``said(due, zone)`` and settle the reminders that asked for it."""
+    session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     promised = promise(
         now=now,
-        cadence=content.next_in or timedelta(seconds=crisis.cadence_seconds),
+        cadence=next_in or timedelta(seconds=crisis.cadence_seconds),
         severity=crisis.severity,
         account=crisis.account,
     )
     due = promised.at
     status_update = StatusUpdate(
         author_id=author_id,
-        text=raw,
+        text=text,
         posted_at=now,
         next_update_due_at=due,
-        source_ts=content.source_ts,
+        source_ts=source_ts,
     )
     crisis.updates.append(status_update)
     crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
     new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
-    record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=raw)
+    record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=text)
     session.commit()
 
     assert crisis.channel_id is not None
-    if content.quoted_author and content.source_ts:
-        text = messages.update_quoted(content.quoted_author, raw, author_id, due, promised.zone)
-    else:
-        body = (
-            safe_marked(content.text, domain.MAX_UPDATE_SHOWN)
-            if content.text
-            else messages.update_body(content.what_happened, content.doing, content.next_steps)
-        )
-        text = messages.update_posted(author_id, body, due, promised.zone)
     status_update.message_ts = slack.post(
-        channel=crisis.channel_id, text=text, key=update_key(status_update)
+        channel=crisis.channel_id, text=said(due, promised.zone), key=update_key(status_update)
     )
     session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)

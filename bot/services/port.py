@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.customer.guard import CheckedMessage
 
 Blocks = list[dict[str, Any]]
 
@@ -83,6 +86,11 @@ class SlackPort(Protocol):
         A DM to someone who is not a teammate (another organisation, a guest) is never sent:
         the ts is then ``""``.
         """
+        ...
+
+    def post_to_customer(self, *, channel: str, message: CheckedMessage) -> str:
+        """Post ``message`` in a customer channel (the only way there); returns its ts.
+        ``SlackFailure("chat.postMessage", "not_in_channel")`` when the bot is not a member."""
         ...
 
     def is_shared(self, *, channel: str) -> bool:

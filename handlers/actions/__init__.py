@@ -7,6 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.blocks import card, home, prompts
+from bot.blocks import telling as customer_blocks
 from handlers.actions.buttons import (
     handle_acknowledge,
     handle_checked_in,
@@ -25,6 +26,11 @@ from handlers.actions.declaring import (
     handle_declare_new_customer,
     handle_go_to_crisis,
 )
+from handlers.actions.telling import (
+    handle_customer_told,
+    handle_edit_customer_message,
+    handle_send_to_customer,
+)
 
 # action_id -> its listener
 LISTENERS: dict[str, Callable[..., None]] = {
@@ -42,6 +48,9 @@ LISTENERS: dict[str, Callable[..., None]] = {
     prompts.GO_TO_CRISIS: handle_go_to_crisis,
     prompts.DECLARE_FOR_ACCOUNT: handle_declare_for_account,
     prompts.DECLARE_NEW_CUSTOMER: handle_declare_new_customer,
+    customer_blocks.SEND: handle_send_to_customer,
+    customer_blocks.TOLD: handle_customer_told,
+    customer_blocks.EDIT: handle_edit_customer_message,
 }
 
 

@@ -10,10 +10,11 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot import messages
 from bot.blocks.listing import list_blocks, status_blocks
 from bot.blocks.modals import declare_modal
+from bot.blocks.telling import preview_blocks
 from bot.deps import Deps, deps_of
 from bot.enums import AckVia, Subcommand
 from bot.parsing import Command, UsageError, parse
-from bot.services import crises, lifecycle
+from bot.services import crises, lifecycle, telling
 from bot.services.errors import CrisisError
 from bot.services.requests import DeclareRequest, UpdateContent, declare_request
 from bot.text import safe
@@ -115,6 +116,7 @@ def _list(deps: Deps, user_id: str, respond: Respond, *, mine: bool = False) -> 
 # What each channel command does, for the refusal that names who may do it.
 MANAGING: dict[Subcommand, str] = {
     Subcommand.UPDATE: "post updates for",
+    Subcommand.TELL: "tell the customer of",
     Subcommand.CLOSE: "close",
     Subcommand.REOPEN: "reopen",
     Subcommand.OWNER: "hand over",
@@ -159,7 +161,17 @@ def _run_channel_command(
                 update = lifecycle.post_update(
                     scope, crisis=crisis, author_id=user_id, content=UpdateContent(text=parsed.text)
                 )
-                reply(messages.update_recorded(update.next_update_due_at, update.promised_in_zone))
+                recorded = messages.update_recorded(
+                    update.next_update_due_at, update.promised_in_zone
+                )
+                account = crisis.account
+                if account is not None and account.customer_channel:
+                    hint = messages.tell_the_customer_too(account.name, account.customer_channel)
+                    recorded = f"{recorded}\n{hint}"
+                reply(recorded)
+            case Subcommand.TELL:
+                preview = telling.prepare(scope, crisis=crisis, author_id=user_id, text=parsed.text)
+                respond(text=preview.text, blocks=preview_blocks(preview))
             case Subcommand.CLOSE:
                 follow_up_at = lifecycle.close(
                     scope, crisis=crisis, actor_id=user_id, resolution=parsed.text

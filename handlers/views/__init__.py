@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.blocks import modals
 from bot.blocks.accounts import ACCOUNT_FORM
+from bot.blocks.telling import EDIT_FORM
 from handlers.views.accounts import handle_account_submission
 from handlers.views.submissions import (
     handle_close_submission,
@@ -16,6 +17,7 @@ from handlers.views.submissions import (
     handle_reopen_submission,
     handle_update_submission,
 )
+from handlers.views.telling import handle_customer_message_edit
 
 # callback_id -> its listener
 LISTENERS: dict[str, Callable[..., None]] = {
@@ -25,6 +27,7 @@ LISTENERS: dict[str, Callable[..., None]] = {
     modals.HAND_OVER: handle_hand_over_submission,
     modals.REOPEN: handle_reopen_submission,
     ACCOUNT_FORM: handle_account_submission,
+    EDIT_FORM: handle_customer_message_edit,
 }
 
 

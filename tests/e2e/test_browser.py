@@ -803,3 +803,43 @@ def test_overdue_pin_escalation_help_and_the_follow_up_check_in(
     assert done.locator(".btn").count() == 0
     picture(page, tmp_path / "follow-up-checked-in.png")
     assert errors == []
+
+
+def test_a_csm_tells_globex_and_cora_sees_only_what_was_sent(
+    live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    page = open_page(browser, errors, f"{live.url}#U0CHEN/C0GENERAL", 1280, 800)
+    page.wait_for_selector('.person[data-user="U0CHEN"][aria-selected="true"]')
+    composer = page.locator("#composer-input")
+    composer.fill("/crisis new Globex: invoices doubled this month sev2")
+    composer.press("Enter")
+    crisis = page.locator('#crisis-channels [data-name*="globex-corp"]')
+    crisis.wait_for()
+    crisis.click()
+    page.wait_for_selector("text=Not acknowledged yet")
+
+    composer.fill("/crisis tell Invoices are correct again; we are refunding the difference.")
+    composer.press("Enter")
+    preview = page.locator(".message", has=page.locator("text=Preview: what Globex Corp will see"))
+    preview.wait_for()
+    assert "It goes to #globex-acme" in preview.inner_text()
+    picture(page, tmp_path / "tell-preview.png")
+    preview.locator('button:has-text("Send to Globex Corp")').click()
+    page.wait_for_selector("text=Sent to Globex Corp in #globex-acme")
+    picture(page, tmp_path / "tell-sent.png")
+
+    cora = open_page(browser, errors, f"{live.url}#U0CORA/C0SHARED", 1280, 800)
+    cora.wait_for_selector("text=Invoices are correct again; we are refunding the difference.")
+    shown = cora.locator("#messages").inner_text()
+    assert "You will hear from us again by" in shown
+    # Nothing internal: no preview, no quote, no crisis channel, no severity.
+    for internal in ("Preview", "Sent to", "SEV", "globex-corp", "Not acknowledged"):
+        assert internal not in shown
+    assert cora.locator("#crisis-channels [data-channel]").count() == 0
+    state = live.emulator.page.state("U0CORA", None) if live.emulator.page else {}
+    assert [c["name"] for c in state["channels"]] == ["globex-acme"]
+    assert [d["name"] for d in state["directory"]] == ["globex-acme"]
+    (sent,) = [m for m in state["channel"]["messages"] if m.get("user") == "U0BOT"]
+    assert sent["text"].startswith("Invoices are correct again; we are refunding the difference.")
+    picture(cora, tmp_path / "cora-sees.png")
+    assert errors == []

@@ -53,6 +53,9 @@ def test_post_errors(client: WebClient, emu: Emulator, slack_error: Err) -> None
     assert slack_error(post, channel="C0ESCAL", text="x") == "not_in_channel"
     assert slack_error(post, channel="C0CRISES", text="") == "no_text"
     assert slack_error(post, channel="C0CRISES", text="x" * 40_001) == "msg_too_long"
+    # The bot was invited into the channel shared with the customer; removed, it cannot post.
+    assert post(channel="C0SHARED", text="x")["ok"]
+    emu.workspace.channels["C0SHARED"].members.discard("U0BOT")
     assert slack_error(post, channel="C0SHARED", text="x") == "not_in_channel"
     emu.workspace.chat_write_public = True
     assert post(channel="C0ESCAL", text="with chat:write.public")["ok"]

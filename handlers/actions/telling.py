@@ -1,0 +1,104 @@
+"""The buttons under a ``/crisis tell`` preview: *Send to <customer>*, *I sent it*, *Edit*."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot import messages
+from bot.blocks.telling import edit_form, preview_blocks
+from bot.deps import deps_of
+from bot.services import telling
+from bot.services.errors import CrisisError
+from bot.services.telling import Sent
+from handlers.common import replying_on_failure, require_manager, safe_reply
+
+ACTION = "tell the customer of"
+
+
+def _message_id(body: dict[str, Any]) -> int:
+    value = str(body["actions"][0].get("value", ""))
+    if not value.isdigit():
+        raise CrisisError(messages.customer_message_gone())
+    return int(value)
+
+
+def handle_send_to_customer(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Send the draft to the customer channel: pressed twice, it goes once."""
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            scope = deps.scope(session)
+            message_id = _message_id(body)
+            record = telling.message_by_id(scope, message_id=message_id)
+            require_manager(deps, record.crisis, user_id, action=ACTION)
+            result = telling.send(scope, message_id=message_id, user_id=user_id)
+            match result.outcome:
+                case Sent.SENT:
+                    assert result.record.channel is not None
+                    respond(
+                        text=messages.customer_sent_reply(
+                            result.preview.customer, result.record.channel
+                        ),
+                        replace_original=True,
+                    )
+                case Sent.ALREADY:
+                    reply(messages.customer_message_done(result.record.status, record.sent_by))
+                case Sent.NO_WAY_IN:
+                    blocks = preview_blocks(result.preview, not_in_channel=True)
+                    respond(text=result.preview.text, blocks=blocks, replace_original=True)
+
+    deps.later(work)
+
+
+def handle_customer_told(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*I sent it*: the customer has the copy; recorded once, and the promise renewed."""
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            scope = deps.scope(session)
+            message_id = _message_id(body)
+            record = telling.message_by_id(scope, message_id=message_id)
+            require_manager(deps, record.crisis, user_id, action=ACTION)
+            record, recorded = telling.told(scope, message_id=message_id, user_id=user_id)
+            if not recorded:
+                reply(messages.customer_message_done(record.status, record.sent_by))
+                return
+            customer = (
+                record.crisis.account.name if record.crisis.account else record.crisis.customer
+            )
+            respond(text=messages.customer_told_reply(customer), replace_original=True)
+
+    deps.later(work)
+
+
+def handle_edit_customer_message(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*Edit*: the draft's text in a small form (opened at once: the trigger expires)."""
+    ack()
+    deps = deps_of(context)
+    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
+    with replying_on_failure(reply), deps.session_factory() as session:
+        record = telling.message_by_id(deps.scope(session), message_id=_message_id(body))
+        crisis = record.crisis
+        customer = crisis.account.name if crisis.account is not None else crisis.customer
+        deps.slack.open_view(
+            trigger_id=body["trigger_id"],
+            view=edit_form(
+                message_id=record.id, customer=customer, text=record.text, note=record.note
+            ),
+        )

@@ -20,7 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.enums import AckVia, CrisisKind, CrisisStatus, ReminderKind, Severity, TimelineKind
+from bot.enums import (
+    AckVia,
+    CrisisKind,
+    CrisisStatus,
+    PromiseOutcome,
+    PromiseTold,
+    ReminderKind,
+    Severity,
+    TimelineKind,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -194,6 +203,9 @@ class Crisis(Base):
     timeline: Mapped[list[TimelineEvent]] = relationship(
         back_populates="crisis", order_by="TimelineEvent.id", cascade="all, delete-orphan"
     )
+    promises: Mapped[list[CustomerPromise]] = relationship(
+        back_populates="crisis", order_by="CustomerPromise.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (Index("ix_crises_status_next_update", "status", "next_update_due_at"),)
 
@@ -240,6 +252,32 @@ class StatusUpdate(Base):
         if self.next_update_due_at == self.crisis.next_update_due_at:
             return self.crisis.promised_in_zone
         return None
+
+
+class CustomerPromise(Base):
+    """One promise of an update made to the customer, and how it ended: the ledger.
+
+    Made at declaration and each time the commitment is renewed; ended (``outcome`` set) by
+    the next renewal, which keeps it (on time or late), or by the closure, which keeps it or,
+    when it was already overdue, breaks it. At most one per crisis is open (no outcome).
+    """
+
+    __tablename__ = "promises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    outcome: Mapped[PromiseOutcome | None] = mapped_column(
+        StrEnumColumn(PromiseOutcome, 8), default=None
+    )
+    # How a kept promise was kept; None while open, and for a broken one.
+    told: Mapped[PromiseTold | None] = mapped_column(StrEnumColumn(PromiseTold, 8), default=None)
+    # How long after its due time a late promise was kept (0 on time), so SQL can sum it.
+    late_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    crisis: Mapped[Crisis] = relationship(back_populates="promises")
 
 
 class PendingDeclaration(Base):

@@ -21,13 +21,13 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.durations import format_duration
-from bot.enums import AckVia, CrisisKind, CrisisStatus, Severity, TimelineKind
-from bot.services import permissions
+from bot.enums import AckVia, CrisisKind, CrisisStatus, PromiseTold, Severity, TimelineKind
+from bot.services import ledger, permissions
 from bot.services.crises import cadence_for, end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
-from bot.services.schedule import Promise, new_commitment, promise, reschedule
+from bot.services.schedule import Promise, promise, reschedule
 from bot.services.scope import Scope
 from bot.services.timeline import record
 from bot.text import safe_marked
@@ -122,7 +122,8 @@ def post_update(
     )
     crisis.updates.append(status_update)
     crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
-    new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
+    # An update in the crisis channel tells the team: it keeps the promise as that.
+    ledger.renew(scope, crisis=crisis, promised=promised, told=PromiseTold.TEAM)
     record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=raw)
     session.commit()
 
@@ -313,6 +314,7 @@ def close(
     crisis.version += 1
     crisis.closure_ts = None
     crisis.pending_since = now
+    ledger.end_at_closure(session, crisis=crisis, at=now)
     reschedule(crisis, settings, now)
     record(session, crisis, kind=TimelineKind.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
@@ -353,7 +355,7 @@ def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> 
         account=crisis.account,
     )
     due = promised.at
-    new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
+    ledger.renew(scope, crisis=crisis, promised=promised, told=PromiseTold.TEAM)
     record(
         session,
         crisis,

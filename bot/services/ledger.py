@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import Session, object_session
 
 from bot.db.models import Crisis, CustomerPromise
@@ -95,8 +95,8 @@ class Tally:
         return self.on_time + self.late
 
 
-def _tally(session: Session, *where: object) -> Tally:
-    def count(outcome: PromiseOutcome) -> object:
+def _tally(session: Session, *where: ColumnElement[bool]) -> Tally:
+    def count(outcome: PromiseOutcome) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((CustomerPromise.outcome == outcome, 1), else_=0)), 0)
 
     row = session.execute(
@@ -118,7 +118,7 @@ def _tally(session: Session, *where: object) -> Tally:
                 0,
             ),
             func.count(distinct(CustomerPromise.crisis_id)),
-        ).where(CustomerPromise.outcome.is_not(None), *where)  # type: ignore[arg-type]
+        ).where(CustomerPromise.outcome.is_not(None), *where)
     ).one()
     return Tally(*(int(value) for value in row))
 

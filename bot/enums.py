@@ -70,6 +70,21 @@ class ReminderKind(StrEnum):
     FINISH_POSTS = "finish_posts"
 
 
+class PromiseOutcome(StrEnum):
+    """How a promise to the customer ended."""
+
+    KEPT = "kept"  # on time
+    LATE = "late"  # kept, after its due time
+    BROKEN = "broken"  # still owed when the crisis closed, already overdue
+
+
+class PromiseTold(StrEnum):
+    """How a kept promise was kept."""
+
+    TEAM = "team"  # an update in the crisis channel, or the closure
+    CUSTOMER = "customer"  # a message sent to the customer
+
+
 class AckVia(StrEnum):
     """How someone acknowledged a crisis."""
 

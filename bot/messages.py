@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import KIND_LABELS, MAX_CUSTOMER, SEVERITIES
 from bot.durations import format_duration
-from bot.enums import CrisisKind, Severity, Subcommand
+from bot.enums import CrisisKind, PromiseOutcome, PromiseTold, Severity, Subcommand
 from bot.text import date_token, escape, local_time, mention, mentions, safe, safe_marked
 
 if TYPE_CHECKING:
@@ -506,6 +506,54 @@ def _ago(seconds: int) -> str:
 
 def ack_line(user_id: str, seconds: int) -> str:
     return f"{mention(user_id)} in {_ago(seconds)}"
+
+
+# The promise ledger
+
+
+def promises_kept(kept: int, ended: int, late: int, most_late: int) -> str:
+    """The card's line: ``Promises kept: 3 of 4 (one 12 min late)``."""
+    if late == 1:
+        how = f" (one {_ago(most_late)} late)"
+    elif late > 1:
+        how = f" ({late} late, by up to {_ago(most_late)})"
+    else:
+        how = ""
+    return f"Promises kept: {kept} of {ended}{how}"
+
+
+_TOLD = {PromiseTold.TEAM: "told the team", PromiseTold.CUSTOMER: "told the customer"}
+
+
+def ledger_line(
+    made_at: datetime,
+    due_at: datetime,
+    outcome: PromiseOutcome | None,
+    told: PromiseTold | None,
+    late_seconds: int | None,
+    *,
+    now: datetime,
+) -> str:
+    """One promise in ``/crisis status``: when it was made, when it was due, how it ended."""
+    start = f"Made {date_token(made_at)} · due {date_token(due_at)} · "
+    said = f", {_TOLD[told]}" if told else ""
+    if outcome == PromiseOutcome.KEPT:
+        return f"{start}:white_check_mark: kept on time{said}"
+    if outcome == PromiseOutcome.LATE:
+        return f"{start}:warning: kept {_ago(late_seconds or 0)} late{said}"
+    if outcome == PromiseOutcome.BROKEN:
+        return f"{start}:x: broken: {_ago(late_seconds or 0)} overdue when the crisis closed"
+    if now >= due_at:
+        return f"{start}:rotating_light: still owed, overdue"
+    return f"{start}:hourglass_flowing_sand: still owed"
+
+
+def ledger_header(count: int) -> str:
+    return f"*Promises to the customer ({count})*"
+
+
+def no_promises_yet() -> str:
+    return "No promise made yet."
 
 
 # Updates
@@ -1083,6 +1131,17 @@ def account_local_time(
 def account_cadence(severity: str, every: timedelta, *, contracted: bool) -> str:
     return f"{severity.upper()} every {format_duration(every)}" + (
         "" if contracted else " (default)"
+    )
+
+
+def account_promise_record(on_time: int, late: int, broken: int, crises: int) -> str:
+    """The account's record: how the promises made across its crises came out."""
+    if on_time + late + broken == 0:
+        return "*Promises to them*\nNone kept or broken yet."
+    across = "1 crisis" if crises == 1 else f"{crises} crises"
+    return (
+        f"*Promises to them* (across {across})\n"
+        f"{on_time} kept on time · {late} kept late · {broken} broken"
     )
 
 

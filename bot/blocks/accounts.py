@@ -23,6 +23,7 @@ from bot.services.accounts import (
     MAX_TIER,
     CustomerTime,
 )
+from bot.services.ledger import Tally
 from bot.text import mention, mentions, safe
 
 ACCOUNT_FORM = "account_form"
@@ -64,8 +65,10 @@ def account_blocks(
     open_crises: Sequence[Crisis],
     recent: Sequence[Crisis],
     defaults: Mapping[str, timedelta],
+    promises: Tally | None = None,
 ) -> list[Block]:
-    """Everything the team needs about an account in a crisis, on one screen."""
+    """Everything the team needs about an account in a crisis, on one screen; ``promises``:
+    how the promises made across its crises came out."""
     about = []
     if account.aliases:
         about.append("Also known as " + ", ".join(safe(a, 80) for a in account.aliases[:10]))
@@ -87,8 +90,16 @@ def account_blocks(
             ),
             ("Update cadences", cadences_text(account, defaults)),
         ),
-        divider(),
     ]
+    if promises is not None:
+        blocks.append(
+            section(
+                messages.account_promise_record(
+                    promises.on_time, promises.late, promises.broken, promises.crises
+                )
+            )
+        )
+    blocks.append(divider())
     if open_crises:
         blocks.append(section(f"*Open crises ({len(open_crises)})*"))
         blocks += [crisis_row(c, now) for c in open_crises[:MAX_OPEN_SHOWN]]

@@ -10,6 +10,7 @@ from bot.blocks.kit import Block, actions, button, context, fields, header, sect
 from bot.db.models import Account, Crisis
 from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI
 from bot.enums import CrisisKind, CrisisStatus
+from bot.services.ledger import Tally
 from bot.text import date_token, mention, mentions, plain, safe, safe_marked
 
 ACK = "crisis_ack"
@@ -69,8 +70,18 @@ def account_context(account: Account, now: datetime) -> str:
     return messages.card_account_line(account.tier, f"{local:%H:%M} {local.tzname() or ''}".strip())
 
 
-def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]:
-    """The card posted first in the crisis channel, edited in place as things happen."""
+def promises_context(promises: Tally | None) -> str:
+    """``Promises kept: 3 of 4 (one 12 min late)``; empty until one has ended."""
+    if promises is None or not promises.ended:
+        return ""
+    return messages.promises_kept(promises.kept, promises.ended, promises.late, promises.most_late)
+
+
+def crisis_card(
+    crisis: Crisis, *, now: datetime, ack_emoji: str, promises: Tally | None = None
+) -> list[Block]:
+    """The card posted first in the crisis channel, edited in place as things happen;
+    ``promises``: how the promises to the customer came out (counted by the database)."""
     emoji = SEVERITY_EMOJI.get(crisis.severity, "")
     blocks: list[Block] = [
         header(f"{plain(crisis.customer, 100)} · {KIND_LABELS.get(crisis.kind, crisis.kind)}"),
@@ -91,6 +102,9 @@ def crisis_card(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]
     account_line = account_context(crisis.account, now) if crisis.account else ""
     if account_line:
         blocks.append(context(account_line))
+    kept_line = promises_context(promises)
+    if kept_line:
+        blocks.append(context(kept_line))
     for label, text in (
         ("*What the customer experienced*\n", crisis.experienced),
         ("*What they expected*\n", crisis.expected),

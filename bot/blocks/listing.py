@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot import messages
 from bot.blocks.card import crisis_card, status_line
 from bot.blocks.kit import Block, context, divider, section
-from bot.db.models import Crisis, TimelineEvent
+from bot.db.models import Crisis, CustomerPromise, TimelineEvent
 from bot.domain import SEVERITY_EMOJI
 from bot.enums import TimelineKind
+from bot.services.ledger import Tally
 from bot.text import date_token, mention, mentions, safe
 
 MAX_LISTED = 40
 MAX_TIMELINE = 30
+MAX_LEDGER = 30
 
 _EVENT_LABELS: dict[TimelineKind, str] = {
     TimelineKind.DECLARED: "declared the crisis",
@@ -84,9 +87,37 @@ def timeline_line(event: TimelineEvent) -> str:
     return f"{date_token(event.at)} · {who}{label}{detail}"
 
 
-def status_blocks(crisis: Crisis, *, now: datetime, ack_emoji: str) -> list[Block]:
-    """The card without buttons, then the timeline, newest last."""
-    card = [b for b in crisis_card(crisis, now=now, ack_emoji=ack_emoji) if b["type"] != "actions"]
+def ledger_blocks(promises: Sequence[CustomerPromise], *, now: datetime) -> list[Block]:
+    """Every promise made to the customer (the last ``MAX_LEDGER``): made, due, how it ended."""
+    if not promises:
+        return [section(messages.ledger_header(0)), context(messages.no_promises_yet())]
+    lines = [
+        messages.ledger_line(p.made_at, p.due_at, p.outcome, p.told, p.late_seconds, now=now)
+        for p in promises[-MAX_LEDGER:]
+    ]
+    blocks = [section(messages.ledger_header(len(promises)))]
+    for start in range(0, len(lines), 10):
+        blocks.append(context("\n".join(lines[start : start + 10])))
+    if len(promises) > MAX_LEDGER:
+        blocks.append(context(f"Showing the last {MAX_LEDGER} of {len(promises)} promises."))
+    return blocks
+
+
+def status_blocks(
+    crisis: Crisis,
+    *,
+    now: datetime,
+    ack_emoji: str,
+    promises: Sequence[CustomerPromise] = (),
+    tally: Tally | None = None,
+) -> list[Block]:
+    """The card without buttons, the promise ledger, then the timeline, newest last."""
+    card = [
+        b
+        for b in crisis_card(crisis, now=now, ack_emoji=ack_emoji, promises=tally)
+        if b["type"] != "actions"
+    ]
+    card += [divider(), *ledger_blocks(promises, now=now)]
     events = crisis.timeline[-MAX_TIMELINE:]
     lines = [timeline_line(e) for e in events]
     blocks = [*card, divider(), section("*Timeline*")]

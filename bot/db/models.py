@@ -25,6 +25,8 @@ from bot.enums import (
     CrisisKind,
     CrisisStatus,
     CustomerMessageStatus,
+    PromiseOutcome,
+    PromiseTold,
     ReminderKind,
     Severity,
     TimelineKind,
@@ -202,6 +204,9 @@ class Crisis(Base):
     timeline: Mapped[list[TimelineEvent]] = relationship(
         back_populates="crisis", order_by="TimelineEvent.id", cascade="all, delete-orphan"
     )
+    promises: Mapped[list[CustomerPromise]] = relationship(
+        back_populates="crisis", order_by="CustomerPromise.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (Index("ix_crises_status_next_update", "status", "next_update_due_at"),)
 
@@ -282,6 +287,32 @@ class CustomerMessageRecord(Base):
     told_how: Mapped[str | None] = mapped_column(String(40), default=None)
 
     crisis: Mapped[Crisis] = relationship()
+
+
+class CustomerPromise(Base):
+    """One promise of an update made to the customer, and how it ended: the ledger.
+
+    Made at declaration and each time the commitment is renewed; ended (``outcome`` set) by
+    the next renewal, which keeps it (on time or late), or by the closure, which keeps it or,
+    when it was already overdue, breaks it. At most one per crisis is open (no outcome).
+    """
+
+    __tablename__ = "promises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    outcome: Mapped[PromiseOutcome | None] = mapped_column(
+        StrEnumColumn(PromiseOutcome, 8), default=None
+    )
+    # How a kept promise was kept; None while open, and for a broken one.
+    told: Mapped[PromiseTold | None] = mapped_column(StrEnumColumn(PromiseTold, 8), default=None)
+    # How long after its due time a late promise was kept (0 on time), so SQL can sum it.
+    late_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    crisis: Mapped[Crisis] = relationship(back_populates="promises")
 
 
 class PendingDeclaration(Base):

@@ -15,7 +15,7 @@ from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
 from bot.db.models import Account, Crisis, PendingDeclaration
 from bot.enums import CrisisStatus, Severity, TimelineKind
-from bot.services import accounts, permissions
+from bot.services import accounts, ledger, permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
@@ -72,6 +72,7 @@ def store_declaration(scope: Scope, *, request: DeclareRequest) -> tuple[Crisis,
     promised = promise(now=now, cadence=cadence, severity=request.severity, account=account)
     crisis.next_update_due_at, crisis.promised_in_zone = promised.at, promised.zone
     session.add(crisis)
+    ledger.make(session, crisis=crisis, at=now, due=promised.at)  # the first promise
     record(
         session,
         crisis,
@@ -292,7 +293,12 @@ def refresh(
     """Edit the card, the pinned commitment and the topic in place to match the database."""
     if not crisis.channel_id:
         return
-    card = (card_text(crisis), crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji))
+    card = (
+        card_text(crisis),
+        crisis_card(
+            crisis, now=now, ack_emoji=settings.ack_emoji, promises=ledger.tally_of(crisis)
+        ),
+    )
     pinned = commitment_blocks(crisis, now=now)
     end_read(crisis)  # rendering may have loaded the acknowledgements
     if crisis.card_ts:

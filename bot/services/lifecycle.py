@@ -22,13 +22,13 @@ from bot.db.models import (
     TimelineEvent,
 )
 from bot.durations import format_duration
-from bot.enums import AckVia, CrisisKind, CrisisStatus, Severity, TimelineKind
-from bot.services import permissions
+from bot.enums import AckVia, CrisisKind, CrisisStatus, PromiseTold, Severity, TimelineKind
+from bot.services import ledger, permissions
 from bot.services.crises import cadence_for, end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
-from bot.services.schedule import Promise, new_commitment, promise, reschedule
+from bot.services.schedule import Promise, promise, reschedule
 from bot.services.scope import Scope
 from bot.services.timeline import record
 from bot.text import safe_marked
@@ -124,6 +124,8 @@ def post_update(
         author_id=author_id,
         text=raw,
         said=said,
+        # An update in the crisis channel tells the team: it keeps the promise as that.
+        told=PromiseTold.TEAM,
         next_in=content.next_in,
         source_ts=content.source_ts,
     )
@@ -136,12 +138,14 @@ def renew_promise(
     author_id: str,
     text: str,
     said: Callable[[datetime, str | None], str],
+    told: PromiseTold,
     next_in: timedelta | None = None,
     source_ts: str | None = None,
 ) -> StatusUpdate:
-    """What every update does, whoever wrote it and wherever it went (the team, the customer):
-    record it, promise the next one from the cadence, renew the pinned commitment, tell the
-    crisis channel ``said(due, zone)`` and settle the reminders that asked for it."""
+    """What every update does, whoever wrote it and wherever it went (``told``: the team, the
+    customer): record it, keep the promise in the ledger and make the next one from the
+    cadence, renew the pinned commitment, tell the crisis channel ``said(due, zone)`` and settle
+    the reminders that asked for it."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     promised = promise(
         now=now,
@@ -159,7 +163,8 @@ def renew_promise(
     )
     crisis.updates.append(status_update)
     crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
-    new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
+    # The promise just kept is kept as told the team or the customer, then the next is made.
+    ledger.renew(scope, crisis=crisis, promised=promised, told=told)
     record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=text)
     session.commit()
 
@@ -341,6 +346,7 @@ def close(
     crisis.version += 1
     crisis.closure_ts = None
     crisis.pending_since = now
+    ledger.end_at_closure(session, crisis=crisis, at=now)
     reschedule(crisis, settings, now)
     record(session, crisis, kind=TimelineKind.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
@@ -381,7 +387,7 @@ def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> 
         account=crisis.account,
     )
     due = promised.at
-    new_commitment(crisis, settings, due=due, now=now, zone=promised.zone)
+    ledger.renew(scope, crisis=crisis, promised=promised, told=PromiseTold.TEAM)
     record(
         session,
         crisis,

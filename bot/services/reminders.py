@@ -41,6 +41,7 @@ from bot.db.models import Crisis, Reminder, ReminderMessage
 from bot.db.upsert import insert_or_skip
 from bot.durations import format_duration
 from bot.enums import ReminderKind, TimelineKind
+from bot.services import ledger
 from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
@@ -495,7 +496,10 @@ def _deliver(
         # The moment it becomes overdue, the card and the pinned commitment say so too.
         # Edits set the whole message, so a retry after a crash repeats them harmlessly.
         if crisis.card_ts:
-            blocks = crisis_card(crisis, now=now, ack_emoji=settings.ack_emoji)
+            blocks = crisis_card(
+                crisis, now=now, ack_emoji=settings.ack_emoji, promises=ledger.tally_of(crisis)
+            )
+            end_read(crisis)  # never hold the read's transaction across the Slack calls
             edits.append(
                 partial(
                     slack.update,

@@ -27,7 +27,7 @@ from bot.customer import (
 )
 from bot.customer.guard import Confidential, LeakError
 from bot.db.models import Crisis, CustomerMessageRecord, StatusUpdate
-from bot.enums import CrisisStatus, CustomerMessageStatus
+from bot.enums import CrisisStatus, CustomerMessageStatus, PromiseTold
 from bot.services import lifecycle
 from bot.services.accounts import all_accounts
 from bot.services.errors import CrisisError
@@ -226,7 +226,14 @@ def keep_promise(
             head = messages.told_customer(customer, by)
         return messages.customer_quote(head, record.sent_text, record.note, due, zone)
 
-    return lifecycle.renew_promise(scope, crisis=crisis, author_id=by, text=record.text, said=said)
+    return lifecycle.renew_promise(
+        scope,
+        crisis=crisis,
+        author_id=by,
+        text=record.text,
+        said=said,
+        told=PromiseTold.CUSTOMER,
+    )
 
 
 def _frame(scope: Scope, crisis: Crisis, record: CustomerMessageRecord) -> CustomerMessage:

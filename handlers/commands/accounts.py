@@ -13,7 +13,7 @@ from bot.blocks.accounts import account_blocks, account_modal, accounts_blocks
 from bot.deps import Deps
 from bot.domain import SEVERITIES
 from bot.parsing import Command
-from bot.services import accounts
+from bot.services import accounts, ledger
 from bot.services.errors import CrisisError
 from bot.text import safe
 from handlers.common import replying_on_failure, require_account_editor, safe_reply
@@ -64,6 +64,7 @@ def _show(deps: Deps, name: str, respond: Respond) -> None:
             open_crises=accounts.open_crises(session, account),
             recent=accounts.recent_crises(session, account),
             defaults=_defaults(deps),
+            promises=ledger.account_record(session, account_id=account.id),
         )
         respond(text=f"The account {safe(account.name, 80)}", blocks=blocks)
 

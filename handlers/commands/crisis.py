@@ -14,7 +14,7 @@ from bot.blocks.telling import preview_blocks
 from bot.deps import Deps, deps_of
 from bot.enums import AckVia, Subcommand
 from bot.parsing import Command, UsageError, parse
-from bot.services import crises, lifecycle, telling
+from bot.services import crises, ledger, lifecycle, telling
 from bot.services.errors import CrisisError
 from bot.services.requests import DeclareRequest, UpdateContent, declare_request
 from bot.text import safe
@@ -142,7 +142,13 @@ def _run_channel_command(
         if parsed.name == Subcommand.STATUS:
             respond(
                 text=f"Crisis for {safe(crisis.customer, 100)}",
-                blocks=status_blocks(crisis, now=deps.now(), ack_emoji=deps.settings.ack_emoji),
+                blocks=status_blocks(
+                    crisis,
+                    now=deps.now(),
+                    ack_emoji=deps.settings.ack_emoji,
+                    promises=ledger.promises_of(session, crisis_id=crisis.id),
+                    tally=ledger.tally(session, crisis_id=crisis.id),
+                ),
             )
             return
         scope = deps.scope(session)

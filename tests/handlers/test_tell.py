@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Crisis, CustomerMessageRecord, StatusUpdate
+from bot.db.models import Crisis, CustomerMessageRecord, CustomerPromise, StatusUpdate
 from bot.services import accounts
 from bot.services.accounts import AccountRecord
 from sandbox import Emulator
@@ -183,6 +183,12 @@ def test_send_posts_in_the_customer_channel_once_quotes_it_and_renews_the_promis
     with bot.deps.session_factory() as session:
         (update,) = session.scalars(select(StatusUpdate)).all()
         assert (update.author_id, update.text) == ("U0CHEN", "Exports work again.")
+        # The ledger: the first promise kept on time, as told the customer; the next one open.
+        kept, following = session.scalars(
+            select(CustomerPromise).order_by(CustomerPromise.id)
+        ).all()
+        assert (kept.outcome, kept.told, kept.ended_at) == ("kept", "customer", clock())
+        assert (following.outcome, following.due_at) == (None, clock() + timedelta(hours=1))
 
 
 def test_the_hebrew_account_sees_it_framed_in_hebrew_in_its_own_time(
@@ -298,6 +304,9 @@ def test_not_in_channel_gives_the_copy_and_i_sent_it_records_it_once(
         clock(),
         clock() + timedelta(hours=1),
     )
+    with bot.deps.session_factory() as session:
+        kept = session.scalars(select(CustomerPromise).order_by(CustomerPromise.id)).first()
+        assert kept is not None and (kept.outcome, kept.told) == ("kept", "customer")
 
 
 def test_a_crisis_without_an_account_gets_the_copy_and_how_to_add_one(

@@ -217,11 +217,12 @@ def audit(emulator: Emulator, engine: Engine, customer: str) -> dict[str, int]:
     posted = {k.split(":")[1] for k in keys if k and k.startswith("reminder:")}
     assert posted <= {str(r.id) for r in reminders}
     kinds = Counter(r.kind for r in reminders if str(r.id) in posted)
-    # The heads-up is a courtesy before the update is due: a bot that was down for the whole
-    # lead (3 s here, a kill and a slow restart) rightly skips it and nags instead. Whether
-    # that happens depends on the machine's speed, so the audit asks only that it went out at
-    # most once (below); the overdue nag, the escalation and the follow-up must all be there.
-    assert kinds["heads_up"] <= 1 and kinds["overdue"] >= 1, kinds
+    # The heads-up is a courtesy before an update is due (one per commitment): a bot that was
+    # down for the whole lead (3 s here, a kill and a slow restart) rightly skips it and nags
+    # instead. Whether that happens depends on the machine's speed, so the audit does not count
+    # on one; that none went out twice is checked against the timeline below. The overdue nag,
+    # the escalation and the follow-up must all be there.
+    assert kinds["overdue"] >= 1, kinds
     assert kinds["escalation"] >= 1 and kinds["follow_up"] == 1, kinds
     # The timeline tells the same story: one of each step, one line per reminder sent.
     assert timeline["declared"] == 1 and timeline["acknowledged"] == 1

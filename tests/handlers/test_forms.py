@@ -1,0 +1,167 @@
+"""The update and close forms speak to the customer too, and the follow-up DM suggests the
+check-in: each message is a ``/crisis tell`` draft, previewed, sent through the one guard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Crisis, CustomerPromise, StatusUpdate, TimelineEvent
+from bot.services import accounts
+from sandbox import Emulator
+from tests.conftest import Clock
+from tests.handlers.test_tell import (
+    GLOBEX,
+    INITECH,
+    MIGDAL,
+    buttons,
+    customer_posts,
+    declare,
+    records,
+    texts,
+)
+from tests.harness import Bot
+from tests.support import T0
+
+BOTH_DATABASES = True
+
+
+@pytest.fixture
+def known(bot: Bot) -> None:
+    with bot.deps.session_factory() as session:
+        accounts.upsert(session=session, records=[GLOBEX, INITECH, MIGDAL], now=T0)
+
+
+@pytest.fixture
+def globex(bot: Bot, known: None) -> Crisis:
+    return declare(bot, "Globex: exports fail sev2", "U0CHEN")
+
+
+def form(bot: Bot, emulator: Emulator, crisis: Crisis, action: str, user: str) -> dict[str, Any]:
+    bot.click(action, str(crisis.id), user=user, channel=crisis.channel_id or "")
+    return emulator.open_views(user)[-1].view
+
+
+def field(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return next(b for b in view["blocks"] if b.get("block_id") == block_id)
+
+
+def promises(bot: Bot, crisis_id: int) -> list[tuple[str | None, str | None]]:
+    with bot.deps.session_factory() as session:
+        rows = session.scalars(
+            select(CustomerPromise)
+            .where(CustomerPromise.crisis_id == crisis_id)
+            .order_by(CustomerPromise.id)
+        )
+        return [(p.outcome, p.told) for p in rows]
+
+
+UPDATE_VALUES: dict[str, Any] = {
+    "what_happened": {"type": "plain_text_input", "value": "Exports time out in the queue"},
+    "doing": {"type": "plain_text_input", "value": "Moving exports to a new worker pool"},
+    "next_steps": {"type": "plain_text_input", "value": "Re-run the failed exports"},
+    "next_in": {"type": "static_select", "selected_option": {"value": "1h"}},
+}
+
+
+def with_message(view: dict[str, Any], **changes: str) -> dict[str, Any]:
+    values = dict(UPDATE_VALUES)
+    for block_id, text in changes.items():
+        values[block_id] = {"type": "plain_text_input", "value": text}
+    return values
+
+
+def offered(view: dict[str, Any]) -> str:
+    return str(field(view, "customer_message")["element"]["initial_value"])
+
+
+def test_the_update_form_offers_the_kind_template_and_previews_the_message(
+    bot: Bot, emulator: Emulator, clock: Clock, globex: Crisis
+) -> None:
+    view = form(bot, emulator, globex, "crisis_open_update", "U0CHEN")
+    assert offered(view) == (
+        "Hello Globex Corp team,\n\nWe are on it, and it has our full attention.\n\n"
+        "*What you experienced:* exports fail\n*What we are doing:* "
+    )
+    assert field(view, "internal_note")["label"]["text"] == "Internal note (team only)"
+    clock.advance(minutes=10)
+    bot.submit(
+        view,
+        with_message(view, customer_message=offered(view), internal_note="Worker pool is ours"),
+        user="U0CHEN",
+    )
+    # The team's update is posted, and keeps the promise once.
+    assert (
+        "Moving exports to a new worker pool" in emulator.messages(globex.channel_id or "")[-1].text
+    )
+    assert promises(bot, globex.id) == [("kept", "team"), (None, None)]
+    # The message to the customer is a draft, shown privately with its buttons.
+    confirm, preview = emulator.dm_messages("U0CHEN")[-2:]
+    assert confirm.text.startswith(":white_check_mark: Update posted.")
+    due = int((clock() + timedelta(hours=1)).timestamp())
+    framed = (
+        "Hello Globex Corp team,\n\nWe are on it, and it has our full attention.\n\n"
+        "*What you experienced:* exports fail\n"
+        "*What we are doing:* Moving exports to a new worker pool\n\n"
+        "*Next steps:*\n• Re-run the failed exports\n\n"
+        f"You will hear from us again by <!date^{due}^{{date_short_pretty}} at {{time}}"
+        "|Sunday, 22 November at 16:10 CET>, even if nothing has changed by then."
+    )
+    assert texts(preview.blocks or []) == [
+        ":speech_balloon: *Preview: what Globex Corp will see*",
+        framed,
+        "It goes to <#C0SHARED> (only you see this preview).",
+    ]
+    (draft,) = records(bot)
+    assert (draft.status, draft.purpose, draft.note) == ("draft", "update", "Worker pool is ours")
+    assert customer_posts(emulator) == []
+    # Sending it goes through the one guard to the customer channel, and keeps the next promise.
+    send = buttons(preview.blocks or [])["send_to_customer"]
+    dm = emulator.dm_channel("U0CHEN")
+    bot.click("send_to_customer", send["value"], user="U0CHEN", channel=dm)
+    assert [m.text for m in customer_posts(emulator)] == [framed]
+    assert promises(bot, globex.id) == [("kept", "team"), ("kept", "customer"), (None, None)]
+    quoted = emulator.messages(globex.channel_id or "")[-1].text
+    assert "Worker pool is ours" in quoted
+    assert "Worker pool is ours" not in framed
+
+
+def test_an_update_form_with_no_customer_message_tells_only_the_team(
+    bot: Bot, emulator: Emulator, globex: Crisis
+) -> None:
+    view = form(bot, emulator, globex, "crisis_open_update", "U0CHEN")
+    bot.submit(
+        view,
+        with_message(view, customer_message="", internal_note="Ask infra about quotas"),
+        user="U0CHEN",
+    )
+    assert promises(bot, globex.id) == [("kept", "team"), (None, None)]
+    assert records(bot) == []
+    assert not any(m.blocks for m in emulator.dm_messages("U0CHEN"))
+    # The note is not lost: the team reads it in the update.
+    assert "Ask infra about quotas" in emulator.messages(globex.channel_id or "")[-1].text
+
+
+def test_the_same_update_form_delivered_twice_makes_one_draft(
+    bot: Bot, emulator: Emulator, globex: Crisis
+) -> None:
+    view = form(bot, emulator, globex, "crisis_open_update", "U0CHEN")
+    view["id"] = "V0SAME"
+    values = with_message(view, customer_message="Exports are being moved.")
+    bot.submit(view, values, user="U0CHEN")
+    bot.submit(view, values, user="U0CHEN")
+    assert promises(bot, globex.id) == [("kept", "team"), (None, None)]
+    assert [r.text for r in records(bot)] == ["Exports are being moved."]
+
+
+def test_a_crisis_without_an_account_has_no_customer_message_in_its_forms(
+    bot: Bot, emulator: Emulator, known: None
+) -> None:
+    crisis = declare(bot, "Acme Corp: dashboards empty sev2", "U0ANA")
+    update = form(bot, emulator, crisis, "crisis_open_update", "U0ANA")
+    close = form(bot, emulator, crisis, "crisis_open_close", "U0ANA")
+    for view in (update, close):
+        assert "customer_message" not in [b.get("block_id") for b in view["blocks"]]

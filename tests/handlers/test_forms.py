@@ -14,6 +14,7 @@ from bot.services import accounts
 from sandbox import Emulator
 from tests.conftest import Clock
 from tests.handlers.test_tell import (
+    stored,
     GLOBEX,
     INITECH,
     MIGDAL,
@@ -165,3 +166,98 @@ def test_a_crisis_without_an_account_has_no_customer_message_in_its_forms(
     close = form(bot, emulator, crisis, "crisis_open_close", "U0ANA")
     for view in (update, close):
         assert "customer_message" not in [b.get("block_id") for b in view["blocks"]]
+
+
+CLOSE_VALUES: dict[str, Any] = {
+    "resolution": {"type": "plain_text_input", "value": "Exports run on the new worker pool"},
+    "follow_ups": {
+        "type": "plain_text_input",
+        "value": "Re-run the failed exports\n- Add an alert on the export queue",
+    },
+    "confirmed": {"type": "radio_buttons", "selected_option": {"value": "yes"}},
+}
+
+
+def close_with(view: dict[str, Any], text: str) -> dict[str, Any]:
+    return {**CLOSE_VALUES, "customer_message": {"type": "plain_text_input", "value": text}}
+
+
+def test_the_close_form_sends_the_closing_message_after_closing(
+    bot: Bot, emulator: Emulator, globex: Crisis
+) -> None:
+    view = form(bot, emulator, globex, "crisis_open_close", "U0CHEN")
+    bot.submit(view, close_with(view, offered(view)), user="U0CHEN")
+    assert stored(bot, globex.id).status == "closed"
+    kept = promises(bot, globex.id)
+    confirm, preview = emulator.dm_messages("U0CHEN")[-2:]
+    assert confirm.text.startswith(":white_check_mark: Closed.")
+    closing = (
+        "Hello Globex Corp team,\n\n"
+        "We have resolved the issue, and we want to close every loose end with you.\n\n"
+        "*What was resolved:* Exports run on the new worker pool\n\n"
+        "*What we are still doing:*\n"
+        "• Re-run the failed exports\n"
+        "• Add an alert on the export queue\n\n"
+        "Thank you for working through this with us. This channel stays open for your questions."
+    )
+    assert texts(preview.blocks or [])[1:] == [
+        closing,
+        "It goes to <#C0SHARED> (only you see this preview).",
+    ]
+    (draft,) = records(bot)
+    assert (draft.status, draft.purpose) == ("draft", "closure")
+    # Sent after closure, through the guard; a closed crisis makes no new promise.
+    send = buttons(preview.blocks or [])["send_to_customer"]
+    dm = emulator.dm_channel("U0CHEN")
+    bot.click("send_to_customer", send["value"], user="U0CHEN", channel=dm)
+    bot.click("send_to_customer", send["value"], user="U0CHEN", channel=dm)
+    assert [m.text for m in customer_posts(emulator)] == [closing]
+    assert [r.status for r in records(bot)] == ["sent"]
+    assert promises(bot, globex.id) == kept
+    assert stored(bot, globex.id).status == "closed"
+
+
+def test_an_edited_closing_message_keeps_the_words_and_takes_the_resolution(
+    bot: Bot, emulator: Emulator, globex: Crisis
+) -> None:
+    view = form(bot, emulator, globex, "crisis_open_close", "U0CHEN")
+    text = "All fixed: [the resolution you write above]. Thanks for your patience."
+    bot.submit(view, close_with(view, text), user="U0CHEN")
+    (draft,) = records(bot)
+    assert draft.text == "All fixed: Exports run on the new worker pool. Thanks for your patience."
+
+
+def test_an_emptied_closing_message_sends_nothing(
+    bot: Bot, emulator: Emulator, globex: Crisis
+) -> None:
+    view = form(bot, emulator, globex, "crisis_open_close", "U0CHEN")
+    bot.submit(view, close_with(view, ""), user="U0CHEN")
+    assert stored(bot, globex.id).status == "closed"
+    assert records(bot) == []
+    assert emulator.dm_messages("U0CHEN")[-1].text.startswith(":white_check_mark: Closed.")
+
+
+def test_the_closing_message_is_in_hebrew_for_migdal_data(
+    bot: Bot, emulator: Emulator, known: None
+) -> None:
+    crisis = declare(bot, "Migdal Data: exports fail sev3", "U0DANA")
+    view = form(bot, emulator, crisis, "crisis_open_close", "U0DANA")
+    bot.submit(view, close_with(view, offered(view)), user="U0DANA")
+    preview = emulator.dm_messages("U0DANA")[-1]
+    closing = (
+        "שלום לצוות \u2068מגדל נתונים\u2069,\n\n"
+        "פתרנו את התקלה, ואנחנו רוצים לסגור איתכם את כל הקצוות.\n\n"
+        "*מה נפתר:* \u2068Exports run on the new worker pool\u2069\n\n"
+        "*מה אנחנו עוד עושים:*\n"
+        "\u200f• \u2068Re-run the failed exports\u2069\n"
+        "\u200f• \u2068Add an alert on the export queue\u2069\n\n"
+        "תודה שעבדתם על זה יחד איתנו. הערוץ הזה נשאר פתוח לכל שאלה שתהיה לכם."
+    )
+    assert texts(preview.blocks or [])[1] == closing
+    # No customer channel: copied by hand, and recorded once told, without a new promise.
+    kept = promises(bot, crisis.id)
+    told = buttons(preview.blocks or [])["customer_told"]
+    bot.click("customer_told", told["value"], user="U0DANA", channel=emulator.dm_channel("U0DANA"))
+    (draft,) = records(bot)
+    assert (draft.status, draft.purpose, draft.sent_text) == ("told", "closure", closing)
+    assert promises(bot, crisis.id) == kept

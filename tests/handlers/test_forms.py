@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Crisis, CustomerPromise, StatusUpdate, TimelineEvent
+from bot.db.models import Crisis, CustomerPromise, TimelineEvent
 from bot.services import accounts
 from sandbox import Emulator
 from tests.conftest import Clock
@@ -261,3 +261,85 @@ def test_the_closing_message_is_in_hebrew_for_migdal_data(
     (draft,) = records(bot)
     assert (draft.status, draft.purpose, draft.sent_text) == ("told", "closure", closing)
     assert promises(bot, crisis.id) == kept
+
+
+def follow_up_buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (e["text"]["text"], e["action_id"])
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+def timeline(bot: Bot, crisis_id: int) -> list[tuple[str, str | None]]:
+    with bot.deps.session_factory() as session:
+        events = session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.crisis_id == crisis_id)
+            .order_by(TimelineEvent.id)
+        )
+        return [(e.kind, e.actor_id) for e in events]
+
+
+def test_the_follow_up_dm_suggests_a_check_in_and_sends_it(
+    bot: Bot, emulator: Emulator, clock: Clock, globex: Crisis
+) -> None:
+    bot.command(
+        "close Exports run on the new worker pool", user="U0CHEN", channel=globex.channel_id or ""
+    )
+    clock.advance(days=3, minutes=1)
+    assert [s.kind for s in bot.sweep()] == ["follow_up"]
+    follow_up = emulator.dm_messages("U0CHEN")[-1]
+    check_in = (
+        "Hello Globex Corp team,\n\n"
+        "We wanted to check in with you since we resolved the issue.\n\n"
+        "*What was resolved:* Exports run on the new worker pool\n\n"
+        "How is everything on your side? If anything still isn't right, or you have a question,"
+        " reply here: this channel stays open for you."
+    )
+    assert texts(follow_up.blocks or [])[1:] == [
+        "A check-in you could send *Globex Corp* (you see it before it goes):",
+        check_in,
+    ]
+    assert follow_up_buttons(follow_up.blocks or []) == [
+        ("Send check-in", "follow_up_send_check_in"),
+        ("I checked in", "follow_up_checked_in"),
+        ("Reopen", "follow_up_open_reopen"),
+    ]
+    dm = emulator.dm_channel("U0CHEN")
+    bot.click("follow_up_send_check_in", str(globex.id), user="U0CHEN", channel=dm)
+    (preview,) = [p for p in emulator.response_posts if p.user == "U0CHEN" and p.blocks]
+    assert texts(preview.blocks or [])[1:] == [
+        check_in,
+        "It goes to <#C0SHARED> (only you see this preview).",
+    ]
+    assert customer_posts(emulator) == []
+    kept = promises(bot, globex.id)
+    send = buttons(preview.blocks or [])["send_to_customer"]
+    bot.click("send_to_customer", send["value"], user="U0CHEN", channel=dm)
+    assert [m.text for m in customer_posts(emulator)] == [check_in]
+    assert [(r.status, r.purpose) for r in records(bot)] == [("sent", "check_in")]
+    assert timeline(bot, globex.id)[-1] == ("checked_in", "U0CHEN")
+    assert promises(bot, globex.id) == kept
+
+
+def test_i_checked_in_on_the_follow_up_dm_is_recorded_once(
+    bot: Bot, emulator: Emulator, clock: Clock, globex: Crisis
+) -> None:
+    bot.command("close Exports fixed", user="U0CHEN", channel=globex.channel_id or "")
+    clock.advance(days=3, minutes=1)
+    bot.sweep()
+    follow_up = emulator.dm_messages("U0CHEN")[-1]
+    dm = emulator.dm_channel("U0CHEN")
+    for _ in range(2):
+        bot.click(
+            "follow_up_checked_in",
+            str(globex.id),
+            user="U0CHEN",
+            channel=dm,
+            message_ts=follow_up.ts,
+        )
+    assert timeline(bot, globex.id).count(("checked_in", "U0CHEN")) == 1
+    assert records(bot) == []
+    assert customer_posts(emulator) == []

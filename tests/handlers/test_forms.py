@@ -14,7 +14,6 @@ from bot.services import accounts
 from sandbox import Emulator
 from tests.conftest import Clock
 from tests.handlers.test_tell import (
-    stored,
     GLOBEX,
     INITECH,
     MIGDAL,
@@ -22,6 +21,7 @@ from tests.handlers.test_tell import (
     customer_posts,
     declare,
     records,
+    stored,
     texts,
 )
 from tests.harness import Bot

@@ -103,6 +103,16 @@ class CustomerMessageStatus(StrEnum):
     TOLD = "told"
 
 
+class CustomerMessagePurpose(StrEnum):
+    """What a message for the customer is: an update (framed with the next promise, and
+    keeping the one made), or, after closure, the closing message or a check-in (sent as
+    written; a closed crisis makes no promise)."""
+
+    UPDATE = "update"
+    CLOSURE = "closure"
+    CHECK_IN = "check_in"
+
+
 class Subcommand(StrEnum):
     """What follows ``/crisis``."""
 

@@ -614,6 +614,31 @@ def tell_preview_header(customer: str) -> str:
     return f":speech_balloon: *Preview: what {safe(customer, 100)} will see*"
 
 
+def customer_message_hint() -> str:
+    """Under the update form's message for the customer."""
+    return (
+        "Optional. Untouched, it says what we are doing and the next steps you wrote above;"
+        " I add when they will hear from us next, and you see it before it goes. Empty it"
+        " to tell only the team."
+    )
+
+
+def internal_note_hint() -> str:
+    return "For the team, beside the message to the customer; never sent to them."
+
+
+def closure_message_hint() -> str:
+    return (
+        "Optional. Shown to you after closing, to send or edit; untouched, it says the"
+        " resolution and follow-ups you wrote above. Empty it to send nothing."
+    )
+
+
+def closure_resolved_placeholder() -> str:
+    """Where the close form's closing message puts the resolution written above it."""
+    return "[the resolution you write above]"
+
+
 def tell_goes_to(channel_id: str) -> str:
     return f"It goes to <#{channel_id}> (only you see this preview)."
 
@@ -792,6 +817,11 @@ def follow_up(customer: str, channel_id: str, closed_at: datetime) -> str:
         f" {date_token(closed_at)} (<#{channel_id}>). Ask how things are now and whether any loose"
         " end remains."
     )
+
+
+def check_in_suggested(customer: str) -> str:
+    """Over the check-in the follow-up DM suggests."""
+    return f"A check-in you could send *{safe(customer, 80)}* (you see it before it goes):"
 
 
 # Closing, reopening, handing over, cadence

@@ -11,7 +11,7 @@ from bot.db.models import Account, Crisis
 from bot.domain import KIND_LABELS, MAX_SECTION, SEVERITIES, SEVERITY_EMOJI
 from bot.enums import CrisisKind, CrisisStatus
 from bot.services.ledger import Tally
-from bot.text import date_token, mention, mentions, plain, safe, safe_marked
+from bot.text import date_token, escape, mention, mentions, plain, safe, safe_marked
 
 ACK = "crisis_ack"
 OPEN_UPDATE = "crisis_open_update"
@@ -22,6 +22,9 @@ HELP = "escalation_help"
 TAKE_OVER = "escalation_take_over"
 CHECKED_IN = "follow_up_checked_in"
 OPEN_REOPEN = "follow_up_open_reopen"
+SEND_CHECK_IN = "follow_up_send_check_in"
+# What a section shows at most.
+SECTION_LIMIT = 3000
 
 
 def card_text(crisis: Crisis) -> str:
@@ -156,13 +159,25 @@ def escalation_blocks(crisis: Crisis, text: str) -> list[Block]:
     ]
 
 
-def follow_up_blocks(crisis: Crisis, text: str) -> list[Block]:
-    """The follow-up DM after closure: record the check-in, or reopen."""
+def follow_up_blocks(crisis: Crisis, text: str, check_in: str | None = None) -> list[Block]:
+    """The follow-up DM after closure: the check-in to send when the crisis has an account
+    (``check_in``, previewed before it goes), record a check-in done another way, or reopen."""
     value = str(crisis.id)
+    if check_in is None:
+        return [
+            section(text),
+            actions(
+                button("Checked in with the customer", CHECKED_IN, value, style="primary"),
+                button("Reopen", OPEN_REOPEN, value),
+            ),
+        ]
     return [
         section(text),
+        context(messages.check_in_suggested(crisis.customer)),
+        section(escape(check_in)[:SECTION_LIMIT], block_id="check_in_text"),
         actions(
-            button("Checked in with the customer", CHECKED_IN, value, style="primary"),
+            button("Send check-in", SEND_CHECK_IN, value, style="primary"),
+            button("I checked in", CHECKED_IN, value),
             button("Reopen", OPEN_REOPEN, value),
         ),
     ]

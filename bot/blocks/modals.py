@@ -25,6 +25,10 @@ UPDATE = "post_update"
 CLOSE = "close_crisis"
 HAND_OVER = "hand_over"
 REOPEN = "reopen_crisis"
+# The update and close forms' message for the customer, and the team's note beside it.
+CUSTOMER_MESSAGE = "customer_message"
+INTERNAL_NOTE = "internal_note"
+MAX_CUSTOMER_MESSAGE = 2900
 # The declare form's customer type-ahead (an external_select: the options come from us).
 CUSTOMER_SEARCH = "customer_search"
 # Its option values: an account, or a name for a customer the team keeps no account for.
@@ -223,8 +227,12 @@ def _customer_select(customer: str) -> dict[str, Any]:
     return element
 
 
-def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, Any]:
-    """A status update shaped as the seeds advise: what happened, what we do, next steps."""
+def update_modal(
+    *, crisis_id: int, customer: str, cadence: str, customer_message: str | None = None
+) -> dict[str, Any]:
+    """A status update shaped as the seeds advise: what happened, what we do, next steps;
+    and, when the crisis has an account, a message for the customer (``customer_message``,
+    the template to start from) with a note for the team beside it."""
     choices = [_option(v, label) for v, label in NEXT_UPDATE_CHOICES]
     if cadence not in dict(NEXT_UPDATE_CHOICES):
         choices.insert(0, _option(cadence, cadence))
@@ -242,6 +250,7 @@ def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, An
             _text("value", multiline=True, max_length=900),
             optional=True,
         ),
+        *_customer_fields(customer_message),
         _input(
             "next_in",
             "Next update in",
@@ -256,8 +265,34 @@ def update_modal(*, crisis_id: int, customer: str, cadence: str) -> dict[str, An
     return _modal(UPDATE, "Post update", "Post", blocks, {"crisis_id": crisis_id})
 
 
-def close_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
-    """Closure: what resolved it, what is left, and whether the customer agrees."""
+def _customer_fields(customer_message: str | None) -> list[Block]:
+    if customer_message is None:
+        return []
+    return [
+        _input(
+            CUSTOMER_MESSAGE,
+            "Message to the customer",
+            _text(
+                "value", multiline=True, max_length=MAX_CUSTOMER_MESSAGE, initial=customer_message
+            ),
+            optional=True,
+            hint=messages.customer_message_hint(),
+        ),
+        _input(
+            INTERNAL_NOTE,
+            "Internal note (team only)",
+            _text("value", multiline=True, max_length=1000),
+            optional=True,
+            hint=messages.internal_note_hint(),
+        ),
+    ]
+
+
+def close_modal(
+    *, crisis_id: int, customer: str, closure_message: str | None = None
+) -> dict[str, Any]:
+    """Closure: what resolved it, what is left, and whether the customer agrees; and, when
+    the crisis has an account, the closing message for the customer (``closure_message``)."""
     blocks: list[Block] = [
         context(f"Closing the crisis for *{safe(customer, 100)}*. Close every loose end."),
         _input(
@@ -281,6 +316,21 @@ def close_modal(*, crisis_id: int, customer: str) -> dict[str, Any]:
             },
         ),
     ]
+    if closure_message is not None:
+        blocks.append(
+            _input(
+                CUSTOMER_MESSAGE,
+                "Closing message to the customer",
+                _text(
+                    "value",
+                    multiline=True,
+                    max_length=MAX_CUSTOMER_MESSAGE,
+                    initial=closure_message,
+                ),
+                optional=True,
+                hint=messages.closure_message_hint(),
+            )
+        )
     # "Close" next to Cancel and × would read as closing the form.
     return _modal(CLOSE, "Close crisis", "Close crisis", blocks, {"crisis_id": crisis_id})
 

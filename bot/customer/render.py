@@ -175,12 +175,13 @@ def render_update(
     experienced: str,
     doing: str,
     next_steps: Sequence[str],
-    next_due: datetime,
+    next_due: datetime | None,
     zone: tzinfo | str,
     templates_dir: Path | None = None,
 ) -> CustomerMessage:
     """A status update in the seeds' voice: what the customer experienced, what we are doing,
-    the next steps, and when they will hear from us next (``next_due``, in ``zone``)."""
+    the next steps, and when they will hear from us next (``next_due``, in ``zone``; None
+    leaves that line to the frame that is put around it when it is sent)."""
     return _render(
         template_for(kind),
         language=language,

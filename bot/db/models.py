@@ -24,6 +24,7 @@ from bot.enums import (
     AckVia,
     CrisisKind,
     CrisisStatus,
+    CustomerMessagePurpose,
     CustomerMessageStatus,
     PromiseOutcome,
     PromiseTold,
@@ -276,6 +277,9 @@ class CustomerMessageRecord(Base):
     channel: Mapped[str | None] = mapped_column(String(32), default=None)
     status: Mapped[CustomerMessageStatus] = mapped_column(
         StrEnumColumn(CustomerMessageStatus, 8), default=CustomerMessageStatus.DRAFT
+    )
+    purpose: Mapped[CustomerMessagePurpose] = mapped_column(
+        StrEnumColumn(CustomerMessagePurpose, 12), default=CustomerMessagePurpose.UPDATE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The framed text as it went out, who sent it and when.

@@ -47,6 +47,7 @@ from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.schedule import Due, next_reminder
 from bot.services.scope import Scope
+from bot.services.telling import check_in_suggestion
 from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
@@ -474,7 +475,8 @@ def _messages(
     if due.kind == ReminderKind.FOLLOW_UP:
         assert crisis.closed_at is not None
         text = messages.follow_up(crisis.customer, channel, crisis.closed_at)
-        return [Outgoing("dm", crisis.owner_id, text, follow_up_blocks(crisis, text))]
+        check_in = check_in_suggestion(crisis, templates_dir=settings.templates_dir)
+        return [Outgoing("dm", crisis.owner_id, text, follow_up_blocks(crisis, text, check_in))]
     raise ValueError(f"unknown reminder kind {due.kind}")
 
 

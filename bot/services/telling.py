@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -23,17 +24,23 @@ from bot.customer import (
     check_for_customer,
     confidential_for,
     ensure_for_customer,
+    find_blame,
+    render_check_in,
+    render_closure,
     render_frame,
+    render_update,
 )
 from bot.customer.guard import Confidential, LeakError
 from bot.db.models import Crisis, CustomerMessageRecord, StatusUpdate
-from bot.enums import CrisisStatus, CustomerMessageStatus, PromiseTold
+from bot.enums import CrisisStatus, CustomerMessagePurpose, CustomerMessageStatus, PromiseTold
 from bot.services import lifecycle
 from bot.services.accounts import all_accounts
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
+from bot.services.requests import UpdateContent
 from bot.services.schedule import promise
 from bot.services.scope import Scope
+from bot.text import escape, unescape
 
 # Slack's answers that mean the bot cannot post in the customer channel: copy it instead.
 NO_WAY_IN = {"not_in_channel", "channel_not_found", "is_archived"}
@@ -68,9 +75,18 @@ class SendResult:
     preview: Preview
 
 
-def prepare(scope: Scope, *, crisis: Crisis, author_id: str, text: str, note: str = "") -> Preview:
-    """Hold a draft for the customer and show it framed as they will see it."""
-    _require_open(crisis)
+def prepare(
+    scope: Scope,
+    *,
+    crisis: Crisis,
+    author_id: str,
+    text: str,
+    note: str = "",
+    purpose: CustomerMessagePurpose = CustomerMessagePurpose.UPDATE,
+) -> Preview:
+    """Hold a draft for the customer and show it framed as they will see it. An update needs
+    the crisis open; the closing message and a check-in are written once it is closed."""
+    _require_open(crisis, purpose)
     text = text.strip()
     if not text:
         raise CrisisError(messages.tell_empty())
@@ -82,11 +98,158 @@ def prepare(scope: Scope, *, crisis: Crisis, author_id: str, text: str, note: st
         note=note.strip(),
         language=language,
         channel=_channel_of(crisis),
+        purpose=purpose,
         created_at=scope.now,
     )
     scope.session.add(record)
     scope.session.commit()
     return preview(scope, crisis=crisis, record=record)
+
+
+def update_suggestion(
+    scope: Scope, *, crisis: Crisis, doing: str = "", next_steps: str = ""
+) -> str | None:
+    """What the *Post update* form offers to tell the customer: the template for the crisis
+    kind in the account's language, with what they experienced (None: no account to send to).
+    The frame adds when they will hear from us next when it is sent."""
+    account = crisis.account
+    if account is None:
+        return None
+    message = render_update(
+        kind=crisis.kind,
+        language=account.language,
+        customer=account.name,
+        experienced=crisis.experienced,
+        doing=doing.strip(),
+        next_steps=_items(next_steps),
+        next_due=None,
+        zone=account.timezone,
+        templates_dir=scope.settings.templates_dir,
+    )
+    return unescape(message.text)
+
+
+def closure_suggestion(
+    scope: Scope, *, crisis: Crisis, resolved: str, follow_ups: str
+) -> str | None:
+    """The closing message the *Close* form offers: what was resolved, what we still do, and
+    that the channel stays open for their questions (None: no account to send to)."""
+    account = crisis.account
+    if account is None:
+        return None
+    message = render_closure(
+        language=account.language,
+        customer=account.name,
+        resolved=resolved,
+        follow_ups=_items(follow_ups),
+        zone=account.timezone,
+        templates_dir=scope.settings.templates_dir,
+    )
+    return unescape(message.text)
+
+
+def check_in_suggestion(crisis: Crisis, *, templates_dir: Path | None) -> str | None:
+    """The check-in the follow-up DM suggests, in the account's language (None: no account)."""
+    account = crisis.account
+    if account is None:
+        return None
+    message = render_check_in(
+        language=account.language,
+        customer=account.name,
+        resolved=crisis.resolution or "",
+        follow_ups=_items(crisis.follow_ups or ""),
+        templates_dir=templates_dir,
+    )
+    return unescape(message.text)
+
+
+def _items(text: str) -> list[str]:
+    """Follow-ups written one a line (a leading dash or bullet dropped)."""
+    items = (line.strip().lstrip("-•*").strip() for line in text.splitlines())
+    return [item for item in items if item]
+
+
+def update_with_message(
+    scope: Scope,
+    *,
+    crisis: Crisis,
+    author_id: str,
+    content: UpdateContent,
+    customer_text: str = "",
+    note: str = "",
+) -> tuple[StatusUpdate, Preview | None]:
+    """The *Post update* form: the team's update, which keeps the promise once, and the
+    message for the customer (if one was written) held as a draft to preview; sending it
+    later keeps the next promise. A redelivered form makes neither twice. Left as offered,
+    the message says what we are doing and the next steps written in the form."""
+    offered = update_suggestion(scope, crisis=crisis)
+    repeated = content.source_ts is not None and (
+        scope.session.scalars(
+            select(StatusUpdate.id).where(
+                StatusUpdate.crisis_id == crisis.id, StatusUpdate.source_ts == content.source_ts
+            )
+        ).first()
+        is not None
+    )
+    posted = lifecycle.post_update(scope, crisis=crisis, author_id=author_id, content=content)
+    if repeated or not customer_text.strip():
+        return posted, None
+    text = customer_text.strip()
+    if offered is not None and text == offered.strip():
+        text = (
+            update_suggestion(
+                scope, crisis=crisis, doing=content.doing, next_steps=content.next_steps
+            )
+            or text
+        )
+    shown = prepare(scope, crisis=crisis, author_id=author_id, text=text, note=note)
+    return posted, shown
+
+
+def close_with_message(
+    scope: Scope,
+    *,
+    crisis: Crisis,
+    actor_id: str,
+    resolution: str,
+    follow_ups: str = "",
+    confirmed: bool | None = None,
+    closure_text: str = "",
+) -> tuple[datetime, Preview | None]:
+    """The *Close* form: close the crisis, then hold the closing message (if one was left in
+    the form) as a draft to preview. Left as offered, it says the resolution and follow-ups
+    written in the form; edited, the resolution replaces its placeholder."""
+    offered = closure_suggestion(
+        scope, crisis=crisis, resolved=messages.closure_resolved_placeholder(), follow_ups=""
+    )
+    follow_up_at = lifecycle.close(
+        scope,
+        crisis=crisis,
+        actor_id=actor_id,
+        resolution=resolution,
+        follow_ups=follow_ups,
+        confirmed=confirmed,
+    )
+    text = closure_text.strip()
+    if not text:
+        return follow_up_at, None
+    if offered is not None and text == offered.strip():
+        text = (
+            closure_suggestion(
+                scope, crisis=crisis, resolved=resolution.strip(), follow_ups=follow_ups
+            )
+            or text
+        )
+    else:
+        text = text.replace(messages.closure_resolved_placeholder(), resolution.strip())
+    shown = prepare(
+        scope,
+        crisis=crisis,
+        author_id=actor_id,
+        text=text,
+        purpose=CustomerMessagePurpose.CLOSURE,
+    )
+    return follow_up_at, shown
 
 
 def revise(
@@ -132,7 +295,7 @@ def send(scope: Scope, *, message_id: int, user_id: str) -> SendResult:
     shown = preview(scope, crisis=crisis, record=record)
     if record.status != CustomerMessageStatus.DRAFT:
         return SendResult(Sent.ALREADY, record, shown)
-    _require_open(crisis)
+    _require_open(crisis, record.purpose)
     try:
         checked = ensure_for_customer(shown.text, context=_confidential(scope, crisis, record))
     except LeakError as error:
@@ -173,7 +336,7 @@ def send(scope: Scope, *, message_id: int, user_id: str) -> SendResult:
         raise
     record.ts = ts
     session.commit()
-    keep_promise(scope, crisis=crisis, record=record, by=user_id)
+    _heard(scope, crisis=crisis, record=record, by=user_id)
     return SendResult(Sent.SENT, record, shown)
 
 
@@ -184,7 +347,7 @@ def told(scope: Scope, *, message_id: int, user_id: str) -> tuple[CustomerMessag
     record = _record(scope, message_id)
     if record.status != CustomerMessageStatus.DRAFT:
         return record, False
-    _require_open(record.crisis)
+    _require_open(record.crisis, record.purpose)
     shown = preview(scope, crisis=record.crisis, record=record)
     claimed = session.execute(
         update(CustomerMessageRecord)
@@ -206,8 +369,20 @@ def told(scope: Scope, *, message_id: int, user_id: str) -> tuple[CustomerMessag
     session.refresh(record)
     if claimed is None:
         return record, False
-    keep_promise(scope, crisis=record.crisis, record=record, by=user_id)
+    _heard(scope, crisis=record.crisis, record=record, by=user_id)
     return record, True
+
+
+def _heard(scope: Scope, *, crisis: Crisis, record: CustomerMessageRecord, by: str) -> None:
+    """The customer has the message: an update keeps the promise and makes the next; a
+    check-in is recorded on the timeline; the closing message makes no promise."""
+    match record.purpose:
+        case CustomerMessagePurpose.UPDATE:
+            keep_promise(scope, crisis=crisis, record=record, by=by)
+        case CustomerMessagePurpose.CHECK_IN:
+            lifecycle.check_in(scope, crisis=crisis, actor_id=by)
+        case CustomerMessagePurpose.CLOSURE:
+            pass
 
 
 def keep_promise(
@@ -237,6 +412,15 @@ def keep_promise(
 
 
 def _frame(scope: Scope, crisis: Crisis, record: CustomerMessageRecord) -> CustomerMessage:
+    if record.purpose != CustomerMessagePurpose.UPDATE:
+        # After closure there is no next update to promise: the text goes as written.
+        text = escape(record.text)
+        return CustomerMessage(
+            text=text,
+            language=record.language,
+            template=str(record.purpose),
+            findings=tuple(find_blame(text)),
+        )
     account = crisis.account
     due = promise(
         now=scope.now,
@@ -273,6 +457,8 @@ def _record(scope: Scope, message_id: int) -> CustomerMessageRecord:
     return record
 
 
-def _require_open(crisis: Crisis) -> None:
-    if crisis.status == CrisisStatus.CLOSED:
+def _require_open(
+    crisis: Crisis, purpose: CustomerMessagePurpose = CustomerMessagePurpose.UPDATE
+) -> None:
+    if purpose == CustomerMessagePurpose.UPDATE and crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("tell the customer"))

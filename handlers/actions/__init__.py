@@ -29,6 +29,7 @@ from handlers.actions.declaring import (
 from handlers.actions.telling import (
     handle_customer_told,
     handle_edit_customer_message,
+    handle_send_check_in,
     handle_send_to_customer,
 )
 
@@ -43,6 +44,7 @@ LISTENERS: dict[str, Callable[..., None]] = {
     card.TAKE_OVER: handle_take_over,
     card.CHECKED_IN: handle_checked_in,
     card.OPEN_REOPEN: handle_open_reopen,
+    card.SEND_CHECK_IN: handle_send_check_in,
     home.DECLARE: handle_home_declare,
     prompts.DECLARE_ANYWAY: handle_declare_anyway,
     prompts.GO_TO_CRISIS: handle_go_to_crisis,

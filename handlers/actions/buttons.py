@@ -22,7 +22,7 @@ from bot.db.models import Crisis
 from bot.deps import Deps, deps_of
 from bot.durations import format_duration
 from bot.enums import AckVia, CrisisStatus
-from bot.services import crises, lifecycle
+from bot.services import crises, lifecycle, telling
 from bot.services.errors import CrisisError
 from bot.services.scope import Scope
 from handlers.common import (
@@ -65,7 +65,7 @@ def _open_modal(
     *,
     action: str,
     refusal_when_closed: str,
-    build: Callable[[Crisis], dict[str, Any]],
+    build: Callable[[Scope, Crisis], dict[str, Any]],
 ) -> None:
     """Open a modal about the button's crisis, for those who may, unless it is closed."""
     ack()
@@ -75,15 +75,20 @@ def _open_modal(
         require_manager(deps, crisis, body["user"]["id"], action=action)
         if crisis.status == CrisisStatus.CLOSED:
             raise CrisisError(refusal_when_closed)
-        deps.slack.open_view(trigger_id=body["trigger_id"], view=build(crisis))
+        deps.slack.open_view(trigger_id=body["trigger_id"], view=build(deps.scope(session), crisis))
 
 
 def handle_open_update(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    def build(crisis: Crisis) -> dict[str, Any]:
+    def build(scope: Scope, crisis: Crisis) -> dict[str, Any]:
         cadence = format_duration(timedelta(seconds=crisis.cadence_seconds)).replace(" ", "")
-        return update_modal(crisis_id=crisis.id, customer=crisis.customer, cadence=cadence)
+        return update_modal(
+            crisis_id=crisis.id,
+            customer=crisis.customer,
+            cadence=cadence,
+            customer_message=telling.update_suggestion(scope, crisis=crisis),
+        )
 
     _open_modal(
         ack,
@@ -106,7 +111,16 @@ def handle_open_close(
         context,
         action="close",
         refusal_when_closed=messages.already_closed(),
-        build=lambda crisis: close_modal(crisis_id=crisis.id, customer=crisis.customer),
+        build=lambda scope, crisis: close_modal(
+            crisis_id=crisis.id,
+            customer=crisis.customer,
+            closure_message=telling.closure_suggestion(
+                scope,
+                crisis=crisis,
+                resolved=messages.closure_resolved_placeholder(),
+                follow_ups="",
+            ),
+        ),
     )
 
 
@@ -131,7 +145,7 @@ def handle_open_hand_over(
         context,
         action="hand over",
         refusal_when_closed=messages.crisis_closed("hand it over"),
-        build=lambda crisis: hand_over_modal(
+        build=lambda scope, crisis: hand_over_modal(
             crisis_id=crisis.id, customer=crisis.customer, channel_id=crisis.channel_id
         ),
     )

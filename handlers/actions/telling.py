@@ -9,7 +9,8 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot import messages
 from bot.blocks.telling import edit_form, preview_blocks
 from bot.deps import deps_of
-from bot.services import telling
+from bot.enums import CustomerMessagePurpose
+from bot.services import crises, telling
 from bot.services.errors import CrisisError
 from bot.services.telling import Sent
 from handlers.common import replying_on_failure, require_manager, safe_reply
@@ -81,6 +82,39 @@ def handle_customer_told(
                 record.crisis.account.name if record.crisis.account else record.crisis.customer
             )
             respond(text=messages.customer_told_reply(customer), replace_original=True)
+
+    deps.later(work)
+
+
+def handle_send_check_in(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """*Send check-in* on the follow-up DM: the suggested check-in becomes a draft, shown as
+    the customer will see it, with the same *Send* / *Edit* as ``/crisis tell``."""
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
+
+    def work() -> None:
+        with replying_on_failure(reply), deps.session_factory() as session:
+            scope = deps.scope(session)
+            value = str(body["actions"][0].get("value", ""))
+            crisis = crises.by_id(session, int(value)) if value.isdigit() else None
+            if crisis is None:
+                raise CrisisError(messages.crisis_gone())
+            require_manager(deps, crisis, user_id, action="check in with the customer of")
+            text = telling.check_in_suggestion(crisis, templates_dir=deps.settings.templates_dir)
+            if text is None:
+                raise CrisisError(messages.tell_no_account(crisis.customer))
+            shown = telling.prepare(
+                scope,
+                crisis=crisis,
+                author_id=user_id,
+                text=text,
+                purpose=CustomerMessagePurpose.CHECK_IN,
+            )
+            respond(text=shown.text, blocks=preview_blocks(shown), replace_original=False)
 
     deps.later(work)
 

@@ -11,12 +11,13 @@ from slack_bolt import Ack, BoltContext
 
 from bot import messages
 from bot.blocks import modals
+from bot.blocks.telling import preview_blocks
 from bot.db.models import Crisis
 from bot.deps import Deps, deps_of
 from bot.domain import DEFAULT_SEVERITY, NOT_A_CRISIS
 from bot.durations import DurationError, parse_duration
 from bot.enums import CrisisKind
-from bot.services import crises, lifecycle
+from bot.services import crises, lifecycle, telling
 from bot.services.errors import CrisisError
 from bot.services.permissions import Role
 from bot.services.port import Blocks, SlackFailure
@@ -210,27 +211,37 @@ def handle_update_submission(
         next_in = None
     if not _crisis_action(errors, ack):
         return
+    customer_text = str(values.get(modals.CUSTOMER_MESSAGE) or "")
+    note = str(values.get(modals.INTERNAL_NOTE) or "").strip()
+    next_steps = str(values.get("next_steps", ""))
+    if note and not customer_text.strip():
+        # No message for the customer to keep it beside: the team reads it in the update.
+        next_steps = f"{next_steps.strip()}\n{note}".strip()
     content = UpdateContent(
         what_happened=values["what_happened"],
         doing=values["doing"],
-        next_steps=values.get("next_steps", ""),
+        next_steps=next_steps,
         next_in=next_in,
         # A redelivered submission of the same form is the same update.
         source_ts=f"view:{view['id']}" if view.get("id") else None,
     )
-    _run_on_crisis(
-        deps,
-        view,
-        user_id,
-        lambda scope, crisis: lifecycle.post_update(
-            scope, crisis=crisis, author_id=user_id, content=content
-        ),
-        action="post updates for",
-        # The same confirmation as `/crisis update` gives.
-        confirm=lambda update: messages.update_recorded(
-            update.next_update_due_at, update.promised_in_zone
-        ),
-    )
+
+    def post(scope: Scope, crisis: Crisis) -> None:
+        update, shown = telling.update_with_message(
+            scope,
+            crisis=crisis,
+            author_id=user_id,
+            content=content,
+            customer_text=customer_text,
+            note=note,
+        )
+        # The same confirmation as `/crisis update` gives, then the customer's preview.
+        recorded = messages.update_recorded(update.next_update_due_at, update.promised_in_zone)
+        _tell(deps, user_id=user_id, channel_id=None, text=recorded)
+        if shown is not None:
+            _show_preview(deps, user_id, shown)
+
+    _run_on_crisis(deps, view, user_id, post, action="post updates for")
 
 
 def handle_close_submission(
@@ -245,21 +256,28 @@ def handle_close_submission(
         return
     confirmed = {"yes": True, "no": False}.get(values.get("confirmed") or "")
     follow_ups: str = values.get("follow_ups", "")
-    _run_on_crisis(
-        deps,
-        view,
-        user_id,
-        lambda scope, crisis: lifecycle.close(
+    closure_text = str(values.get(modals.CUSTOMER_MESSAGE) or "")
+
+    def close(scope: Scope, crisis: Crisis) -> None:
+        follow_up_at, shown = telling.close_with_message(
             scope,
             crisis=crisis,
             actor_id=user_id,
             resolution=resolution,
             follow_ups=follow_ups,
             confirmed=confirmed,
-        ),
-        action="close",
-        confirm=messages.closed_reply,
-    )
+            closure_text=closure_text,
+        )
+        _tell(deps, user_id=user_id, channel_id=None, text=messages.closed_reply(follow_up_at))
+        if shown is not None:
+            _show_preview(deps, user_id, shown)
+
+    _run_on_crisis(deps, view, user_id, close, action="close")
+
+
+def _show_preview(deps: Deps, user_id: str, shown: telling.Preview) -> None:
+    """A form's message for the customer, as ``/crisis tell`` shows it: by DM, to send."""
+    _tell(deps, user_id=user_id, channel_id=None, text=shown.text, blocks=preview_blocks(shown))
 
 
 def handle_hand_over_submission(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -12,8 +13,9 @@ from bot.deps import deps_of
 from bot.enums import CustomerMessagePurpose
 from bot.services import crises, telling
 from bot.services.errors import CrisisError
+from bot.services.scope import Scope
 from bot.services.telling import Sent
-from handlers.common import replying_on_failure, require_manager, safe_reply
+from handlers.common import Reply, replying_on_failure, require_manager, safe_reply
 
 ACTION = "tell the customer of"
 
@@ -29,40 +31,52 @@ def handle_send_to_customer(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """Send the draft to the customer channel: pressed twice, it goes once."""
-    ack()
-    deps = deps_of(context)
-    user_id = body["user"]["id"]
-    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
 
-    def work() -> None:
-        with replying_on_failure(reply), deps.session_factory() as session:
-            scope = deps.scope(session)
-            message_id = _message_id(body)
-            record = telling.message_by_id(scope, message_id=message_id)
-            require_manager(deps, record.crisis, user_id, action=ACTION)
-            result = telling.send(scope, message_id=message_id, user_id=user_id)
-            match result.outcome:
-                case Sent.SENT:
-                    assert result.record.channel is not None
-                    respond(
-                        text=messages.customer_sent_reply(
-                            result.preview.customer, result.record.channel
-                        ),
-                        replace_original=True,
-                    )
-                case Sent.ALREADY:
-                    reply(messages.customer_message_done(result.record.status, record.sent_by))
-                case Sent.NO_WAY_IN:
-                    blocks = preview_blocks(result.preview, not_in_channel=True)
-                    respond(text=result.preview.text, blocks=blocks, replace_original=True)
+    def send(scope: Scope, message_id: int, user_id: str, reply: Reply) -> None:
+        result = telling.send(scope, message_id=message_id, user_id=user_id)
+        match result.outcome:
+            case Sent.SENT:
+                assert result.record.channel is not None
+                respond(
+                    text=messages.customer_sent_reply(
+                        result.preview.customer, result.record.channel
+                    ),
+                    replace_original=True,
+                )
+            case Sent.ALREADY:
+                reply(messages.customer_message_done(result.record.status, result.record.sent_by))
+            case Sent.NO_WAY_IN:
+                blocks = preview_blocks(result.preview, not_in_channel=True)
+                respond(text=result.preview.text, blocks=blocks, replace_original=True)
 
-    deps.later(work)
+    _on_draft(ack, body, respond, context, send)
 
 
 def handle_customer_told(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """*I sent it*: the customer has the copy; recorded once, and the promise renewed."""
+
+    def mark_told(scope: Scope, message_id: int, user_id: str, reply: Reply) -> None:
+        record, recorded = telling.told(scope, message_id=message_id, user_id=user_id)
+        if not recorded:
+            reply(messages.customer_message_done(record.status, record.sent_by))
+            return
+        crisis = record.crisis
+        customer = crisis.account.name if crisis.account else crisis.customer
+        respond(text=messages.customer_told_reply(customer), replace_original=True)
+
+    _on_draft(ack, body, respond, context, mark_told)
+
+
+def _on_draft(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
+    act: Callable[[Scope, int, str, Reply], None],
+) -> None:
+    """A button on a draft, after the ack, for those who may tell its crisis's customer."""
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
@@ -74,14 +88,7 @@ def handle_customer_told(
             message_id = _message_id(body)
             record = telling.message_by_id(scope, message_id=message_id)
             require_manager(deps, record.crisis, user_id, action=ACTION)
-            record, recorded = telling.told(scope, message_id=message_id, user_id=user_id)
-            if not recorded:
-                reply(messages.customer_message_done(record.status, record.sent_by))
-                return
-            customer = (
-                record.crisis.account.name if record.crisis.account else record.crisis.customer
-            )
-            respond(text=messages.customer_told_reply(customer), replace_original=True)
+            act(scope, message_id, user_id, reply)
 
     deps.later(work)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -23,7 +22,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
 from bot.enums import Severity
-from bot.hours import HoursError, WorkingHours
+from bot.hours import HoursError, WorkingHours, parse_timezone
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -63,11 +62,6 @@ DEFAULT_LINKS: list[Link] = [
     ("Help center", "https://help.example.com"),
     ("Status page", "https://status.example.com"),
 ]
-
-
-def _zone(name: str) -> tzinfo:
-    # UTC needs no time zone database, so the default works on a machine without one.
-    return UTC if name == "UTC" else ZoneInfo(name)
 
 
 class Settings(BaseSettings):
@@ -139,8 +133,8 @@ class Settings(BaseSettings):
     def _timezone(cls, value: Any) -> Any:
         text = str(value or "").strip()
         try:
-            _zone(text)
-        except (ZoneInfoNotFoundError, ValueError):
+            parse_timezone(text)
+        except HoursError:
             raise ValueError(
                 f"{value!r} is not an IANA time zone: use a name such as UTC, Europe/Berlin"
                 " or America/New_York"
@@ -262,7 +256,7 @@ class Settings(BaseSettings):
 
     def zone(self) -> tzinfo:
         """``CRISISBOT_TIMEZONE`` as a time zone."""
-        return _zone(self.timezone)
+        return parse_timezone(self.timezone)
 
     def owner_hours(self) -> WorkingHours:
         """``CRISISBOT_WORKING_HOURS``, parsed: when owners are reminded of sev3 and sev4."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -29,8 +30,10 @@ class HoursError(ValueError):
     """A text that is not working hours or a time zone; the message says what is accepted."""
 
 
+@lru_cache(maxsize=512)
 def parse_timezone(text: str) -> ZoneInfo:
-    """An IANA zone by name, or ``HoursError`` naming what is accepted."""
+    """An IANA zone by name, or ``HoursError`` naming what is accepted. Cached: listing the
+    zones the database has takes milliseconds, and cards and the sweep ask often."""
     name = text.strip()
     if name and name in available_timezones():
         try:

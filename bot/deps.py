@@ -42,9 +42,16 @@ class Deps:
     def now(self) -> datetime:
         return self.clock()
 
-    def scope(self, session: Session) -> Scope:
-        """What a crisis service works with: this session, Slack, the settings, now."""
-        return Scope(session=session, slack=self.slack, settings=self.settings, now=self.now())
+    def scope(self, session: Session, *, team_id: str = "") -> Scope:
+        """What a crisis service works with: this session, Slack, the settings, now, and the
+        workspace the work is for."""
+        return Scope(
+            session=session,
+            slack=self.slack,
+            settings=self.settings,
+            now=self.now(),
+            team_id=team_id,
+        )
 
     def later(self, work: Callable[[], object]) -> None:
         """Run ``work`` off the ack path, so a slow Slack never delays the next ack."""

@@ -13,11 +13,16 @@ from bot.services.port import SlackPort
 
 @dataclass(frozen=True)
 class Scope:
-    """The database session, Slack, the settings and the moment the work is done at: the
-    same for every service a request or a sweep calls, so each call names only its own
-    arguments (and mypy checks them)."""
+    """The database session, Slack, the settings, the moment the work is done at and the
+    workspace it is done for: the same for every service a request or a sweep calls, so each
+    call names only its own arguments (and mypy checks them).
+
+    ``team_id`` is the Slack workspace the work belongs to. Every row a service stores carries
+    it and every query a service runs is filtered by it, so one installation never sees
+    another's crises, accounts or figures. A single-workspace bot works in ``""``."""
 
     session: Session
     slack: SlackPort
     settings: Settings
     now: datetime
+    team_id: str = ""

@@ -55,7 +55,7 @@ class Link:
     connection: ServerConnection
     app_id: str
     opened_at: float = field(default_factory=time.monotonic)
-    # Set once Slack has told the app to move to a new connection.
+    # Set once Slack has told the app to move to a new connection (it is told once).
     retiring: bool = False
 
 
@@ -209,24 +209,26 @@ class SocketMode:
             return len(self._links)
 
     def wait_connected(self, timeout: float = 10.0, *, opened: int = 1) -> bool:
-        """Wait until the app has opened at least `opened` connections in all and one is live
-        (not asked to move); False on timeout."""
+        """Wait until the app has opened at least `opened` connections in all and one is
+        open; False on timeout."""
         with self._cond:
             return self._cond.wait_for(
                 lambda: self.opened >= opened and self._live() is not None, timeout
             )
 
     def _live(self) -> Link | None:
-        """The newest connection not asked to move (Slack sends nothing new to those)."""
-        live = [link for link in self._links if not link.retiring]
-        return live[-1] if live else None
+        """The connection the next envelope goes to: the oldest open one. A connection told
+        to move stays in service until it is closed, so nothing falls into the gap while the
+        app opens the new one."""
+        return self._links[0] if self._links else None
 
     def disconnect(
         self, reason: str = "refresh_requested", *, grace: float = DISCONNECT_GRACE
     ) -> int:
         """Ask the app to reconnect, as Slack does every few hours (``refresh_requested``) or
-        shortly before it goes (``warning``); the old connections are closed after `grace`
-        seconds if the app has not closed them. Returns how many connections were told."""
+        shortly before it goes (``warning``). The old connections keep receiving envelopes
+        until they close; Slack closes them after `grace` seconds if the app has not. Returns
+        how many connections were told."""
         with self._cond:
             links = [link for link in self._links if not link.retiring]
             for link in links:

@@ -214,3 +214,31 @@ def test_the_sandbox_knows_the_example_accounts(sandbox: Sandbox) -> None:
         "Asia/Jerusalem",
         "Sun-Thu 08:30-17:30",
     )
+
+
+def test_an_event_during_a_socket_mode_refresh_is_handled_once(
+    clock: Clock, tmp_path: Path
+) -> None:
+    """A reaction while the bot moves to a new connection: acknowledged late or redelivered,
+    the card is acknowledged once and the event recorded once."""
+    with Sandbox(
+        clock=clock,
+        run_scheduler=False,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        retry_delays=(0.0, 0.05, 0.1),
+        socket_mode=True,
+    ) as running:
+        emu = running.emulator
+        channel = declare(running, Person(running, "U0ANA"))
+        card = emu.messages(channel)[0]
+        assert emu.socket_mode.disconnect("refresh_requested") == 1
+        assert Person(running, "U0ANA").reacts("eyes", channel, card.ts)["added"]
+        emu.wait_for(lambda: "Acknowledged by <@U0ANA>" in card_text(emu, channel), timeout=20)
+        assert running.inbound.wait_idle(timeout=20)
+        emu.wait_for(lambda: emu.socket_mode.connections == 1, timeout=15)
+        events = [a for a in running.inbound.attempts if a.kind == "event"]
+        assert events[-1].ok  # delivered in the end
+        assert len({json.loads(a.body)["event_id"] for a in events}) == 1
+        with running.runtime.deps.session_factory() as session:
+            assert session.query(ProcessedEvent).count() == 1
+        assert card_text(emu, channel).count("Acknowledged by") == 1

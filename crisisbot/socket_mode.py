@@ -16,6 +16,9 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 # Envelopes handled at once; each one only acks and queues (the work runs on our pools).
 CONCURRENCY = 10
+# How often the client pings Slack and checks its connection: a link Slack dropped is noticed
+# and replaced within this many seconds (Bolt's default of 10 left the bot deaf that long).
+PING_INTERVAL = 5
 
 
 def connect(app: App, app_token: str) -> SocketModeHandler:
@@ -23,7 +26,9 @@ def connect(app: App, app_token: str) -> SocketModeHandler:
     own Web API client, so ``SLACK_API_URL`` applies); ``close()`` it to stop.
 
     Raises slack_sdk's ``SlackApiError`` when Slack refuses the app-level token."""
-    handler = SocketModeHandler(app, app_token, concurrency=CONCURRENCY)
+    handler = SocketModeHandler(
+        app, app_token, concurrency=CONCURRENCY, ping_interval=PING_INTERVAL
+    )
     try:
         handler.connect()
     except BaseException:

@@ -248,6 +248,15 @@ class SocketMode:
             timer.start()
         return len(links)
 
+    def drop(self) -> int:
+        """Close every connection without warning (Slack's end going away); the app is
+        expected to notice and open a new one. Returns how many were closed."""
+        with self._cond:
+            links = list(self._links)
+        for link in links:
+            link.connection.close(1011, "server restarting")
+        return len(links)
+
     # --- envelopes -----------------------------------------------------------
 
     def deliver(

@@ -223,4 +223,15 @@ def test_an_app_that_does_not_move_is_closed_after_the_grace(emu: Emulator) -> N
         assert json.loads(link.recv(timeout=5))["reason"] == "warning"
         with pytest.raises(ConnectionClosed):
             link.recv(timeout=5)
-    assert emu.socket_mode.connections == 0
+    emu.wait_for(lambda: emu.socket_mode.connections == 0)
+
+
+def test_a_drop_closes_the_connection_without_a_word(emu: Emulator) -> None:
+    with connect(open_url(emu)) as link:
+        link.recv(timeout=5)
+        assert emu.socket_mode.drop() == 1
+        with pytest.raises(ConnectionClosed) as closed:
+            link.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+    emu.wait_for(lambda: emu.socket_mode.connections == 0)
+    assert emu.socket_mode.envelopes == []

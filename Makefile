@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox drill test lint format bench screenshot db-upgrade clean
+.PHONY: install run sandbox drill socket-sandbox test lint format bench screenshot db-upgrade clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ sandbox: $(STAMP)
 
 drill: $(STAMP)
 	$(BIN)/crisisbot sandbox --drill
+
+socket-sandbox: $(STAMP)
+	$(BIN)/crisisbot sandbox --socket-mode
 
 db-upgrade: $(STAMP)
 	$(BIN)/crisisbot db upgrade

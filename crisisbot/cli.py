@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
@@ -24,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = commands.add_parser("sandbox", help="run the bot against a local Slack emulator")
     sandbox.add_argument("--port", type=int, default=8080)
     sandbox.add_argument("--drill", action="store_true", help="short cadences for rehearsals")
+    sandbox.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="the bot connects to the emulator over Socket Mode instead of serving HTTP",
+    )
     accounts_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
@@ -53,13 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from crisisbot.sandbox import run_sandbox
 
-        return int(run_sandbox(port=args.port, drill=args.drill) or 0)
+        return int(run_sandbox(port=args.port, drill=args.drill, socket_mode=args.socket_mode) or 0)
     return run(settings)
 
 
 def run(settings: Settings) -> int:
     """Serve Slack until interrupted (``settings.require_slack()`` has passed)."""
     from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
 
     from crisisbot.http import make_server
     from crisisbot.runtime import SchemaError, build_runtime, masked
@@ -75,14 +82,24 @@ def run(settings: Settings) -> int:
         print(f"crisisbot: SLACK_BOT_TOKEN: Slack did not accept it ({error})", file=sys.stderr)
         return 2
     log.info("starting with %s", masked(settings))
+    if app_token:
+        from crisisbot import socket_mode
+
+        try:
+            handler = socket_mode.connect(runtime.app, app_token)
+        except SlackApiError as error:
+            runtime.close(wait=False)
+            print(
+                f"crisisbot: SLACK_APP_TOKEN: Slack did not accept it ({error.response['error']})",
+                file=sys.stderr,
+            )
+            return 2
     runtime.scheduler.start()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         if app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("connecting in Socket Mode")
-            SocketModeHandler(runtime.app, app_token).start()
+            log.info("connected in Socket Mode")
+            threading.Event().wait()
         else:
             server = make_server(runtime.app, port=settings.port)
             log.info("listening on :%s/slack/events", settings.port)
@@ -90,6 +107,8 @@ def run(settings: Settings) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
+        if app_token:
+            handler.close()
         runtime.close(wait=False)
     return 0
 

@@ -12,17 +12,21 @@ from collections.abc import Mapping, Sequence
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, load_settings
 from bot.deps import Clock, Deps, system_clock
 from bot.services import accounts
+from crisisbot import socket_mode
 from crisisbot.http import EVENTS_PATH, make_server
 from crisisbot.runtime import Runtime, build_runtime
-from sandbox.emulator import Emulator
+from sandbox.emulator import APP_TOKEN, Emulator
 from sandbox.inbound import ACK_TIMEOUT, RETRY_DELAYS, Inbound
 from sandbox.manifest import load_manifest
 from sandbox.page import PageApp
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger(__name__)
 # The sandbox's customer accounts; also the example file the README shows.
@@ -48,7 +52,9 @@ DRILL: dict[str, str] = {
 
 
 class Sandbox:
-    """Emulator + page + bot (HTTP mode) + SQLite, all on 127.0.0.1; start() then stop()."""
+    """Emulator + page + bot + SQLite, all on 127.0.0.1; start() then stop(). The bot serves
+    HTTP, or with `socket_mode` connects to the emulator over Socket Mode as `crisisbot run`
+    does with ``SLACK_APP_TOKEN`` set."""
 
     def __init__(
         self,
@@ -62,8 +68,10 @@ class Sandbox:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         manifest: Path | None = MANIFEST,
         settings: Mapping[str, Any] | None = None,
+        socket_mode: bool = False,
     ) -> None:
         self.port = port
+        self.socket_mode = socket_mode
         self.drill = drill
         self.clock = clock
         self.run_scheduler = run_scheduler
@@ -80,6 +88,7 @@ class Sandbox:
         self._page: PageApp | None = None
         self._bot_server: ThreadingHTTPServer | None = None
         self._bot_thread: threading.Thread | None = None
+        self._socket: SocketModeHandler | None = None
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -93,22 +102,21 @@ class Sandbox:
                 self.database_url = f"sqlite:///{Path(self._tmpdir) / 'sandbox.db'}"
             self._runtime = build_runtime(self.settings(), clock=self.clock)
             seed_accounts(self._runtime.deps)
-            self._bot_server = make_server(self._runtime.app, host="127.0.0.1", port=0)
-            self._bot_thread = threading.Thread(
-                target=self._bot_server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="crisisbot-http",
-                daemon=True,
-            )
-            self._bot_thread.start()
+            if self.socket_mode:
+                self._socket = socket_mode.connect(self._runtime.app, APP_TOKEN)
+                if not self.emulator.socket_mode.wait_connected():
+                    raise RuntimeError("the bot did not connect in Socket Mode")
+            else:
+                self._serve_http(self._runtime)
             manifest = load_manifest(self.manifest)
             self._inbound = Inbound(
                 self.emulator,
-                self.bot_url,
+                self.bot_url if not self.socket_mode else "",
                 self.signing_secret,
                 ack_timeout=self.ack_timeout,
                 retry_delays=self.retry_delays,
                 bot_events=manifest.bot_events,
+                socket_mode=self.emulator.socket_mode if self.socket_mode else None,
             ).attach()
             self._page = PageApp(self.emulator, self._inbound, manifest)
             self.emulator.page = self._page
@@ -118,6 +126,16 @@ class Sandbox:
             self.stop()
             raise
         return self
+
+    def _serve_http(self, runtime: Runtime) -> None:
+        self._bot_server = make_server(runtime.app, host="127.0.0.1", port=0)
+        self._bot_thread = threading.Thread(
+            target=self._bot_server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="crisisbot-http",
+            daemon=True,
+        )
+        self._bot_thread.start()
 
     def stop(self) -> None:
         """Stop everything started, newest first (idempotent)."""
@@ -131,6 +149,9 @@ class Sandbox:
         if self._inbound is not None:
             self._inbound.close()
             self._inbound = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
         if self._bot_server is not None:
             self._bot_server.shutdown()
             self._bot_server.server_close()
@@ -164,7 +185,7 @@ class Sandbox:
             "slack_api_url": self.emulator.api_url,
             "slack_bot_token": BOT_TOKEN,
             "slack_signing_secret": self.signing_secret,
-            "slack_app_token": None,
+            "slack_app_token": APP_TOKEN if self.socket_mode else None,
             "database_url": self.database_url,
             "announce_channel": ANNOUNCE_CHANNEL,
             "escalation_channel": ESCALATION_CHANNEL,
@@ -205,9 +226,9 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_sandbox(*, port: int = 8080, drill: bool = False) -> int:
+def run_sandbox(*, port: int = 8080, drill: bool = False, socket_mode: bool = False) -> int:
     """Run the sandbox until Ctrl-C; returns the process exit code."""
-    sandbox = Sandbox(port=port, drill=drill)
+    sandbox = Sandbox(port=port, drill=drill, socket_mode=socket_mode)
     try:
         sandbox.start()
     except OSError as error:
@@ -216,6 +237,8 @@ def run_sandbox(*, port: int = 8080, drill: bool = False) -> int:
     # `docker stop` and process managers send SIGTERM: stop as cleanly as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     mode = " (drill: sev1 updates every 2 minutes)" if drill else ""
+    if socket_mode:
+        mode += " (the bot is connected over Socket Mode)"
     print(f"crisisbot sandbox: open {sandbox.url}{mode}", flush=True)
     try:
         threading.Event().wait()

@@ -16,10 +16,13 @@ from sandbox.helpers import WorkspaceHelpers
 from sandbox.responses import ResponsePost, ResponseUrls
 from sandbox.seed import default_workspace
 from sandbox.server import EmulatorHTTPServer, Page, Reply, serve
+from sandbox.socket_mode import SocketMode, app_id_of
 from sandbox.webapi import METHODS, call_method, error_body
 from sandbox.workspace import JSON, Workspace
 
 T = TypeVar("T")
+# The app-level token (connections:write) of the sandbox's app, for Socket Mode.
+APP_TOKEN = "xapp-1-A0SANDBOX-1-sandbox"
 logger = logging.getLogger(__name__)
 
 
@@ -43,6 +46,7 @@ class Emulator(WorkspaceHelpers):
         self,
         *,
         token: str = "xoxb-sandbox",
+        app_token: str = APP_TOKEN,
         workspace: Workspace | None = None,
         rate_limit_window: float = 60.0,
         strict_triggers: bool = False,
@@ -52,6 +56,9 @@ class Emulator(WorkspaceHelpers):
         self._initial = (strict_triggers, rate_limit_window)
         self.token = token
         self.tokens: dict[str, str] = {token: self.workspace.bot_user_id}
+        # App-level tokens (xapp-…) and their app: good for apps.connections.open only.
+        self.app_tokens: dict[str, str] = {app_token: app_id_of(app_token)}
+        self.socket_mode = SocketMode()
         self.rate_limiter = RateLimiter(rate_limit_window)
         self.faults = Faults()
         self.responses = ResponseUrls(self.workspace)
@@ -72,6 +79,7 @@ class Emulator(WorkspaceHelpers):
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
+        self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -133,11 +141,15 @@ class Emulator(WorkspaceHelpers):
         return reply
 
     def _answer(self, method: str, args: JSON, token: str | None) -> Reply:
+        if method == "apps.connections.open":
+            return self._connections_open(token)
         if method not in METHODS:
             return Reply(200, {"ok": False, "error": "unknown_method", "req_method": method})
         if not token:
             return Reply(200, {"ok": False, "error": "not_authed"})
         user_id = self.tokens.get(token)
+        if user_id is None and token in self.app_tokens:
+            return Reply(200, {"ok": False, "error": "not_allowed_token_type"})
         if user_id is None:
             return Reply(200, {"ok": False, "error": "invalid_auth"})
         retry_after = self.rate_limiter.check(method, args, time.monotonic())
@@ -159,6 +171,17 @@ class Emulator(WorkspaceHelpers):
                 return Reply(200, result)
         assert failure is not None
         return Reply(failure.status, {"ok": False, "error": failure.error})
+
+    def _connections_open(self, token: str | None) -> Reply:
+        """apps.connections.open: a WebSocket URL for an app-level token, and for no other."""
+        if not token:
+            return Reply(200, {"ok": False, "error": "not_authed"})
+        if token in self.tokens:
+            return Reply(200, {"ok": False, "error": "not_allowed_token_type"})
+        app_id = self.app_tokens.get(token)
+        if app_id is None:
+            return Reply(200, {"ok": False, "error": "invalid_auth"})
+        return Reply(200, {"ok": True, "url": self.socket_mode.open_url(app_id)})
 
     def handle_response_url(self, url_id: str, body: JSON) -> tuple[int, str]:
         """Answer a POST to a minted response_url; returns (status, text body)."""
@@ -258,6 +281,7 @@ def start_emulator(
     port: int = 0,
     *,
     token: str = "xoxb-sandbox",
+    app_token: str = APP_TOKEN,
     workspace: Workspace | None = None,
     rate_limit_window: float = 60.0,
     strict_triggers: bool = False,
@@ -265,6 +289,7 @@ def start_emulator(
     """Create an Emulator and start serving it on 127.0.0.1:`port` (0 = a free port)."""
     emulator = Emulator(
         token=token,
+        app_token=app_token,
         workspace=workspace,
         rate_limit_window=rate_limit_window,
         strict_triggers=strict_triggers,
@@ -272,4 +297,4 @@ def start_emulator(
     return emulator.start(port)
 
 
-__all__ = ["Call", "Emulator", "Reply", "start_emulator"]
+__all__ = ["APP_TOKEN", "Call", "Emulator", "Reply", "start_emulator"]

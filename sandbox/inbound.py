@@ -1,8 +1,11 @@
-"""Inbound Slack traffic: what Slack sends to the app's request URL, signed and timed like Slack.
+"""Inbound Slack traffic: what Slack sends to the app's request URL, signed and timed like Slack,
+or, for an app in Socket Mode, as envelopes over its WebSocket (see sandbox.socket_mode).
 
 Slash commands and interactivity payloads are form posts; events are JSON envelopes. The app
-must answer 2xx within 3 seconds: a late or failed command shows the user an error, and a
-late or failed event is retried with ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason``.
+must answer 2xx (or acknowledge the envelope) within 3 seconds: a late or failed command shows
+the user an error, and a late or failed event is retried with ``X-Slack-Retry-Num`` /
+``X-Slack-Retry-Reason`` (``retry_attempt`` / ``retry_reason`` in Socket Mode). Whatever the
+transport, the answer (HTTP body or acknowledgement payload) is used the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sandbox.payloads import (
     slash_command_form,
 )
 from sandbox.signing import sign
+from sandbox.socket_mode import ACCEPTS_RESPONSE_PAYLOAD, SocketMode
 from sandbox.workspace import JSON, Event
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,8 @@ class Attempt:
     answer: str
     error: str | None
     elapsed: float
+    # Socket Mode: the envelope's id (HTTP requests have none).
+    envelope_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,7 +83,8 @@ class Outcome:
 
 
 class Inbound:
-    """Sends Slack's requests to the app at `request_url`, signed with `signing_secret`."""
+    """Sends Slack's requests to the app at `request_url`, signed with `signing_secret`; or,
+    with `socket_mode`, as envelopes to the app's Socket Mode connection."""
 
     def __init__(
         self,
@@ -89,8 +96,11 @@ class Inbound:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         bot_events: Iterable[str] = DEFAULT_BOT_EVENTS,
         app_id: str = APP_ID,
+        socket_mode: SocketMode | None = None,
     ) -> None:
         self.emulator = emulator
+        # Slack sends an app in Socket Mode nothing over HTTP, whatever its Request URLs say.
+        self.socket_mode = socket_mode
         self.request_url = request_url
         self.signing_secret = signing_secret
         self.ack_timeout = ack_timeout
@@ -156,7 +166,9 @@ class Inbound:
             command=command,
             app_id=self.app_id,
         )
-        attempt = self._send("command", urlencode(form), "application/x-www-form-urlencoded")
+        attempt = self._send(
+            "command", urlencode(form), "application/x-www-form-urlencoded", payload=form
+        )
         if attempt.error is not None:
             # Slack's own wording, shown only to the user who ran the command.
             notice = f'{command} failed with the error "{attempt.error}"'
@@ -302,7 +314,9 @@ class Inbound:
 
     def _send_payload(self, payload: JSON) -> Attempt:
         body = urlencode({"payload": json.dumps(payload)})
-        return self._send(str(payload["type"]), body, "application/x-www-form-urlencoded")
+        return self._send(
+            str(payload["type"]), body, "application/x-www-form-urlencoded", payload=payload
+        )
 
     # --- events --------------------------------------------------------------
 
@@ -333,15 +347,16 @@ class Inbound:
             app_id=self.app_id,
         )
         thread = threading.Thread(
-            target=self._deliver, args=(json.dumps(envelope),), name="slack-event", daemon=True
+            target=self._deliver, args=(envelope,), name="slack-event", daemon=True
         )
         with self._lock:
             self._threads.add(thread)
         thread.start()
 
-    def _deliver(self, body: str) -> None:
+    def _deliver(self, envelope: JSON) -> None:
+        body = json.dumps(envelope)
         try:
-            attempt = self._send("event", body, "application/json")
+            attempt = self._send("event", body, "application/json", payload=envelope)
             for number, delay in enumerate(self.retry_delays, start=1):
                 if attempt.ok or self._stopping.wait(delay):
                     return
@@ -349,7 +364,7 @@ class Inbound:
                 if attempt.status is None and attempt.error != "operation_timeout":
                     reason = "connection_failed"
                 retry = {"X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": reason}
-                attempt = self._send("event", body, "application/json", retry)
+                attempt = self._send("event", body, "application/json", retry, payload=envelope)
             if not attempt.ok:
                 logger.warning("sandbox: gave up delivering an event: %s", attempt.error)
         finally:
@@ -378,9 +393,48 @@ class Inbound:
         if subscribed and visible:
             self.event(event)
 
-    # --- HTTP ----------------------------------------------------------------
+    # --- transports ----------------------------------------------------------
 
     def _send(
+        self,
+        kind: str,
+        body: str,
+        content_type: str,
+        extra: dict[str, str] | None = None,
+        *,
+        payload: JSON,
+    ) -> Attempt:
+        """One delivery: `body` over HTTP, or `payload` in an envelope in Socket Mode."""
+        if self.socket_mode is not None:
+            attempt = self._send_envelope(kind, body, payload, extra or {})
+        else:
+            attempt = self._post(kind, body, content_type, extra)
+        with self._lock:
+            self._attempts.append(attempt)
+        return attempt
+
+    def _send_envelope(self, kind: str, body: str, payload: JSON, extra: dict[str, str]) -> Attempt:
+        assert self.socket_mode is not None
+        envelope_type = {"command": "slash_commands", "event": "events_api"}.get(
+            kind, "interactive"
+        )
+        ack = self.socket_mode.deliver(
+            envelope_type,
+            payload,
+            timeout=self.ack_timeout,
+            accepts_response_payload=(
+                envelope_type in ACCEPTS_RESPONSE_PAYLOAD or kind in ACCEPTS_RESPONSE_PAYLOAD
+            ),
+            retry_attempt=int(extra.get("X-Slack-Retry-Num", 0)),
+            retry_reason=extra.get("X-Slack-Retry-Reason", ""),
+        )
+        if ack.error == "dispatch_failed":
+            logger.warning("sandbox: the app has no Socket Mode connection")
+        # The acknowledgement's payload stands for the HTTP answer's body.
+        answer = json.dumps(ack.payload) if ack.payload else ""
+        return Attempt(kind, body, {}, None, answer, ack.error, ack.elapsed, ack.envelope_id)
+
+    def _post(
         self, kind: str, body: str, content_type: str, extra: dict[str, str] | None = None
     ) -> Attempt:
         headers = {
@@ -412,10 +466,7 @@ class Inbound:
             error = "operation_timeout"
         elif error is None and status is not None and not 200 <= status < 300:
             error = "dispatch_failed"
-        attempt = Attempt(kind, body, headers, status, answer, error, elapsed)
-        with self._lock:
-            self._attempts.append(attempt)
-        return attempt
+        return Attempt(kind, body, headers, status, answer, error, elapsed)
 
 
 def _element(view: JSON, block_id: str, action_id: str) -> JSON | None:

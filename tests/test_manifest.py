@@ -25,6 +25,21 @@ def test_validates_against_slacks_schema(manifest: dict) -> None:
     jsonschema.validate(manifest, json.loads(SCHEMA.read_text()))
 
 
+def test_the_socket_mode_variant_the_readme_describes_validates(manifest: dict) -> None:
+    """README, Run it, Socket Mode: socket_mode_enabled true and the URLs deleted."""
+    if not SCHEMA.exists():
+        pytest.skip(f"Slack's manifest schema is not at {SCHEMA} (the shared/ folder is absent)")
+    variant = json.loads(json.dumps(manifest))
+    settings = variant["settings"]
+    settings["socket_mode_enabled"] = True
+    del settings["event_subscriptions"]["request_url"]
+    del settings["interactivity"]["request_url"]
+    del settings["interactivity"]["message_menu_options_url"]
+    jsonschema.validate(variant, json.loads(SCHEMA.read_text()))
+    readme = (ROOT / "README.md").read_text()
+    assert "socket_mode_enabled: true" in readme and "`connections:write`" in readme
+
+
 def _source() -> str:
     return "\n".join(
         p.read_text()

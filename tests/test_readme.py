@@ -17,5 +17,5 @@ def test_every_setting_is_documented() -> None:
 
 def test_the_readme_names_the_make_targets_that_exist() -> None:
     makefile = (README.parent / "Makefile").read_text()
-    for target in re.findall(r"make (\w+)", README.read_text()):
+    for target in re.findall(r"make ([\w-]+)", README.read_text()):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"make {target} is not a target"

@@ -1,4 +1,5 @@
-"""The whole sandbox (emulator, page, real bot over HTTP, SQLite) on free loopback ports."""
+"""The whole sandbox (emulator, page, real bot, SQLite) on free loopback ports; the bot
+serves HTTP, or is connected over Socket Mode (each test that uses `sandbox` runs both)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,21 @@ from crisisbot.sandbox import Sandbox
 from tests.support import Clock
 
 
+@pytest.fixture(params=["http", "socket_mode"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """How Slack reaches the bot: its request URL, or its Socket Mode connection."""
+    return str(request.param)
+
+
 @pytest.fixture
-def sandbox(clock: Clock, tmp_path: Path) -> Iterator[Sandbox]:
+def sandbox(clock: Clock, tmp_path: Path, transport: str) -> Iterator[Sandbox]:
     """The bot's clock is injected and its scheduler left off: tests sweep by hand."""
     with Sandbox(
         clock=clock,
         run_scheduler=False,
         database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
         retry_delays=(0.0, 0.05, 0.1),
+        socket_mode=transport == "socket_mode",
     ) as running:
         yield running
 

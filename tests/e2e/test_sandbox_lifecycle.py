@@ -1,4 +1,5 @@
-"""A whole crisis through the sandbox: the real bot, real HTTP, Slack's own request shapes."""
+"""A whole crisis through the sandbox: the real bot, Slack's own request shapes, over HTTP and
+over Socket Mode (the `transport` fixture), a Socket Mode refresh mid-crisis included."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.db.models import ProcessedEvent
 from crisisbot.sandbox import Sandbox
@@ -29,6 +32,15 @@ def nags(emulator: Emulator, user: str = "U0ANA") -> list[str]:
 
 def card_text(emulator: Emulator, channel: str) -> str:
     return json.dumps(emulator.messages(channel)[0].blocks)
+
+
+def refresh_socket_mode(sandbox: Sandbox, reason: str = "refresh_requested") -> None:
+    """Slack asks the bot to move to a new connection; wait until it has and the old is gone."""
+    socket = sandbox.emulator.socket_mode
+    opened = socket.opened
+    assert socket.disconnect(reason) == 1
+    assert socket.wait_connected(opened=opened + 1)
+    sandbox.emulator.wait_for(lambda: socket.connections == 1, timeout=15)
 
 
 def declare(sandbox: Sandbox, ana: Person) -> str:
@@ -63,6 +75,10 @@ def test_a_whole_crisis_declare_ack_nags_update_close(sandbox: Sandbox, clock: C
     # The delivery is recorded when its HTTP answer is back, which can trail the card's edit.
     events = emu.wait_for(lambda: [a for a in sandbox.inbound.attempts if a.kind == "event"])
     assert [json.loads(a.body)["event"]["type"] for a in events] == ["reaction_added"]
+    if sandbox.socket_mode:
+        # Mid-crisis Slack refreshes the connection: the bot reconnects and carries on.
+        refresh_socket_mode(sandbox)
+        assert len(emu.calls_to("apps.connections.open")) == 2
 
     # Heads-up ten minutes before the promise, then overdue, in the owner's DM.
     assert sweep_at(sandbox, clock, 19) == []
@@ -78,6 +94,8 @@ def test_a_whole_crisis_declare_ack_nags_update_close(sandbox: Sandbox, clock: C
     emu.wait_for(lambda: any("Root cause found" in m.text for m in emu.messages(channel)))
     emu.wait_for(lambda: "Next update by" in card_text(emu, channel))
     assert sweep_at(sandbox, clock, 40) == []
+    if sandbox.socket_mode:
+        refresh_socket_mode(sandbox, "warning")
 
     # Close: the card says resolved, and no reminder follows.
     clock.current = T0 + timedelta(minutes=45)
@@ -87,6 +105,13 @@ def test_a_whole_crisis_declare_ack_nags_update_close(sandbox: Sandbox, clock: C
     for minutes in (52, 62, 90, 24 * 60):
         assert sweep_at(sandbox, clock, minutes) == []
     assert len(nags(emu)) == before
+    # Every command and event reached the bot once and was acknowledged in time.
+    assert all(a.ok for a in sandbox.inbound.attempts)
+    kinds = [a.kind for a in sandbox.inbound.attempts]
+    assert kinds == ["command", "event", "command", "command"]
+    if sandbox.socket_mode:
+        assert all(a.envelope_id for a in sandbox.inbound.attempts)
+        assert len(sandbox.emulator.socket_mode.acks) == len(kinds)
 
 
 def test_the_card_buttons_and_the_update_modal(sandbox: Sandbox, clock: Clock) -> None:
@@ -104,6 +129,11 @@ def test_the_card_buttons_and_the_update_modal(sandbox: Sandbox, clock: Clock) -
     refusal = emu.wait_for(lambda: emu.ephemerals("U0BEN") or emu.response_posts)
     assert "Only the owner (<@U0ANA>)" in str(refusal[-1].text)
     assert emu.open_views("U0BEN") == []
+    if sandbox.socket_mode:
+        # Slack's end drops the connection without a word: the bot opens a new one.
+        opened = emu.socket_mode.opened
+        assert emu.socket_mode.drop() == 1
+        assert emu.socket_mode.wait_connected(timeout=30, opened=opened + 1)
     ana = Person(sandbox, "U0ANA")
     assert ana.clicks(channel, card.ts, block_id, "crisis_open_update")["ok"]
     modal = emu.wait_for(lambda: emu.open_views("U0ANA"))[-1]
@@ -146,13 +176,20 @@ def test_a_redelivered_event_is_handled_once(sandbox: Sandbox) -> None:
     assert all(a.ok for a in sandbox.inbound.attempts)
 
 
-def test_stopping_the_sandbox_leaves_no_thread_behind(clock: Clock, tmp_path: Path) -> None:
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket_mode"])
+def test_stopping_the_sandbox_leaves_no_thread_behind(
+    clock: Clock, tmp_path: Path, socket_mode: bool
+) -> None:
     def ours() -> set[str]:
-        prefixes = ("work", "bolt", "sweep")
+        prefixes = ("work", "bolt", "sweep", "slack-socket", "ThreadPoolExecutor")
         return {t.name for t in threading.enumerate() if t.name.startswith(prefixes)}
 
     before = ours()
-    with Sandbox(clock=clock, database_url=f"sqlite:///{tmp_path / 'sandbox.db'}") as running:
+    with Sandbox(
+        clock=clock,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        socket_mode=socket_mode,
+    ) as running:
         declare(running, Person(running, "U0ANA"))  # the listener and worker pools did work
         assert ours() - before
     deadline = time.monotonic() + 5
@@ -182,3 +219,31 @@ def test_the_sandbox_knows_the_example_accounts(sandbox: Sandbox) -> None:
         "Asia/Jerusalem",
         "Sun-Thu 08:30-17:30",
     )
+
+
+def test_an_event_during_a_socket_mode_refresh_is_handled_once(
+    clock: Clock, tmp_path: Path
+) -> None:
+    """A reaction while the bot moves to a new connection: acknowledged late or redelivered,
+    the card is acknowledged once and the event recorded once."""
+    with Sandbox(
+        clock=clock,
+        run_scheduler=False,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        retry_delays=(0.0, 0.05, 0.1),
+        socket_mode=True,
+    ) as running:
+        emu = running.emulator
+        channel = declare(running, Person(running, "U0ANA"))
+        card = emu.messages(channel)[0]
+        assert emu.socket_mode.disconnect("refresh_requested") == 1
+        assert Person(running, "U0ANA").reacts("eyes", channel, card.ts)["added"]
+        emu.wait_for(lambda: "Acknowledged by <@U0ANA>" in card_text(emu, channel), timeout=20)
+        assert running.inbound.wait_idle(timeout=20)
+        emu.wait_for(lambda: emu.socket_mode.connections == 1, timeout=15)
+        events = [a for a in running.inbound.attempts if a.kind == "event"]
+        assert events[-1].ok  # delivered in the end
+        assert len({json.loads(a.body)["event_id"] for a in events}) == 1
+        with running.runtime.deps.session_factory() as session:
+            assert session.query(ProcessedEvent).count() == 1
+        assert card_text(emu, channel).count("Acknowledged by") == 1

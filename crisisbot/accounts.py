@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, make_session_factory
+from bot.db.tenancy import for_team
 from bot.deps import system_clock
 from bot.services import accounts
 from bot.services.port import SlackFailure
@@ -21,6 +22,12 @@ from bot.slack_gateway import SlackGateway, make_client
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("accounts", help="customer accounts: import, export, list")
+    parser.add_argument(
+        "--team",
+        default="",
+        metavar="T…",
+        help="the workspace whose accounts these are (installed in many workspaces)",
+    )
     actions = parser.add_subparsers(dest="action", required=True)
     load = actions.add_parser("import", help="create or update accounts from a CSV file")
     load.add_argument("file", type=Path)
@@ -35,7 +42,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    # Only that workspace's accounts are read and written.
+    session_factory = for_team(make_session_factory(engine), args.team)
     try:
         with session_factory() as session:
             if args.action == "import":

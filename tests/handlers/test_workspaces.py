@@ -268,3 +268,27 @@ def test_a_reinstall_turns_the_reminders_back_on(
     install(two, SECOND_TEAM_ID)
     two.sweep()
     assert "U1IVY" in emulator.workspaces[SECOND_TEAM_ID].ims
+
+
+def test_a_forged_state_installs_nothing(
+    session_factory: SessionFactory, clock: Clock, emulator: Emulator
+) -> None:
+    bot = OAuthBot(session_factory=session_factory, clock=clock, emulator=emulator)
+    try:
+        status, headers, page = get(f"{bot.base}/slack/install")
+        state = headers["set-cookie"].split(";")[0].split("=", 1)[1]
+        # The state slack_sdk's store keeps, without SLACK_STATE_SECRET's signature.
+        forged = state.rpartition(".")[0]
+        assert forged
+        link = re.search(r'href="([^"]+oauth/v2/authorize[^"]*)"', page)
+        assert link
+        status, headers, _ = get(html.unescape(link.group(1)))
+        code = headers["location"].split("code=")[1].split("&")[0]
+        status, _, _ = get(
+            f"{bot.base}/slack/oauth_redirect?code={code}&state={forged}",
+            {"Cookie": f"slack-app-oauth-state={forged}"},
+        )
+        assert status == 401
+        assert bot.store.find_bot(enterprise_id=None, team_id=TEAM_ID) is None
+    finally:
+        bot.close()

@@ -22,7 +22,7 @@ def _crisis(session_factory: SessionFactory, team: str, customer: str) -> int:
     with for_team(session_factory, team)() as session:
         crisis = Crisis(
             customer=customer,
-            kind=list(CrisisKind)[0],
+            kind=CrisisKind.TECHNICAL_ISSUE,
             severity=Severity.SEV1,
             declared_by="U1",
             owner_id="U1",

@@ -9,8 +9,10 @@ import logging
 from typing import Any
 
 from slack_bolt import BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -119,7 +121,7 @@ def oauth_settings(
     extra: dict[str, Any] = {}
     if authorization_url:
         extra["authorization_url"] = authorization_url
-    return OAuthSettings(
+    flow = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(BOT_SCOPES),
@@ -132,3 +134,16 @@ def oauth_settings(
         callback_options=CallbackOptions(success=installed, failure=failed),
         **extra,
     )
+    # Bolt's default asks Slack (auth.test) on every request, on the ack path; once per
+    # token is enough. Bot tokens only: the app never acts as a person.
+    flow.authorize = InstallationStoreAuthorize(
+        logger=log,
+        installation_store=store,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        bot_only=True,
+        cache_enabled=True,
+        client=WebClient(base_url=settings.slack_api_url),
+    )
+    flow.installation_store_bot_only = True
+    return flow

@@ -201,6 +201,8 @@ def test_a_crisis_in_each_workspace_with_the_same_customer_never_crosses(
     two.command("update all good again", user="U1IVY", channel=theirs.channel_id or "")
     assert "all good again" in texts(emulator, SECOND_TEAM_ID, theirs.channel_id or "")
     assert "all good again" not in texts(emulator, TEAM_ID, ours.channel_id or "")
+    # Who each token is was asked once per token, not on every request.
+    assert emulator.calls_to("auth.test") == []
 
     # Reminders go out with each workspace's own token, to its own owner.
     clock.advance(minutes=95)

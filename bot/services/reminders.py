@@ -138,12 +138,11 @@ def sweep(
     """Send every reminder that is due by ``now``, once each; returns what was sent.
 
     With an ``executor``, claimed crises are handled in parallel: a thousand nags due in the
-    same second should not wait on each other's Web API round trips. With ``slack_for``
-    (installed in many workspaces), each crisis's reminders go out with its workspace's
-    gateway. With ``wait=False`` the
+    same second should not wait on each other's Web API round trips. With ``wait=False`` the
     sweep only claims and hands the sending to the executor, so the next tick can claim what
     falls due meanwhile instead of waiting for this tick's sends; it then returns nothing, and
-    with a ``recorder`` the senders leave recording what they sent to it.
+    with a ``recorder`` the senders leave recording what they sent to it. With ``slack_for``
+    (installed in many workspaces), each crisis's reminders go out with its workspace's gateway.
     """
     token = uuid.uuid4().hex
     # Leases are counted from when they are taken: a send may wait in the queue after the tick.

@@ -27,6 +27,7 @@ from sandbox.seed import SECOND_TEAM_ID, SECOND_TOKEN, TEAM_ID, second_workspace
 from tests.conftest import Clock, make_settings
 from tests.harness import Answer, Bot, InlineExecutor, sign
 
+BOTH_DATABASES = 1
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret"
 STATE_SECRET = "state-secret-long-and-random"

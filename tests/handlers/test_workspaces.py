@@ -195,8 +195,14 @@ def test_a_crisis_in_each_workspace_with_the_same_customer_never_crosses(
     emulator.clear_calls()
     two.command("list", user="U1IVY", channel="C1GENERAL")
     listed = json.dumps([p.body for p in emulator.response_posts if p.user == "U1IVY"])
-    assert "invoices wrong" in listed or theirs.channel_id in listed
+    assert f"<#{theirs.channel_id}>" in listed
     assert ours.channel_id not in listed
+
+    # So does each workspace's Home tab.
+    two.team_event(SECOND_TEAM_ID, {"type": "app_home_opened", "user": "U1IVY", "tab": "home"})
+    (home,) = [c for c in emulator.calls_to("views.publish") if c.args.get("user_id") == "U1IVY"]
+    shown = json.dumps(home.args)
+    assert theirs.channel_id in shown and ours.channel_id not in shown
 
     # An update in one touches nothing in the other.
     two.command("update all good again", user="U1IVY", channel=theirs.channel_id or "")

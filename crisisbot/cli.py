@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.slack_bot_token.get_secret_value(),
             settings.slack_signing_secret.get_secret_value(),
             settings.slack_app_token.get_secret_value() if settings.slack_app_token else "",
+            settings.slack_client_secret.get_secret_value(),
+            settings.slack_state_secret.get_secret_value(),
         ],
     )
     if args.command == "db":
@@ -86,6 +88,8 @@ def run(settings: Settings) -> int:
         else:
             server = make_server(runtime.app, port=settings.port)
             log.info("listening on :%s/slack/events", settings.port)
+            if settings.oauth:
+                log.info("installs at :%s/slack/install (many workspaces)", settings.port)
             server.serve_forever()
     except KeyboardInterrupt:
         log.info("stopping")

@@ -374,9 +374,15 @@ class Gateways:
     workspace never calls Slack for another."""
 
     def __init__(
-        self, *, find_token: Callable[[str], str | None], base_url: str, timeout: int = 10
+        self,
+        *,
+        find_token: Callable[[str], str | None],
+        base_url: str,
+        timeout: int = 10,
+        drop_tokens: Callable[[str], None] | None = None,
     ) -> None:
         self._find_token = find_token
+        self._drop_tokens = drop_tokens
         self._base_url = base_url
         self._timeout = timeout
         self._lock = threading.Lock()
@@ -402,6 +408,13 @@ class Gateways:
         its token up again."""
         with self._lock:
             self._gateways.pop(team_id, None)
+
+    def revoke(self, team_id: str) -> None:
+        """Slack revoked ``team_id``'s tokens (uninstalled): forget its gateway and delete
+        the tokens it stored, which no longer work."""
+        self.forget(team_id)
+        if self._drop_tokens is not None:
+            self._drop_tokens(team_id)
 
 
 class LookupCache:

@@ -57,7 +57,10 @@ def gateways(settings: Settings, store: SQLAlchemyInstallationStore) -> Gateways
         bot = store.find_bot(enterprise_id=None, team_id=team_id)
         return bot.bot_token if bot is not None else None
 
-    return Gateways(find_token=find_token, base_url=settings.slack_api_url)
+    def drop_tokens(team_id: str) -> None:
+        store.delete_all(enterprise_id=None, team_id=team_id)
+
+    return Gateways(find_token=find_token, base_url=settings.slack_api_url, drop_tokens=drop_tokens)
 
 
 class SignedStateStore(OAuthStateStore):

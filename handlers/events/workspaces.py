@@ -32,7 +32,7 @@ def _stop(context: BoltContext, *, why: str) -> None:
     with deps.session_factory() as session:
         known = workspaces.uninstalled(session=session, team_id=deps.team_id, now=deps.now())
     if deps.gateways is not None:
-        deps.gateways.forget(deps.team_id)
+        deps.gateways.revoke(deps.team_id)
     log.info(
         "workspace %s: %s; its reminders stop%s",
         deps.team_id,

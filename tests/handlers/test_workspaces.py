@@ -241,6 +241,9 @@ def test_an_uninstalled_workspace_gets_no_more_reminders_and_keeps_its_data(
     assert two.team_event(SECOND_TEAM_ID, {"type": "app_uninstalled"}).status == 200
     with two.deps.session_factory() as session:
         assert session.get(Workspace, SECOND_TEAM_ID).uninstalled_at is not None  # type: ignore[union-attr]
+    # Its revoked token is deleted; the other workspace's stays.
+    assert two.store.find_bot(enterprise_id=None, team_id=SECOND_TEAM_ID) is None
+    assert two.store.find_bot(enterprise_id=None, team_id=TEAM_ID) is not None
     clock.advance(minutes=95)
     two.sweep()
     assert "U0ANA" in emulator.workspaces[TEAM_ID].ims

@@ -101,3 +101,17 @@ def test_run_installs_in_two_workspaces_and_serves_each_with_its_token(
     assert "installs at" in err
     assert CLIENT_SECRET not in err and STATE_SECRET not in err
     assert SECOND_TOKEN not in err
+
+
+def test_db_adopt_gives_the_single_workspace_data_to_a_workspace(
+    env: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    missing = crisisbot("db", "adopt", env=env, cwd=tmp_path)
+    _out, err = missing.communicate(timeout=60)
+    assert missing.returncode == 2
+    assert err.strip() == "crisisbot: db adopt: name the workspace, --team T0123ABCD"
+    process = crisisbot("db", "adopt", "--team", "T0CRISIS", env=env, cwd=tmp_path)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.strip() == "workspace T0CRISIS adopted nothing (no single-workspace rows)"

@@ -12,7 +12,7 @@ from bot.db.models import Account, Crisis, CustomerPromise
 from bot.db.session import SessionFactory
 from bot.db.tenancy import for_team
 from bot.enums import CrisisKind, Severity
-from bot.services import accounts, ledger
+from bot.services import accounts, ledger, workspaces
 from tests.support import T0
 
 BOTH_DATABASES = 1
@@ -71,3 +71,18 @@ def test_account_names_are_unique_per_workspace(session_factory: SessionFactory)
         session.add(Account(name="ACME", name_key="acme", updated_at=T0))
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_a_single_workspace_bots_data_is_adopted_by_its_workspace(
+    session_factory: SessionFactory,
+) -> None:
+    ours = _crisis(session_factory, "", "Acme")
+    _crisis(session_factory, "TB", "Acme")
+    with session_factory() as session:
+        moved = workspaces.adopt(session=session, team_id="TA")
+    assert moved == {"crises": 1, "promises": 1}
+    with for_team(session_factory, "TA")() as session:
+        assert [c.id for c in session.scalars(select(Crisis))] == [ours]
+        assert len(ledger.promises_of(session, crisis_id=ours)) == 1
+    with session_factory() as session:
+        assert {c.team_id for c in session.scalars(select(Crisis))} == {"TA", "TB"}

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_API_URL, validation_alias="SLACK_API_URL")
+    # A distributed app (OAuth, many workspaces): all three set, Bolt's own names.
+    slack_client_id: str = Field(default="", validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="SLACK_CLIENT_SECRET"
+    )
+    slack_state_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="SLACK_STATE_SECRET"
+    )
     database_url: str = Field(default="sqlite:///crisisbot.db", validation_alias="DATABASE_URL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 
@@ -262,9 +270,37 @@ class Settings(BaseSettings):
         """``CRISISBOT_WORKING_HOURS``, parsed: when owners are reminded of sev3 and sev4."""
         return _working_hours(self.working_hours)
 
+    @property
+    def oauth(self) -> bool:
+        """Installed through OAuth in many workspaces (the three ``SLACK_CLIENT_*``/state
+        settings), rather than one workspace's ``SLACK_BOT_TOKEN``."""
+        return bool(
+            self.slack_client_id
+            and self.slack_client_secret.get_secret_value()
+            and self.slack_state_secret.get_secret_value()
+        )
+
     def require_slack(self) -> None:
         """Check the credentials that talking to Slack needs (``crisisbot run``); other entry
         points, such as ``crisisbot db upgrade``, start without them."""
+        oauth_parts = {
+            "slack_client_id": self.slack_client_id,
+            "slack_client_secret": self.slack_client_secret.get_secret_value(),
+            "slack_state_secret": self.slack_state_secret.get_secret_value(),
+        }
+        if any(oauth_parts.values()) and not all(oauth_parts.values()):
+            missing = ", ".join(env_name(name) for name, value in oauth_parts.items() if not value)
+            raise ConfigError(
+                f"{missing}: required with the other OAuth settings (from Basic Information;"
+                " the state secret is any long random string), or unset all three"
+            )
+        if self.oauth:
+            if self.slack_app_token is None and not self.slack_signing_secret.get_secret_value():
+                raise ConfigError(
+                    f"{env_name('slack_signing_secret')}: required in HTTP mode"
+                    " (from Basic Information)"
+                )
+            return
         if not self.slack_bot_token.get_secret_value():
             raise ConfigError(
                 f"{env_name('slack_bot_token')}: required (xoxb-…, from your app's OAuth page)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from slack_bolt import BoltContext
@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.session import SessionFactory
+from bot.db.tenancy import for_team
 from bot.services.scope import Scope
-from bot.slack_gateway import SlackGateway
+from bot.slack_gateway import Gateways, SlackGateway
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,12 @@ def system_clock() -> datetime:
 @dataclass(frozen=True)
 class Deps:
     """Settings, database, Slack gateway, the clock (injected, so tests control time) and the
-    worker pool that does the Slack work after a listener has acked."""
+    worker pool that does the Slack work after a listener has acked.
+
+    Installed in many workspaces (OAuth), ``gateways`` holds one gateway per workspace and a
+    request's listeners get ``for_team(its team)``: that workspace's gateway, sessions that
+    see only its rows, and scopes for it. A single-workspace bot has no ``gateways``, works
+    in team ""."""
 
     settings: Settings
     session_factory: SessionFactory
@@ -38,19 +44,40 @@ class Deps:
     workers: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="work")
     )
+    gateways: Gateways | None = None
+    team_id: str = ""
+
+    @property
+    def many_workspaces(self) -> bool:
+        return self.gateways is not None
+
+    def for_team(self, team_id: str) -> Deps:
+        """These deps for the work of one workspace (itself for a single-workspace bot)."""
+        if self.gateways is None:
+            return self
+        return replace(
+            self,
+            slack=self.gateways.for_team(team_id),
+            session_factory=for_team(self.session_factory, team_id),
+            team_id=team_id,
+        )
+
+    def slack_for(self, team_id: str) -> SlackGateway:
+        """The gateway that speaks for ``team_id``."""
+        return self.gateways.for_team(team_id) if self.gateways is not None else self.slack
 
     def now(self) -> datetime:
         return self.clock()
 
-    def scope(self, session: Session, *, team_id: str = "") -> Scope:
+    def scope(self, session: Session, *, team_id: str | None = None) -> Scope:
         """What a crisis service works with: this session, Slack, the settings, now, and the
-        workspace the work is for."""
+        workspace the work is for (these deps' own, unless named)."""
         return Scope(
             session=session,
             slack=self.slack,
             settings=self.settings,
             now=self.now(),
-            team_id=team_id,
+            team_id=self.team_id if team_id is None else team_id,
         )
 
     def later(self, work: Callable[[], object]) -> None:

@@ -45,7 +45,7 @@ PER_USER_INVITE_ERRORS = {
 }
 
 
-def make_client(*, token: str, base_url: str, timeout: int = 10) -> WebClient:
+def make_client(*, token: str | None, base_url: str, timeout: int = 10) -> WebClient:
     """A WebClient that waits out 429s and retries 5xx and connection errors."""
     return WebClient(
         token=token,
@@ -366,6 +366,55 @@ class SlackGateway:
 
     def publish_home(self, *, user: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user, view=view)
+
+
+class Gateways:
+    """One ``SlackGateway`` per workspace, each with that workspace's bot token (from the OAuth
+    installation store, through ``find_token``), built once and kept: a token of one
+    workspace never calls Slack for another."""
+
+    def __init__(
+        self,
+        *,
+        find_token: Callable[[str], str | None],
+        base_url: str,
+        timeout: int = 10,
+        drop_tokens: Callable[[str], None] | None = None,
+    ) -> None:
+        self._find_token = find_token
+        self._drop_tokens = drop_tokens
+        self._base_url = base_url
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._gateways: dict[str, SlackGateway] = {}
+
+    def for_team(self, team_id: str) -> SlackGateway:
+        """The gateway for ``team_id``; without an installation its calls fail (not_authed)."""
+        with self._lock:
+            gateway = self._gateways.get(team_id)
+        if gateway is not None:
+            return gateway
+        token = self._find_token(team_id) or ""
+        built = SlackGateway(
+            make_client(token=token, base_url=self._base_url, timeout=self._timeout)
+        )
+        with self._lock:
+            if not token:
+                return built  # not kept: an install may come any moment
+            return self._gateways.setdefault(team_id, built)
+
+    def forget(self, team_id: str) -> None:
+        """Drop ``team_id``'s gateway (installed again, or uninstalled): the next call looks
+        its token up again."""
+        with self._lock:
+            self._gateways.pop(team_id, None)
+
+    def revoke(self, team_id: str) -> None:
+        """Slack revoked ``team_id``'s tokens (uninstalled): forget its gateway and delete
+        the tokens it stored, which no longer work."""
+        self.forget(team_id)
+        if self._drop_tokens is not None:
+            self._drop_tokens(team_id)
 
 
 class LookupCache:

@@ -8,11 +8,14 @@ import logging
 import sys
 from pathlib import Path
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, make_session_factory
+from bot.db.tenancy import for_team
 from bot.deps import system_clock
 from bot.services import accounts
 from bot.services.port import SlackFailure
@@ -21,6 +24,12 @@ from bot.slack_gateway import SlackGateway, make_client
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("accounts", help="customer accounts: import, export, list")
+    parser.add_argument(
+        "--team",
+        default="",
+        metavar="T…",
+        help="the workspace whose accounts these are (installed in many workspaces)",
+    )
     actions = parser.add_subparsers(dest="action", required=True)
     load = actions.add_parser("import", help="create or update accounts from a CSV file")
     load.add_argument("file", type=Path)
@@ -35,11 +44,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    # Only that workspace's accounts are read and written.
+    session_factory = for_team(make_session_factory(engine), args.team)
     try:
         with session_factory() as session:
             if args.action == "import":
-                return _import(args.file, settings, session, dry_run=args.dry_run)
+                lookup = _email_lookup(settings, _installed_token(settings, engine, args.team))
+                return _import(args.file, settings, session, lookup, dry_run=args.dry_run)
             if args.action == "export":
                 text = accounts.to_csv(accounts.all_accounts(session))
                 if args.file is None:
@@ -54,7 +65,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
 
 
-def _import(path: Path, settings: Settings, session: Session, *, dry_run: bool) -> int:
+def _import(
+    path: Path,
+    settings: Settings,
+    session: Session,
+    lookup: accounts.EmailLookup,
+    *,
+    dry_run: bool,
+) -> int:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -64,9 +82,7 @@ def _import(path: Path, settings: Settings, session: Session, *, dry_run: bool) 
         print(f"crisisbot: {path}: not UTF-8 text; save the CSV as UTF-8", file=sys.stderr)
         return 2
     try:
-        records = accounts.read_csv(
-            text, default_timezone=settings.timezone, lookup_email=_email_lookup(settings)
-        )
+        records = accounts.read_csv(text, default_timezone=settings.timezone, lookup_email=lookup)
         report = accounts.upsert(
             session=session, records=records, now=system_clock(), dry_run=dry_run
         )
@@ -83,12 +99,22 @@ def _import(path: Path, settings: Settings, session: Session, *, dry_run: bool) 
     return 0
 
 
-def _email_lookup(settings: Settings) -> accounts.EmailLookup:
-    """Emails to Slack user ids with ``users.lookupByEmail``, asked only when a file has one."""
+def _installed_token(settings: Settings, engine: Engine, team: str) -> str | None:
+    """Installed in many workspaces, ``team``'s bot token from its installation."""
+    if not (settings.oauth and team):
+        return None
+    store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    bot = store.find_bot(enterprise_id=None, team_id=team)
+    return bot.bot_token if bot is not None else None
+
+
+def _email_lookup(settings: Settings, installed: str | None = None) -> accounts.EmailLookup:
+    """Emails to Slack user ids with ``users.lookupByEmail``, asked only when a file has one
+    (with the workspace's own token when installed in many)."""
     gateway: list[SlackGateway] = []
 
     def look_up(email: str) -> str | None:
-        token = settings.slack_bot_token.get_secret_value()
+        token = installed or settings.slack_bot_token.get_secret_value()
         if not token:
             raise accounts.AccountsFileError(
                 [f"{email}: looking up an email needs SLACK_BOT_TOKEN; or use the user id (U…)"]

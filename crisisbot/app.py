@@ -7,19 +7,28 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import ProcessedEvent
-from bot.deps import DEPS_KEY, Deps
+from bot.deps import DEPS_KEY, Deps, deps_of
 from handlers import register_listeners
 from handlers.access import refuse_outsiders
 
 log = logging.getLogger(__name__)
 
 
-def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | None = None) -> App:
-    """A Bolt app wired to our listeners; ``deps`` reach them through the context."""
+def build_app(
+    deps: Deps,
+    *,
+    client: WebClient,
+    listener_executor: Executor | None = None,
+    oauth_settings: OAuthSettings | None = None,
+) -> App:
+    """A Bolt app wired to our listeners; ``deps`` reach them through the context, bound to
+    the request's workspace. With ``oauth_settings`` it is installed in many workspaces
+    (``/slack/install``), each request authorized with its workspace's installation."""
     settings = deps.settings
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -32,24 +41,29 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
         # first requests don't each ask Slack.
         token_verification_enabled=True,
         raise_error_for_unhandled_request=False,
+        oauth_settings=oauth_settings,
     )
 
     @app.middleware
     def inject_deps(context: BoltContext, next: Any) -> Any:
-        context[DEPS_KEY] = deps
+        # Everything a listener does is for the request's workspace: its gateway, its rows.
+        mine = deps.for_team(context.team_id or "")
+        context[DEPS_KEY] = mine
         known = context.authorize_result
         if known is not None:
-            deps.slack.learn_identity(
+            mine.slack.learn_identity(
                 bot_user_id=known.bot_user_id or "", team_id=known.team_id or ""
             )
         return next()
 
     @app.middleware
-    def keep_outsiders_out(body: dict[str, Any], respond: Respond | None, next: Any) -> Any:
+    def keep_outsiders_out(
+        context: BoltContext, body: dict[str, Any], respond: Respond | None, next: Any
+    ) -> Any:
         """Only teammates act: every command, button, form and event of someone from another
         organisation or a guest is refused here, before any listener (and before the event
         is recorded as handled)."""
-        refusal = refuse_outsiders(deps, body, respond)
+        refusal = refuse_outsiders(deps_of(context), body, respond)
         return refusal if refusal is not None else next()
 
     @app.middleware
@@ -59,7 +73,10 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
         if not event_id:
             return next()
         with deps.session_factory() as session:
-            session.add(ProcessedEvent(event_id=str(event_id)[:64], at=deps.now()))
+            team = deps.team_id if not deps.many_workspaces else str(body.get("team_id") or "")
+            session.add(
+                ProcessedEvent(event_id=str(event_id)[:64], at=deps.now(), team_id=team[:32])
+            )
             try:
                 session.commit()
             except IntegrityError:

@@ -21,7 +21,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the bot (HTTP on $PORT, or Socket Mode)")
     db = commands.add_parser("db", help="database tasks")
-    db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "adopt"],
+        help="upgrade: apply migrations; adopt: give the single-workspace bot's data to --team",
+    )
+    db.add_argument("--team", default="", metavar="T…", help="the workspace that adopts")
     sandbox = commands.add_parser("sandbox", help="run the bot against a local Slack emulator")
     sandbox.add_argument("--port", type=int, default=8080)
     sandbox.add_argument("--drill", action="store_true", help="short cadences for rehearsals")
@@ -46,12 +51,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.slack_bot_token.get_secret_value(),
             settings.slack_signing_secret.get_secret_value(),
             settings.slack_app_token.get_secret_value() if settings.slack_app_token else "",
+            settings.slack_client_secret.get_secret_value(),
+            settings.slack_state_secret.get_secret_value(),
         ],
     )
     if args.command == "db":
         from bot.db.migrate import upgrade
 
+        if args.action == "adopt" and not args.team:
+            print("crisisbot: db adopt: name the workspace, --team T0123ABCD", file=sys.stderr)
+            return 2
         upgrade(settings.database_url)
+        if args.action == "adopt":
+            return adopt(settings, args.team)
         print("database is up to date")
         return 0
     if args.command == "accounts":
@@ -61,6 +73,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(run_sandbox(port=args.port, drill=args.drill, socket_mode=args.socket_mode) or 0)
     return run(settings)
+
+
+def adopt(settings: Settings, team: str) -> int:
+    """``crisisbot db adopt --team T…``: the rows of the single-workspace bot become ``team``'s."""
+    from bot.db.session import make_engine, make_session_factory
+    from bot.services import workspaces
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            moved = workspaces.adopt(session=session, team_id=team)
+    finally:
+        engine.dispose()
+    summary = ", ".join(f"{count} {table}" for table, count in sorted(moved.items()))
+    print(f"workspace {team} adopted " + (summary or "nothing (no single-workspace rows)"))
+    return 0
 
 
 def run(settings: Settings) -> int:
@@ -103,6 +131,8 @@ def run(settings: Settings) -> int:
         else:
             server = make_server(runtime.app, port=settings.port)
             log.info("listening on :%s/slack/events", settings.port)
+            if settings.oauth:
+                log.info("installs at :%s/slack/install (many workspaces)", settings.port)
             server.serve_forever()
     except KeyboardInterrupt:
         log.info("stopping")

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,19 @@ def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> Threadi
             log.debug("%s " + format, self.address_string(), *args)
 
         def do_GET(self) -> None:
-            if self.path.split("?")[0] == "/health":
+            path, _, query = self.path.partition("?")
+            flow = app.oauth_flow
+            if path == "/health":
                 self._send(200, b"ok", "text/plain")
+            elif flow is not None and path in (flow.install_path, flow.redirect_uri_path):
+                # Installed in many workspaces: Bolt's OAuth flow (the install page, then
+                # Slack's redirect back with a code), as Bolt's own adapters serve it.
+                request = BoltRequest(body="", query=query, headers=self._headers())
+                if path == flow.install_path:
+                    response = flow.handle_installation(request)
+                else:
+                    response = flow.handle_callback(request)
+                self._reply(response)
             else:
                 self._send(404, b"not found", "text/plain")
 
@@ -39,17 +50,33 @@ def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> Threadi
                 self._send(413, b"too large", "text/plain")
                 return
             body = self.rfile.read(length).decode("utf-8")
-            headers: dict[str, str | Sequence[str]] = {
-                k.lower(): [v] for k, v in self.headers.items()
-            }
-            response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
-            content_type = (response.headers.get("content-type") or ["text/plain"])[0]
-            self._send(response.status, response.body.encode("utf-8"), content_type)
+            self._reply(app.dispatch(BoltRequest(body=body, query=query, headers=self._headers())))
 
-        def _send(self, status: int, payload: bytes, content_type: str) -> None:
+        def _headers(self) -> dict[str, str | Sequence[str]]:
+            return {k.lower(): [v] for k, v in self.headers.items()}
+
+        def _reply(self, response: BoltResponse) -> None:
+            content_type = (response.headers.get("content-type") or ["text/plain"])[0]
+            extra = [
+                (name, value)
+                for name, values in response.headers.items()
+                if name.lower() in ("location", "set-cookie")
+                for value in values
+            ]
+            self._send(response.status, response.body.encode("utf-8"), content_type, extra)
+
+        def _send(
+            self,
+            status: int,
+            payload: bytes,
+            content_type: str,
+            extra: Sequence[tuple[str, str]] = (),
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in extra:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 

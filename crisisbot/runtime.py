@@ -15,6 +15,7 @@ from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
 from bot.slack_gateway import SlackGateway, make_client
+from crisisbot import oauth
 from crisisbot.app import build_app
 from scheduler.factory import Senders, build_scheduler
 
@@ -59,19 +60,34 @@ def build_runtime(
             f"the database schema is at {current_revision(engine)}, this crisisbot needs"
             f" {head_revision()}: run `crisisbot db upgrade`"
         )
-    client = make_client(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-    )
+    # Installed in many workspaces, each request and each crisis speaks with its workspace's
+    # own token; otherwise with the one SLACK_BOT_TOKEN.
+    token = None if settings.oauth else settings.slack_bot_token.get_secret_value()
+    client = make_client(token=token, base_url=settings.slack_api_url)
     workers = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work")
+    session_factory = make_session_factory(engine)
+    store = oauth.installation_store(settings, engine) if settings.oauth else None
+    gateways = oauth.gateways(settings, store) if store is not None else None
     deps = Deps(
         settings=settings,
-        session_factory=make_session_factory(engine),
+        session_factory=session_factory,
         slack=SlackGateway(client),
         clock=clock,
         workers=workers,
+        gateways=gateways,
     )
     listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt")
-    app = build_app(deps, client=client, listener_executor=listeners)
+    flow = None
+    if store is not None and gateways is not None:
+        flow = oauth.oauth_settings(
+            settings,
+            engine=engine,
+            store=store,
+            gateways=gateways,
+            session_factory=session_factory,
+            clock=clock,
+        )
+    app = build_app(deps, client=client, listener_executor=listeners, oauth_settings=flow)
     senders = Senders.start(deps)
     return Runtime(
         deps=deps,

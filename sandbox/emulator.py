@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import parse_qs, urlencode
 
 from sandbox.apicommon import Caller, SlackApiError
 from sandbox.faults import Failure, Faults, RateLimiter
@@ -59,9 +62,20 @@ class Emulator(WorkspaceHelpers):
         # App-level tokens (xapp-…) and their app: good for apps.connections.open only.
         self.app_tokens: dict[str, str] = {app_token: app_id_of(app_token)}
         self.socket_mode = SocketMode()
+        # Each workspace the app is in, and the one each token belongs to: a token of one
+        # workspace never reaches another's channels.
+        self.workspaces: dict[str, Workspace] = {self.workspace.team.id: self.workspace}
+        self.token_teams: dict[str, str] = {token: self.workspace.team.id}
+        self.bot_tokens: dict[str, str] = {self.workspace.team.id: token}
+        # The app's OAuth credentials (``configure_oauth``) and the codes issued by authorize.
+        self.client_id: str | None = None
+        self.client_secret: str | None = None
+        self.redirect_url: str | None = None
+        self.oauth_codes: dict[str, tuple[str, str | None]] = {}
         self.rate_limiter = RateLimiter(rate_limit_window)
         self.faults = Faults()
         self.responses = ResponseUrls(self.workspace)
+        self.team_responses: dict[str, ResponseUrls] = {self.workspace.team.id: self.responses}
         self._calls: list[Call] = []
         self._changed = threading.Condition()
         self._server: EmulatorHTTPServer | None = None
@@ -113,8 +127,108 @@ class Emulator(WorkspaceHelpers):
         """The WebClient base_url (with the trailing slash slack_sdk needs)."""
         return f"{self.url}/api/"
 
+    # --- more workspaces and OAuth ---------------------------------------------
+
+    def add_workspace(self, workspace: Workspace, *, token: str) -> Workspace:
+        """Another workspace the app is (or can be) installed in; ``token`` is its bot token."""
+        team = workspace.team.id
+        self.workspaces[team] = workspace
+        self.tokens[token] = workspace.bot_user_id
+        self.token_teams[token] = team
+        self.bot_tokens[team] = token
+        self.team_responses[team] = ResponseUrls(workspace)
+        workspace.subscribe(lambda _event: self._notify())
+        return workspace
+
+    def workspace_of(self, user_id: str) -> Workspace:
+        """The workspace ``user_id`` belongs to (the first one for anyone else)."""
+        for workspace in self.workspaces.values():
+            user = workspace.users.get(user_id)
+            if user is not None and user.team_id == workspace.team.id:
+                return workspace
+        return self.workspace
+
+    def configure_oauth(
+        self, *, client_id: str, client_secret: str, redirect_url: str | None = None
+    ) -> None:
+        """The app's credentials, as its Basic Information page shows them, and its redirect
+        URL (the manifest's ``oauth_config.redirect_urls``)."""
+        self.client_id, self.client_secret = client_id, client_secret
+        self.redirect_url = redirect_url
+
+    def revoke(self, team_id: str) -> None:
+        """The app is uninstalled from ``team_id``: its bot token stops working."""
+        token = self.bot_tokens.pop(team_id, None)
+        if token is not None:
+            self.tokens.pop(token, None)
+            self.token_teams.pop(token, None)
+
+    def handle_authorize(self, query: str) -> tuple[int, dict[str, str], str]:
+        """GET /oauth/v2/authorize: the person installing picks a workspace (``team``, else
+        the first) and allows; Slack sends them back to the redirect URL with a code."""
+        args = {key: values[-1] for key, values in parse_qs(query).items()}
+        if self.client_id is None or args.get("client_id") != self.client_id:
+            return 400, {}, "invalid_client_id"
+        redirect_uri = args.get("redirect_uri") or self.redirect_url
+        if not redirect_uri:
+            return 400, {}, "bad_redirect_uri"
+        team = args.get("team") or self.workspace.team.id
+        if team not in self.workspaces:
+            return 400, {}, "invalid_team"
+        code = secrets.token_hex(12)
+        with self._changed:
+            self.oauth_codes[code] = (team, args.get("redirect_uri"))
+        back = {"code": code, "state": args.get("state", "")}
+        separator = "&" if "?" in redirect_uri else "?"
+        return 302, {"Location": f"{redirect_uri}{separator}{urlencode(back)}"}, ""
+
+    def _oauth_v2_access(self, args: JSON, basic: str | None) -> Reply:
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if basic:
+            try:
+                client_id, _, client_secret = base64.b64decode(basic).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return Reply(200, {"ok": False, "error": "invalid_auth"})
+        if self.client_id is None or client_id != self.client_id:
+            return Reply(200, {"ok": False, "error": "invalid_client_id"})
+        if client_secret != self.client_secret:
+            return Reply(200, {"ok": False, "error": "bad_client_secret"})
+        with self._changed:
+            issued = self.oauth_codes.pop(str(args.get("code") or ""), None)
+        if issued is None:
+            return Reply(200, {"ok": False, "error": "invalid_code"})
+        team_id, redirect_uri = issued
+        if args.get("redirect_uri") and args.get("redirect_uri") != redirect_uri:
+            return Reply(200, {"ok": False, "error": "bad_redirect_uri"})
+        workspace = self.workspaces[team_id]
+        token = self.bot_tokens.get(team_id)
+        if token is None:  # installed again after an uninstall: a new token
+            token = f"xoxb-{team_id.lower()}-{secrets.token_hex(6)}"
+            self.tokens[token] = workspace.bot_user_id
+            self.token_teams[token] = team_id
+            self.bot_tokens[team_id] = token
+        body: JSON = {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": workspace.bot_user_id,
+            "app_id": "A0CRISIS",
+            "team": {"id": team_id, "name": workspace.team.name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0INSTALLER"},
+        }
+        return Reply(200, body)
+
     def reset(self) -> None:
         """Restore the seeded workspace and clear calls, faults, limits and response URLs."""
+        for other in self.workspaces.values():
+            if other is not self.workspace:
+                other.reset()
+        for responses in self.team_responses.values():
+            if responses is not self.responses:
+                responses.clear()
         self.workspace.reset()
         self.workspace.strict_triggers, self.rate_limiter.window = self._initial
         self.workspace.chat_write_public = False
@@ -126,11 +240,17 @@ class Emulator(WorkspaceHelpers):
 
     # --- request handling ----------------------------------------------------
 
-    def handle_api(self, method: str, args: JSON, token: str | None) -> Reply:
-        """Answer one Web API call the way Slack would (independent of HTTP)."""
+    def handle_api(
+        self, method: str, args: JSON, token: str | None, basic: str | None = None
+    ) -> Reply:
+        """Answer one Web API call the way Slack would (independent of HTTP); ``basic`` is
+        an HTTP Basic credential (oauth.v2.access sends the app's id and secret so)."""
         if self.faults.latency > 0:
             time.sleep(self.faults.latency)
-        reply = self._answer(method, args, token)
+        if method == "oauth.v2.access":
+            reply = self._oauth_v2_access(args, basic)
+        else:
+            reply = self._answer(method, args, token)
         body = reply.body
         call = Call(
             method, args, bool(body.get("ok")), body.get("error"), reply.status, time.time(), body
@@ -156,12 +276,13 @@ class Emulator(WorkspaceHelpers):
         if retry_after is not None:
             body = {"ok": False, "error": "ratelimited"}
             return Reply(429, body, {"Retry-After": str(retry_after)})
-        user = self.workspace.users[user_id]
+        workspace = self.workspaces[self.token_teams.get(token, self.workspace.team.id)]
+        user = workspace.users[user_id]
         caller = Caller(user.id, user.team_id, user.bot_id)
         failure = self.faults.next_failure(method)
         if failure is None or failure.apply:
             try:
-                result = call_method(self.workspace, caller, method, args)
+                result = call_method(workspace, caller, method, args)
             except SlackApiError as exc:
                 result = error_body(exc)
             except Exception as exc:  # An emulator bug: answer like Slack's 500, keep serving.
@@ -185,7 +306,11 @@ class Emulator(WorkspaceHelpers):
 
     def handle_response_url(self, url_id: str, body: JSON) -> tuple[int, str]:
         """Answer a POST to a minted response_url; returns (status, text body)."""
-        result = self.responses.post(url_id, body)
+        responses = next(
+            (each for each in self.team_responses.values() if url_id in each.urls),
+            self.responses,
+        )
+        result = responses.post(url_id, body)
         self._notify()
         return result
 
@@ -264,16 +389,20 @@ class Emulator(WorkspaceHelpers):
     @property
     def response_posts(self) -> list[ResponsePost]:
         """Every body posted to a response_url, oldest first."""
-        with self.responses.lock:
-            return list(self.responses.posts)
+        posts: list[ResponsePost] = []
+        for responses in self.team_responses.values():
+            with responses.lock:
+                posts.extend(responses.posts)
+        return sorted(posts, key=lambda post: post.at)
 
     def issue_trigger(self, user_id: str) -> str:
         """Mint a trigger_id as if `user_id` had just clicked or run a command."""
-        return self.workspace.issue_trigger(user_id)
+        return self.workspace_of(user_id).issue_trigger(user_id)
 
     def new_response_url(self, channel_id: str, user_id: str, message_ts: str | None = None) -> str:
         """Mint a response_url for an interaction by the user (about `message_ts`, if given)."""
-        rid = self.responses.mint(channel_id, user_id, message_ts).id
+        team = self.workspace_of(user_id).team.id
+        rid = self.team_responses[team].mint(channel_id, user_id, message_ts).id
         return f"{self.url}/response/{rid}"
 
 

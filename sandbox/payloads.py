@@ -20,7 +20,7 @@ def slash_command_form(
     app_id: str = "A0CRISIS",
 ) -> dict[str, str]:
     """The form Slack posts for a slash command, with a live response_url and trigger_id."""
-    ws = emulator.workspace
+    ws = emulator.workspace_of(user_id)
     with ws.lock:
         user, channel = ws.users[user_id], ws.channels[channel_id]
         return {
@@ -42,7 +42,7 @@ def slash_command_form(
 
 def interaction(emulator: Emulator, kind: str, user_id: str, *, app_id: str = APP_ID) -> JSON:
     """The common part of an interactivity payload (block_actions, view_submission…)."""
-    ws = emulator.workspace
+    ws = emulator.workspace_of(user_id)
     user = ws.users[user_id]
     return {
         "type": kind,
@@ -73,7 +73,7 @@ def block_suggestion(
 ) -> JSON:
     """What Slack posts to the options load URL as someone types in a modal's
     ``external_select``: what they typed so far, and the view it is in (no trigger_id)."""
-    ws = emulator.workspace
+    ws = emulator.workspace_of(user_id)
     with ws.lock:
         payload = interaction(emulator, "block_suggestion", user_id, app_id=app_id)
         payload.pop("trigger_id")

@@ -114,3 +114,51 @@ def default_workspace() -> Workspace:
     """Return a new seeded workspace (team T0CRISIS 'Acme Success')."""
     team = Team(TEAM_ID, "Acme Success", "acme-success", "acme.example")
     return Workspace(team, bot_user_id=BOT_USER_ID, seeder=seed_default)
+
+
+SECOND_TEAM_ID = "T0SECOND"
+SECOND_BOT_USER_ID = "U1BOT"
+SECOND_BOT_ID = "B1BOT"
+SECOND_TOKEN = "xoxb-second"
+_SECOND_HUMANS = [
+    ("U1IVY", "ivy", "Ivy Ito", "Asia/Tokyo", 32400),
+    ("U1JON", "jon", "Jon Jones", "Europe/Paris", 3600),
+]
+
+
+def seed_second(ws: Workspace) -> None:
+    """Another company's workspace with crisisbot installed: its own people and channels."""
+    ws.add_user(
+        User(
+            id=SECOND_BOT_USER_ID,
+            name="crisisbot",
+            real_name="Crisis Bot",
+            team_id=SECOND_TEAM_ID,
+            is_bot=True,
+            bot_id=SECOND_BOT_ID,
+        )
+    )
+    for uid, name, real, tz, fallback in _SECOND_HUMANS:
+        ws.add_user(_human(uid, name, real, tz, fallback, SECOND_TEAM_ID, "initech.example"))
+    humans = {uid for uid, *_ in _SECOND_HUMANS}
+    for cid, name, purpose in (
+        ("C1GENERAL", "general", "Everything Initech"),
+        ("C1CRISES", "cs-crises", "Initech's customer crises"),
+    ):
+        ws.add_channel(
+            Channel(
+                id=cid,
+                name=name,
+                created=SEED_TIME,
+                creator="U1IVY",
+                is_general=name == "general",
+                purpose=TextSetting(purpose, "U1IVY", SEED_TIME),
+                members=humans | {SECOND_BOT_USER_ID},
+            )
+        )
+
+
+def second_workspace() -> Workspace:
+    """A second seeded workspace (team T0SECOND 'Initech Support'), for installs in many."""
+    team = Team(SECOND_TEAM_ID, "Initech Support", "initech-support", "initech.example")
+    return Workspace(team, bot_user_id=SECOND_BOT_USER_ID, seeder=seed_second, id_space="1")

@@ -47,8 +47,13 @@ class Backend(Protocol):
 
     page: Page | None
 
-    def handle_api(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
-        """Answer one Web API call."""
+    def handle_api(
+        self, method: str, args: dict[str, Any], token: str | None, basic: str | None = None
+    ) -> Reply:
+        """Answer one Web API call (``basic``: an HTTP Basic credential, base64)."""
+
+    def handle_authorize(self, query: str) -> tuple[int, dict[str, str], str]:
+        """Answer GET /oauth/v2/authorize: (status, headers, text)."""
 
     def handle_response_url(self, url_id: str, body: dict[str, Any]) -> tuple[int, str]:
         """Answer a POST to a response URL."""
@@ -106,8 +111,12 @@ class _Handler(BaseHTTPRequestHandler):
             # Slack ignores a token inside a JSON body: it must come in the header.
             form_token = None if json_body else args.pop("token", None)
             args.pop("token", None)
-            reply = backend.handle_api(method, args, token or form_token)
+            reply = backend.handle_api(method, args, token or form_token, self._basic())
             self._send_json(reply.status, reply.body, reply.headers)
+        elif parts.path == "/oauth/v2/authorize":
+            status, headers, text = backend.handle_authorize(parts.query)
+            data = text.encode("utf-8")
+            self._send(status, data, "text/plain; charset=utf-8", headers)
         elif parts.path.startswith("/response/"):
             try:
                 args, _ = self._args("", body)
@@ -152,6 +161,11 @@ class _Handler(BaseHTTPRequestHandler):
             except UnicodeDecodeError:
                 raise BodyError("invalid_charset") from None
         return args, False
+
+    def _basic(self) -> str | None:
+        auth = self.headers.get("Authorization") or ""
+        scheme, _, value = auth.partition(" ")
+        return value.strip() if scheme.lower() == "basic" and value.strip() else None
 
     def _bearer(self) -> str | None:
         auth = self.headers.get("Authorization") or ""

@@ -50,8 +50,11 @@ class Workspace:
         bot_user_id: str = "U0BOT",
         seeder: Callable[[Workspace], None] | None = None,
         clock: Callable[[], float] = time.time,
+        id_space: str = "",
     ) -> None:
         self.lock = threading.RLock()
+        # Slack's ids are unique across workspaces: a second workspace mints its own.
+        self.id_space = id_space
         self.clock = clock
         self.bot_user_id = bot_user_id
         self._seeder = seeder
@@ -135,7 +138,7 @@ class Workspace:
     def new_id(self, prefix: str) -> str:
         """Return a fresh Slack-looking id such as 'C0000000A'."""
         with self.lock:
-            return f"{prefix}{next(self._ids):08X}"
+            return f"{prefix}{self.id_space}{next(self._ids):08X}"
 
     def next_ts(self) -> str:
         """Return a message ts strictly greater than every previous one."""

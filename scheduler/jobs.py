@@ -37,6 +37,7 @@ def sweep_due(
         recorder=recorder,
         wait=senders is None,
         clock=deps.clock,
+        slack_for=deps.slack_for if deps.many_workspaces else None,
     )
 
 

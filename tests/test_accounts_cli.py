@@ -109,3 +109,17 @@ def test_a_missing_file_is_one_line(env: dict[str, str], tmp_path: Path) -> None
         2,
         "crisisbot: nowhere.csv: no such file",
     )
+
+
+def test_each_workspace_has_its_own_accounts(
+    env: dict[str, str], tmp_path: Path, emulator: Emulator
+) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(f"{HEADER}\nGlobex Corp,,,,,,,,,,,,\n", encoding="utf-8")
+    first = accounts("--team", "T0CRISIS", "import", str(source), env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    # The same name in another workspace is another account, not an update.
+    second = accounts("--team", "T0SECOND", "import", str(source), env=env, cwd=tmp_path)
+    assert second.stdout.startswith("1 accounts were created"), second.stdout + second.stderr
+    assert "Globex Corp" in accounts("--team", "T0SECOND", "list", env=env, cwd=tmp_path).stdout
+    assert "Globex Corp" not in accounts("--team", "T0OTHER", "list", env=env, cwd=tmp_path).stdout

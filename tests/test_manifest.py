@@ -95,3 +95,14 @@ def test_only_the_scopes_the_code_needs(manifest: dict) -> None:
     }
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == expected
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes_and_comes_back_to_the_bot(
+    manifest: dict,
+) -> None:
+    from crisisbot.oauth import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+    (redirect,) = manifest["oauth_config"]["redirect_urls"]
+    events_url = manifest["settings"]["event_subscriptions"]["request_url"]
+    assert redirect == events_url.replace("/slack/events", "/slack/oauth_redirect")

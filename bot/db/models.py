@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -88,16 +90,52 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class Account(Base):
+class InWorkspace:
+    """A row that belongs to one Slack workspace: ``team_id``, "" for a single-workspace bot.
+
+    Filled from the scope's team when stored; a session bound to a workspace (see
+    ``bot.db.tenancy``) only ever reads and writes its own workspace's rows."""
+
+    team_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
+def add_slack_oauth_tables(metadata: MetaData) -> None:
+    """slack_sdk's OAuth stores' own tables (installations, bots, states), as its SQLAlchemy
+    stores define them: in our schema, created by our migrations."""
+    store = SQLAlchemyInstallationStore
+    store.build_installations_table(metadata, store.default_installations_table_name)
+    store.build_bots_table(metadata, store.default_bots_table_name)
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(
+        metadata, SQLAlchemyOAuthStateStore.default_table_name
+    )
+
+
+add_slack_oauth_tables(Base.metadata)
+
+
+class Workspace(Base):
+    """A workspace the app was installed in through OAuth; ``uninstalled_at`` set once Slack
+    said the app was uninstalled or its bot token revoked: its reminders stop, its data stays."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Account(InWorkspace, Base):
     """A customer account, as the team's CRM knows it: who looks after it, when they work,
     in which language we speak to them and what update cadence was contracted."""
 
     __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_accounts_team_name_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # The name as it is matched (case, accents and punctuation ignored): unique.
-    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # The name as it is matched (case, accents and punctuation ignored): unique in a workspace.
+    name_key: Mapped[str] = mapped_column(String(200))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     tier: Mapped[str] = mapped_column(String(60), default="")
     csm_id: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -123,7 +161,7 @@ class Account(Base):
         }.get(severity)
 
 
-class Crisis(Base):
+class Crisis(InWorkspace, Base):
     """One customer crisis, from declaration to follow-up."""
 
     __tablename__ = "crises"
@@ -150,7 +188,7 @@ class Crisis(Base):
     responders: Mapped[list[str]] = mapped_column(JSON, default=list)
     cadence_seconds: Mapped[int] = mapped_column(Integer)
 
-    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
     channel_name: Mapped[str | None] = mapped_column(String(80), default=None)
     origin_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
     card_ts: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -193,7 +231,7 @@ class Crisis(Base):
     # Which sweep holds the crisis while its reminder goes out (see services/reminders.py).
     claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)
     # The Slack request a crisis came from (a modal's view id), so a redelivery is not a second one.
-    source_key: Mapped[str | None] = mapped_column(String(80), unique=True, default=None)
+    source_key: Mapped[str | None] = mapped_column(String(80), default=None)
 
     account: Mapped[Account | None] = relationship()
     acknowledgements: Mapped[list[Acknowledgement]] = relationship(
@@ -209,14 +247,20 @@ class Crisis(Base):
         back_populates="crisis", order_by="CustomerPromise.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_crises_status_next_update", "status", "next_update_due_at"),)
+    __table_args__ = (
+        Index("ix_crises_status_next_update", "status", "next_update_due_at"),
+        # Unique within a workspace: channel ids and Slack request keys are the workspace's.
+        UniqueConstraint("team_id", "channel_id", name="uq_crises_team_channel_id"),
+        UniqueConstraint("team_id", "source_key", name="uq_crises_team_source_key"),
+        Index("ix_crises_team_id", "team_id"),
+    )
 
     @property
     def is_open(self) -> bool:
         return self.status == CrisisStatus.OPEN
 
 
-class Acknowledgement(Base):
+class Acknowledgement(InWorkspace, Base):
     """A responder saying "I've seen it", once per person per crisis."""
 
     __tablename__ = "acknowledgements"
@@ -231,7 +275,7 @@ class Acknowledgement(Base):
     crisis: Mapped[Crisis] = relationship(back_populates="acknowledgements")
 
 
-class StatusUpdate(Base):
+class StatusUpdate(InWorkspace, Base):
     """A status update given to the customer, which renews the commitment."""
 
     __tablename__ = "status_updates"
@@ -256,7 +300,7 @@ class StatusUpdate(Base):
         return None
 
 
-class CustomerMessageRecord(Base):
+class CustomerMessageRecord(InWorkspace, Base):
     """A message for the customer (``/crisis tell``): a draft until it is sent to their channel,
     or until someone says they told the customer another way (email, a call).
 
@@ -293,7 +337,7 @@ class CustomerMessageRecord(Base):
     crisis: Mapped[Crisis] = relationship()
 
 
-class CustomerPromise(Base):
+class CustomerPromise(InWorkspace, Base):
     """One promise of an update made to the customer, and how it ended: the ledger.
 
     Made at declaration and each time the commitment is renewed; ended (``outcome`` set) by
@@ -319,7 +363,7 @@ class CustomerPromise(Base):
     crisis: Mapped[Crisis] = relationship(back_populates="promises")
 
 
-class PendingDeclaration(Base):
+class PendingDeclaration(InWorkspace, Base):
     """A declaration held back because the customer already has an open crisis, or because
     its customer's name is close to an account's ("Did you mean *Acme Corp*?").
 
@@ -340,7 +384,7 @@ class PendingDeclaration(Base):
     held_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class TimelineEvent(Base):
+class TimelineEvent(InWorkspace, Base):
     """Everything that happened to a crisis, with who and when."""
 
     __tablename__ = "timeline_events"
@@ -355,7 +399,7 @@ class TimelineEvent(Base):
     crisis: Mapped[Crisis] = relationship(back_populates="timeline")
 
 
-class ProcessedEvent(Base):
+class ProcessedEvent(InWorkspace, Base):
     """Event ids already handled, because Slack retries deliveries and Bolt does not dedupe."""
 
     __tablename__ = "processed_events"
@@ -364,7 +408,7 @@ class ProcessedEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Reminder(Base):
+class Reminder(InWorkspace, Base):
     """One reminder a crisis owed: claimed, then sent. The outbox that makes each go out once.
 
     ``(crisis_id, kind, due_at, version)`` names the reminder, so two sweeps can never both
@@ -386,7 +430,7 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
-class ReminderMessage(Base):
+class ReminderMessage(InWorkspace, Base):
     """A message a reminder put in Slack (a nag DM, an escalation), so that once the update
     it asks for is posted, it can be edited to say so and lose its buttons."""
 

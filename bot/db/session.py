@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.db.tenancy  # noqa: F401  (sessions bound to a workspace see only its rows)
+
 SessionFactory = sessionmaker[Session]
 
 

@@ -53,6 +53,7 @@ def store_declaration(scope: Scope, *, request: DeclareRequest) -> tuple[Crisis,
     account = session.get(Account, request.account_id) if request.account_id else None
     cadence = cadence_for(settings, request.severity, account)
     crisis = Crisis(
+        team_id=scope.team_id,
         customer=request.customer,
         account_id=account.id if account else None,
         kind=request.kind,
@@ -453,7 +454,9 @@ def hold_declaration(
     session = scope.session
     pending = session.get(PendingDeclaration, pending_id) if pending_id else None
     if pending is None:
-        pending = PendingDeclaration(declared_by=request.declared_by, held_at=scope.now)
+        pending = PendingDeclaration(
+            declared_by=request.declared_by, held_at=scope.now, team_id=scope.team_id
+        )
         session.add(pending)
     pending.request = request.model_dump(mode="json", exclude={"source_key"})
     pending.existing_crisis_id = existing.id if existing else None

@@ -23,7 +23,7 @@ from bot.services.scope import Scope
 
 def make(session: Session, *, crisis: Crisis, at: datetime, due: datetime) -> CustomerPromise:
     """Record a promise made at ``at`` of an update by ``due`` (the caller commits)."""
-    promise = CustomerPromise(crisis=crisis, made_at=at, due_at=due)
+    promise = CustomerPromise(crisis=crisis, made_at=at, due_at=due, team_id=crisis.team_id)
     session.add(promise)
     return promise
 

@@ -47,7 +47,7 @@ def acknowledge(
     existing = _ack_of(session, crisis, user_id)
     if existing:
         return existing, False
-    ack = Acknowledgement(user_id=user_id, at=now, via=via)
+    ack = Acknowledgement(user_id=user_id, at=now, via=via, team_id=crisis.team_id)
     crisis.acknowledgements.append(ack)
     if crisis.first_ack_at is None:
         crisis.first_ack_at = now
@@ -155,6 +155,7 @@ def renew_promise(
     )
     due = promised.at
     status_update = StatusUpdate(
+        team_id=crisis.team_id,
         author_id=author_id,
         text=text,
         posted_at=now,

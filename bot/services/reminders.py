@@ -38,10 +38,11 @@ from bot.blocks.card import (
 )
 from bot.config import Settings
 from bot.db.models import Crisis, Reminder, ReminderMessage
+from bot.db.tenancy import TEAM_KEY
 from bot.db.upsert import insert_or_skip
 from bot.durations import format_duration
 from bot.enums import ReminderKind, TimelineKind
-from bot.services import ledger
+from bot.services import ledger, workspaces
 from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
 from bot.services.port import Blocks, SlackFailure, SlackPort
@@ -94,6 +95,8 @@ def claim_due(
         session.scalars(
             select(Crisis.id)
             .where(Crisis.next_check_at.is_not(None), Crisis.next_check_at <= now)
+            # An uninstalled workspace's reminders stop (its crises stay, untouched).
+            .where(Crisis.team_id.not_in(workspaces.stopped()))
             .order_by(Crisis.next_check_at, Crisis.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -130,6 +133,7 @@ def sweep(
     recorder: Recorder | None = None,
     wait: bool = True,
     clock: Callable[[], datetime] | None = None,
+    slack_for: Callable[[str], SlackPort] | None = None,
 ) -> list[Sent]:
     """Send every reminder that is due by ``now``, once each; returns what was sent.
 
@@ -137,7 +141,8 @@ def sweep(
     same second should not wait on each other's Web API round trips. With ``wait=False`` the
     sweep only claims and hands the sending to the executor, so the next tick can claim what
     falls due meanwhile instead of waiting for this tick's sends; it then returns nothing, and
-    with a ``recorder`` the senders leave recording what they sent to it.
+    with a ``recorder`` the senders leave recording what they sent to it. With ``slack_for``
+    (installed in many workspaces), each crisis's reminders go out with its workspace's gateway.
     """
     token = uuid.uuid4().hex
     # Leases are counted from when they are taken: a send may wait in the queue after the tick.
@@ -159,6 +164,7 @@ def sweep(
                     now=now,
                     token=token,
                     clock=lease_clock,
+                    slack_for=slack_for,
                 )
                 if posted is None:
                     return sent
@@ -208,6 +214,7 @@ class Posted:
     at: datetime
     # (channel, ts) of each message that asks for the update, edited once it is posted.
     messages: tuple[tuple[str, str], ...] = ()
+    team_id: str = ""
 
 
 def _send_next(
@@ -219,6 +226,7 @@ def _send_next(
     now: datetime,
     token: str,
     clock: Callable[[], datetime],
+    slack_for: Callable[[str], SlackPort] | None = None,
 ) -> Posted | None:
     """Send the crisis's next due reminder; None when nothing more is due (claim released),
     the claim is no longer ours, or Slack failed (retried later)."""
@@ -236,6 +244,10 @@ def _send_next(
         if crisis is None:
             session.rollback()
             return None
+        # From here the work is the crisis's workspace's: its token, only its rows.
+        session.info[TEAM_KEY] = crisis.team_id
+        if slack_for is not None:
+            slack = slack_for(crisis.team_id)
         due = next_reminder(crisis, settings, now)
         if due is None or due.at > now:
             crisis.next_check_at = due.at if due else None
@@ -245,7 +257,13 @@ def _send_next(
         try:
             if due.kind in (ReminderKind.FINISH_POSTS, ReminderKind.FINISH_DECLARE):
                 session.commit()  # never hold a transaction open across a Slack call
-                scope = Scope(session=session, slack=slack, settings=settings, now=now)
+                scope = Scope(
+                    session=session,
+                    slack=slack,
+                    settings=settings,
+                    now=now,
+                    team_id=crisis.team_id,
+                )
                 if due.kind == ReminderKind.FINISH_POSTS:
                     finish_posts(scope, crisis=crisis)
                 else:
@@ -253,7 +271,9 @@ def _send_next(
                 continue
             outbox = _outbox_row(session, crisis, due, token=token, now=now)
             session.commit()  # never hold a transaction open across a Slack call
-            posted = Posted(crisis_id, token, due, outbox.id, crisis.version, now)
+            posted = Posted(
+                crisis_id, token, due, outbox.id, crisis.version, now, team_id=crisis.team_id
+            )
             if outbox.sent:
                 return posted  # sent and recorded, but the crisis was not moved on
             count, where = _deliver(crisis, due, outbox, slack=slack, settings=settings, now=now)
@@ -289,7 +309,7 @@ def record_sent(session: Session, batch: list[Posted], *, settings: Settings) ->
     # PostgreSQL: nothing can change them between this read and the write below.
     session.execute(update(Reminder), [{"id": p.reminder_id, "sent_at": p.at} for p in batch])
     where = [
-        {"reminder_id": p.reminder_id, "channel": channel, "ts": ts}
+        {"reminder_id": p.reminder_id, "channel": channel, "ts": ts, "team_id": p.team_id}
         for p in batch
         for channel, ts in p.messages
     ]
@@ -425,7 +445,14 @@ def _outbox_row(session: Session, crisis: Crisis, due: Due, *, token: str, now: 
     key = dict(crisis_id=crisis.id, kind=due.kind, due_at=due.at, version=crisis.version)
     new_id = session.scalar(
         insert_or_skip(session, Reminder)
-        .values(**key, recipient=crisis.owner_id, claimed_by=token, claimed_at=now, attempts=1)
+        .values(
+            **key,
+            recipient=crisis.owner_id,
+            claimed_by=token,
+            claimed_at=now,
+            attempts=1,
+            team_id=crisis.team_id,
+        )
         .returning(Reminder.id)
     )
     if new_id is not None:

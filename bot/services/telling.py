@@ -92,6 +92,7 @@ def prepare(
         raise CrisisError(messages.tell_empty())
     language = crisis.account.language if crisis.account is not None else "en"
     record = CustomerMessageRecord(
+        team_id=crisis.team_id,
         crisis_id=crisis.id,
         author_id=author_id,
         text=text,

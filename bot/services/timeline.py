@@ -22,6 +22,13 @@ def record(
     """Add a timeline row for ``crisis`` (the caller commits)."""
     # Set from the event's side: appending to ``crisis.timeline`` would load the whole
     # timeline first, a query per line recorded that grows with the crisis.
-    event = TimelineEvent(kind=kind, actor_id=actor_id, at=at, detail=detail[:4000], crisis=crisis)
+    event = TimelineEvent(
+        kind=kind,
+        actor_id=actor_id,
+        at=at,
+        detail=detail[:4000],
+        crisis=crisis,
+        team_id=crisis.team_id,
+    )
     session.add(event)
     return event

@@ -191,12 +191,37 @@ def test_settings_need_no_slack_credentials_until_slack_is_required(
         ),
         ({"slack_bot_token": "xoxb-1", "slack_signing_secret": "s"}, None),
         ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}, None),  # Socket Mode
+        # Installed through OAuth: no bot token of its own, all three OAuth settings.
+        (
+            {
+                "slack_client_id": "1.2",
+                "slack_client_secret": "c",
+                "slack_state_secret": "s",
+                "slack_signing_secret": "s",
+            },
+            None,
+        ),
+        (
+            {"slack_client_id": "1.2", "slack_signing_secret": "s"},
+            "SLACK_CLIENT_SECRET, SLACK_STATE_SECRET: required with the other OAuth settings",
+        ),
+        (
+            {"slack_client_id": "1.2", "slack_client_secret": "c", "slack_state_secret": "s"},
+            "SLACK_SIGNING_SECRET: required in HTTP mode",
+        ),
     ],
 )
 def test_require_slack_names_the_missing_credential(
     monkeypatch: pytest.MonkeyPatch, values: dict[str, str], says: str | None
 ) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "SLACK_STATE_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = load_settings(**values)
     if says is None:

@@ -10,6 +10,7 @@ from sqlalchemy import delete
 
 from bot.db.models import ProcessedEvent
 from bot.deps import Deps
+from bot.services import outages
 from bot.services.reminders import Recorder, Sent, sweep
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ def sweep_due(
         wait=senders is None,
         clock=deps.clock,
     )
+
+
+def resume_broadcasts(deps: Deps) -> int:
+    """Finish outage broadcasts a crash cut off (without posting any customer's twice)."""
+    with deps.session_factory() as session:
+        return outages.resume_broadcasts(deps.scope(session))
 
 
 def forget_old_events(deps: Deps) -> int:

@@ -187,7 +187,10 @@ def handle_send_broadcast(
             if broadcast_id is None:
                 raise CrisisError(messages.broadcast_gone())
             result = outages.send_broadcast(
-                deps.scope(session), broadcast_id=broadcast_id, user_id=user_id
+                deps.scope(session),
+                broadcast_id=broadcast_id,
+                user_id=user_id,
+                session_factory=deps.session_factory,
             )
             if result.already:
                 reply(messages.broadcast_already())

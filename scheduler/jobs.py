@@ -44,7 +44,7 @@ def sweep_due(
 def resume_broadcasts(deps: Deps) -> int:
     """Finish outage broadcasts a crash cut off (without posting any customer's twice)."""
     with deps.session_factory() as session:
-        return outages.resume_broadcasts(deps.scope(session))
+        return outages.resume_broadcasts(deps.scope(session), session_factory=deps.session_factory)
 
 
 def forget_old_events(deps: Deps) -> int:

@@ -15,6 +15,7 @@ after a crash the key is looked for in the customer channel before posting again
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -43,6 +44,7 @@ from bot.db.models import (
     OutageAccount,
     StatusUpdate,
 )
+from bot.db.session import SessionFactory
 from bot.enums import (
     CrisisKind,
     CrisisStatus,
@@ -63,6 +65,8 @@ log = logging.getLogger(__name__)
 
 # After a crash, a message of a broadcast may be in Slack up to this long before its claim.
 LOOK_BACK = timedelta(minutes=1)
+# Threads that post one broadcast (one chain of messages per customer channel or CSM each).
+SENDERS = 16
 # A broadcast claimed this long ago and not finished was cut off by a crash: the sweep resumes it.
 RESUME_AFTER = timedelta(minutes=5)
 
@@ -484,7 +488,13 @@ class BroadcastResult:
     already: bool
 
 
-def send_broadcast(scope: Scope, *, broadcast_id: int, user_id: str) -> BroadcastResult:
+def send_broadcast(
+    scope: Scope,
+    *,
+    broadcast_id: int,
+    user_id: str,
+    session_factory: SessionFactory | None = None,
+) -> BroadcastResult:
     """*Send*: refused whole if any account's message leaks; else every account's message is
     stored with its key, then each is posted (or its copy DMed to the CSM) once."""
     session = scope.session
@@ -541,14 +551,23 @@ def send_broadcast(scope: Scope, *, broadcast_id: int, user_id: str) -> Broadcas
         )
     session.commit()
     session.refresh(broadcast)
-    return deliver(scope, broadcast=broadcast, resuming=False)
+    return deliver(scope, broadcast=broadcast, resuming=False, session_factory=session_factory)
 
 
-def deliver(scope: Scope, *, broadcast: Broadcast, resuming: bool) -> BroadcastResult:
+def deliver(
+    scope: Scope,
+    *,
+    broadcast: Broadcast,
+    resuming: bool,
+    session_factory: SessionFactory | None = None,
+) -> BroadcastResult:
     """Post each account's message not yet out. ``resuming`` after a crash: a message claimed
-    but without its ts is first looked for in its channel by its key."""
+    but without its ts is first looked for in its channel by its key.
+
+    With ``session_factory``, the messages go out on ``SENDERS`` threads, one chain per place
+    (a customer channel, a CSM's DM: Slack takes a message a second in each), longest chains
+    first, so the broadcast takes as long as Slack's limits make it and no longer."""
     session = scope.session
-    everyone = accounts.all_accounts(session)
     deliveries = list(
         session.scalars(
             select(BroadcastDelivery)
@@ -561,60 +580,105 @@ def deliver(scope: Scope, *, broadcast: Broadcast, resuming: bool) -> BroadcastR
         )
     )
     assert broadcast.sent_at is not None and broadcast.sent_by is not None
-    since = broadcast.sent_at - LOOK_BACK
-    by = broadcast.sent_by
-    posted: list[str] = []
-    copies: list[str] = []
+    chains: dict[str, list[int]] = {}
     for delivery in deliveries:
-        record = delivery.message
-        crisis = record.crisis
-        name = crisis.account.name if crisis.account is not None else crisis.customer
-        if delivery.channel is None:
-            _hand_copy(
-                scope, delivery=delivery, crisis=crisis, look_since=since if resuming else None
+        place = delivery.channel or delivery.message.crisis.owner_id
+        chains.setdefault(place, []).append(delivery.id)
+    ordered = sorted(chains.values(), key=len, reverse=True)
+    session.commit()  # end the read: the senders work in their own sessions
+
+    def run_chain(ids: list[int], chain_scope: Scope) -> list[tuple[str, bool]]:
+        everyone = accounts.all_accounts(chain_scope.session)
+        return [
+            _deliver_one(
+                chain_scope,
+                delivery_id=i,
+                broadcast_id=broadcast.id,
+                everyone=everyone,
+                resuming=resuming,
             )
-            copies.append(name)
-            continue
-        if record.status == CustomerMessageStatus.DRAFT:
-            record.status = CustomerMessageStatus.SENT
-            record.sent_by, record.sent_at, record.sent_text = by, scope.now, record.text
-            session.commit()
-        if record.ts is None:
-            found = (
-                scope.slack.find_posted(channel=delivery.channel, key=delivery.key, since=since)
-                if resuming
-                else None
-            )
-            if found is None:
-                try:
-                    found = telling.to_customer(
-                        scope,
-                        channel=delivery.channel,
-                        text=record.text,
-                        context=_guard(broadcast.outage, crisis, everyone),
-                        key=delivery.key,
-                    )
-                except SlackFailure as failure:
-                    if failure.error not in ("not_in_channel", "channel_not_found", "is_archived"):
-                        raise
-                    # No way in after all: the CSM gets the copy to send instead.
-                    record.status = CustomerMessageStatus.DRAFT
-                    record.sent_by = record.sent_at = record.sent_text = None
-                    delivery.channel = None
-                    session.commit()
-                    _hand_copy(scope, delivery=delivery, crisis=crisis, look_since=None)
-                    copies.append(name)
-                    continue
-            record.ts = delivery.ts = found
-            session.commit()
-        _renew(scope, delivery=delivery, crisis=crisis, record=record, by=by)
-        posted.append(name)
+            for i in ids
+        ]
+
+    def in_own_session(ids: list[int]) -> list[tuple[str, bool]]:
+        assert session_factory is not None
+        with session_factory() as own:
+            return run_chain(ids, replace(scope, session=own))
+
+    done: list[tuple[str, bool]] = []
+    if session_factory is None or len(ordered) <= 1:
+        for ids in ordered:
+            done.extend(run_chain(ids, scope))
+    else:
+        with ThreadPoolExecutor(
+            max_workers=min(SENDERS, len(ordered)), thread_name_prefix="broadcast"
+        ) as senders:
+            for result in senders.map(in_own_session, ordered):
+                done.extend(result)
+    posted = [name for name, in_channel in done if in_channel]
+    copies = [name for name, in_channel in done if not in_channel]
+    session.refresh(broadcast)
     broadcast.finished_at = scope.now
     session.commit()
-    session.refresh(broadcast)
     _announce(scope, broadcast=broadcast, posted=posted, copies=copies, resuming=resuming)
     refresh_status(scope, outage=broadcast.outage)
     return BroadcastResult(tuple(posted), tuple(copies), already=False)
+
+
+def _deliver_one(
+    scope: Scope,
+    *,
+    delivery_id: int,
+    broadcast_id: int,
+    everyone: list[Account],
+    resuming: bool,
+) -> tuple[str, bool]:
+    """One account's message: (its name, posted in its channel rather than copied)."""
+    session = scope.session
+    delivery = session.get(BroadcastDelivery, delivery_id)
+    broadcast = session.get(Broadcast, broadcast_id)
+    assert delivery is not None and broadcast is not None
+    assert broadcast.sent_at is not None and broadcast.sent_by is not None
+    since, by = broadcast.sent_at - LOOK_BACK, broadcast.sent_by
+    record = delivery.message
+    crisis = record.crisis
+    name = crisis.account.name if crisis.account is not None else crisis.customer
+    if delivery.channel is None:
+        _hand_copy(scope, delivery=delivery, crisis=crisis, resuming=resuming, since=since)
+        return name, False
+    # Only a message a dead process had claimed can be in Slack already: only it is looked for.
+    claimed_before = record.status == CustomerMessageStatus.SENT
+    if record.status == CustomerMessageStatus.DRAFT:
+        record.status = CustomerMessageStatus.SENT
+        record.sent_by, record.sent_at, record.sent_text = by, scope.now, record.text
+        session.commit()
+    if record.ts is None:
+        found = None
+        if resuming and claimed_before:
+            found = scope.slack.find_posted(channel=delivery.channel, key=delivery.key, since=since)
+        if found is None:
+            try:
+                found = telling.to_customer(
+                    scope,
+                    channel=delivery.channel,
+                    text=record.text,
+                    context=_guard(broadcast.outage, crisis, everyone),
+                    key=delivery.key,
+                )
+            except SlackFailure as failure:
+                if failure.error not in telling.NO_WAY_IN:
+                    raise
+                # No way in after all: the CSM gets the copy to send instead.
+                record.status = CustomerMessageStatus.DRAFT
+                record.sent_by = record.sent_at = record.sent_text = None
+                delivery.channel = None
+                session.commit()
+                _hand_copy(scope, delivery=delivery, crisis=crisis, resuming=False, since=since)
+                return name, False
+        record.ts = delivery.ts = found
+        session.commit()
+    _renew(scope, delivery=delivery, crisis=crisis, record=record, by=by)
+    return name, True
 
 
 def _renew(
@@ -659,13 +723,18 @@ def _hand_copy(
     *,
     delivery: BroadcastDelivery,
     crisis: Crisis,
-    look_since: datetime | None,
+    resuming: bool,
+    since: datetime,
 ) -> None:
     """No customer channel: the CSM gets the message ready to copy, with *I sent it* (which
     records it as told and renews the promise)."""
     record = delivery.message
     customer = crisis.account.name if crisis.account is not None else crisis.customer
     text = messages.broadcast_copy_dm(customer, record.text)
+    # "" marks it claimed: after a crash, only a claimed copy is looked for in the DM first.
+    look_since = since if resuming and delivery.ts == "" else None
+    delivery.ts = ""
+    scope.session.commit()
     delivery.ts = post_once(
         scope.slack,
         channel=crisis.owner_id,
@@ -699,7 +768,7 @@ def _announce(
     )
 
 
-def resume_broadcasts(scope: Scope) -> int:
+def resume_broadcasts(scope: Scope, *, session_factory: SessionFactory | None = None) -> int:
     """Finish broadcasts a crash cut off (claimed ``RESUME_AFTER`` ago, not finished),
     looking in Slack for each message before posting it; how many were resumed."""
     cut_off = list(
@@ -713,7 +782,7 @@ def resume_broadcasts(scope: Scope) -> int:
         )
     )
     for broadcast in cut_off:
-        deliver(scope, broadcast=broadcast, resuming=True)
+        deliver(scope, broadcast=broadcast, resuming=True, session_factory=session_factory)
     return len(cut_off)
 
 

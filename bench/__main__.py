@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import ack, cost, outage, scale
+from bench import ack, broadcast, cost, outage, scale
 from bench.common import ROOT, Result
 
-ALL = ("ack", "outage", "scale", "cost")
+ALL = ("ack", "outage", "scale", "cost", "broadcast")
 PACKAGES = ("slack_bolt", "slack_sdk", "SQLAlchemy", "APScheduler", "alembic", "psycopg")
 
 
@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(restart)
         elif name == "cost":
             results.append(cost.run(quick=args.quick))
+        elif name == "broadcast":
+            results.append(broadcast.run(quick=args.quick))
     seconds = time.monotonic() - started
     print("\n".join(table(results)))
     if not args.no_write:

@@ -933,12 +933,20 @@ def broadcast_send_button(count: int) -> str:
     return f"Send to {count} accounts"
 
 
-def broadcast_leak(account: str, leaks: Sequence[Leak]) -> str:
+def broadcast_leak(leaks: Sequence[Leak]) -> str:
     found = "; ".join(f"{leak.what}: “{safe(leak.words, 100)}”" for leak in leaks)
     return (
-        f":no_entry: Nothing was sent: the message for *{safe(account, 100)}* contains {found}."
-        " No customer's message may name another account or anything internal; take it out"
-        " and broadcast again."
+        f":no_entry: Nothing was sent: the broadcast contains {found}. Every affected customer"
+        " gets it, so it may name no account and nothing internal; take it out and run"
+        " `/crisis broadcast <text>` again."
+    )
+
+
+def closing_leak(account: str, leaks: Sequence[Leak]) -> str:
+    found = "; ".join(f"{leak.what}: “{safe(leak.words, 100)}”" for leak in leaks)
+    return (
+        f":no_entry: Nothing was closed: the closing message for *{safe(account, 100)}* contains"
+        f" {found}. Take it out of the resolution and close again."
     )
 
 

@@ -60,11 +60,14 @@ from bot.services.port import SlackFailure, post_once
 from bot.services.requests import declare_request
 from bot.services.schedule import promise, reschedule
 from bot.services.scope import Scope
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
 # After a crash, a message of a broadcast may be in Slack up to this long before its claim.
 LOOK_BACK = timedelta(minutes=1)
+# What became of one account's message of a broadcast.
+POSTED, COPIED, HELD = "posted", "copied", "held"
 # Threads that post one broadcast (one chain of messages per customer channel or CSM each).
 SENDERS = 16
 # A broadcast claimed this long ago and not finished was cut off by a crash: the sweep resumes it.
@@ -495,26 +498,30 @@ def send_broadcast(
     user_id: str,
     session_factory: SessionFactory | None = None,
 ) -> BroadcastResult:
-    """*Send*: refused whole if any account's message leaks; else every account's message is
-    stored with its key, then each is posted (or its copy DMed to the CSM) once."""
+    """*Send*: refused whole if what it says names any account or anything internal; else
+    every account's message is stored with its key, then each is rendered, passed through the
+    guard again on its own and posted (or its copy DMed to the CSM) once."""
     session = scope.session
     broadcast = _broadcast(scope, broadcast_id)
     outage = broadcast.outage
     if broadcast.sent_at is not None:
         return BroadcastResult((), (), already=True)
     _require_open(outage)
+    links = _open_links(outage)
+    if not links:
+        raise CrisisError(messages.broadcast_no_accounts())
+    # What varies between the messages is only each customer's own name and time: the words
+    # written for all of them may name no account at all (one check, not one per account).
     everyone = accounts.all_accounts(session)
-    planned: list[tuple[OutageAccount, str]] = []
-    refused: list[str] = []
-    for link in _open_links(outage):
-        rendered = _render(scope, outage, link, broadcast.text)
-        try:
-            ensure_for_customer(rendered, context=_guard(outage, link.crisis, everyone))
-        except LeakError as error:
-            refused.append(messages.broadcast_leak(link.account.name, error.leaks))
-        planned.append((link, rendered))
-    if refused:
-        raise CrisisError("\n".join(refused))
+    said = "\n".join(part for part in (broadcast.text, outage.affected) if part)
+    context = replace(
+        _guard(outage, links[0].crisis, everyone),
+        other_accounts=tuple((a.name, *a.aliases) for a in everyone),
+        customer_names=(),
+    )
+    leaks = check_for_customer(escape(said), context=context)
+    if leaks:
+        raise CrisisError(messages.broadcast_leak(leaks))
     claimed = session.execute(
         update(Broadcast)
         .where(Broadcast.id == broadcast.id, Broadcast.sent_at.is_(None))
@@ -525,12 +532,13 @@ def send_broadcast(
     if claimed is None:
         session.rollback()
         return BroadcastResult((), (), already=True)
-    # Every account's message and key stored in the claim's transaction, before any post.
-    for link, rendered in planned:
+    # Every account's message and key stored in the claim's transaction, before any post;
+    # each is rendered when its turn comes (its promise counted from then).
+    for link in links:
         record = CustomerMessageRecord(
             crisis_id=link.crisis_id,
             author_id=user_id,
-            text=rendered,
+            text=broadcast.text,
             language=link.account.language,
             channel=link.account.customer_channel,
             purpose=CustomerMessagePurpose.BROADCAST,
@@ -587,7 +595,7 @@ def deliver(
     ordered = sorted(chains.values(), key=len, reverse=True)
     session.commit()  # end the read: the senders work in their own sessions
 
-    def run_chain(ids: list[int], chain_scope: Scope) -> list[tuple[str, bool]]:
+    def run_chain(ids: list[int], chain_scope: Scope) -> list[tuple[str, str]]:
         everyone = accounts.all_accounts(chain_scope.session)
         return [
             _deliver_one(
@@ -600,12 +608,12 @@ def deliver(
             for i in ids
         ]
 
-    def in_own_session(ids: list[int]) -> list[tuple[str, bool]]:
+    def in_own_session(ids: list[int]) -> list[tuple[str, str]]:
         assert session_factory is not None
         with session_factory() as own:
             return run_chain(ids, replace(scope, session=own))
 
-    done: list[tuple[str, bool]] = []
+    done: list[tuple[str, str]] = []
     if session_factory is None or len(ordered) <= 1:
         for ids in ordered:
             done.extend(run_chain(ids, scope))
@@ -615,8 +623,8 @@ def deliver(
         ) as senders:
             for result in senders.map(in_own_session, ordered):
                 done.extend(result)
-    posted = [name for name, in_channel in done if in_channel]
-    copies = [name for name, in_channel in done if not in_channel]
+    posted = [name for name, outcome in done if outcome == POSTED]
+    copies = [name for name, outcome in done if outcome == COPIED]
     session.refresh(broadcast)
     broadcast.finished_at = scope.now
     session.commit()
@@ -632,8 +640,8 @@ def _deliver_one(
     broadcast_id: int,
     everyone: list[Account],
     resuming: bool,
-) -> tuple[str, bool]:
-    """One account's message: (its name, posted in its channel rather than copied)."""
+) -> tuple[str, str]:
+    """One account's message: (its name, POSTED in its channel, COPIED for its CSM, or HELD)."""
     session = scope.session
     delivery = session.get(BroadcastDelivery, delivery_id)
     broadcast = session.get(Broadcast, broadcast_id)
@@ -643,9 +651,19 @@ def _deliver_one(
     record = delivery.message
     crisis = record.crisis
     name = crisis.account.name if crisis.account is not None else crisis.customer
+    link = session.scalars(
+        select(OutageAccount).where(
+            OutageAccount.outage_id == broadcast.outage_id,
+            OutageAccount.crisis_id == crisis.id,
+        )
+    ).first()
+    unclaimed = delivery.ts is None and record.status == CustomerMessageStatus.DRAFT
+    if unclaimed and link is not None:
+        record.text = _render(scope, broadcast.outage, link, broadcast.text)
+        session.commit()
     if delivery.channel is None:
         _hand_copy(scope, delivery=delivery, crisis=crisis, resuming=resuming, since=since)
-        return name, False
+        return name, COPIED
     # Only a message a dead process had claimed can be in Slack already: only it is looked for.
     claimed_before = record.status == CustomerMessageStatus.SENT
     if record.status == CustomerMessageStatus.DRAFT:
@@ -665,6 +683,15 @@ def _deliver_one(
                     context=_guard(broadcast.outage, crisis, everyone),
                     key=delivery.key,
                 )
+            except LeakError:
+                # Only this customer's message names something it must not (their own name
+                # holding another's, say): it stays a draft, held for the CSM to look at.
+                record.status = CustomerMessageStatus.DRAFT
+                record.sent_by = record.sent_at = record.sent_text = None
+                delivery.done_at = scope.now
+                session.commit()
+                log.warning("broadcast %s: held the message for %s", broadcast.id, name)
+                return name, HELD
             except SlackFailure as failure:
                 if failure.error not in telling.NO_WAY_IN:
                     raise
@@ -674,11 +701,11 @@ def _deliver_one(
                 delivery.channel = None
                 session.commit()
                 _hand_copy(scope, delivery=delivery, crisis=crisis, resuming=False, since=since)
-                return name, False
+                return name, COPIED
         record.ts = delivery.ts = found
         session.commit()
     _renew(scope, delivery=delivery, crisis=crisis, record=record, by=by)
-    return name, True
+    return name, POSTED
 
 
 def _renew(
@@ -847,7 +874,7 @@ def close(
         try:
             ensure_for_customer(text, context=_guard(outage, link.crisis, everyone))
         except LeakError as error:
-            raise CrisisError(messages.broadcast_leak(account.name, error.leaks)) from None
+            raise CrisisError(messages.closing_leak(account.name, error.leaks)) from None
         texts[link.id] = text
     outage.status = CrisisStatus.CLOSED
     outage.closed_at = now

@@ -370,8 +370,9 @@ class OutageAccount(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     outage: Mapped[Outage] = relationship(back_populates="links")
-    account: Mapped[Account] = relationship()
-    crisis: Mapped[Crisis] = relationship()
+    # Loaded with the links, in one query each: an outage's work reads all of them.
+    account: Mapped[Account] = relationship(lazy="selectin")
+    crisis: Mapped[Crisis] = relationship(lazy="selectin")
 
 
 class Broadcast(Base):

@@ -69,7 +69,9 @@ LOOK_BACK = timedelta(minutes=1)
 # What became of one account's message of a broadcast.
 POSTED, COPIED, HELD = "posted", "copied", "held"
 # Threads that post one broadcast (one chain of messages per customer channel or CSM each).
-SENDERS = 16
+# Few enough that the short chains' rendering does not delay the long chains' paced posts
+# (the benchmark's 16 drew 429s under load; see docs/benchmarks.md).
+SENDERS = 8
 # A broadcast claimed this long ago and not finished was cut off by a crash: the sweep resumes it.
 RESUME_AFTER = timedelta(minutes=5)
 
@@ -534,8 +536,8 @@ def send_broadcast(
         return BroadcastResult((), (), already=True)
     # Every account's message and key stored in the claim's transaction, before any post;
     # each is rendered when its turn comes (its promise counted from then).
-    for link in links:
-        record = CustomerMessageRecord(
+    records = [
+        CustomerMessageRecord(
             crisis_id=link.crisis_id,
             author_id=user_id,
             text=broadcast.text,
@@ -544,19 +546,22 @@ def send_broadcast(
             purpose=CustomerMessagePurpose.BROADCAST,
             created_at=scope.now,
         )
-        session.add(record)
-        session.flush()
-        session.add(
-            BroadcastDelivery(
-                team_id=scope.team_id,
-                broadcast_id=broadcast.id,
-                account_id=link.account_id,
-                crisis_id=link.crisis_id,
-                message_id=record.id,
-                key=f"broadcast:{broadcast.id}:account:{link.account_id}",
-                channel=link.account.customer_channel,
-            )
+        for link in links
+    ]
+    session.add_all(records)
+    session.flush()
+    session.add_all(
+        BroadcastDelivery(
+            team_id=scope.team_id,
+            broadcast_id=broadcast.id,
+            account_id=link.account_id,
+            crisis_id=link.crisis_id,
+            message_id=record.id,
+            key=f"broadcast:{broadcast.id}:account:{link.account_id}",
+            channel=link.account.customer_channel,
         )
+        for link, record in zip(links, records, strict=True)
+    )
     session.commit()
     session.refresh(broadcast)
     return deliver(scope, broadcast=broadcast, resuming=False, session_factory=session_factory)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.blocks import card, home, outage, prompts
+from bot.blocks import card, home, prompts
+from bot.blocks import outage as outage_blocks
 from bot.blocks import telling as customer_blocks
 from handlers.actions.buttons import (
     handle_acknowledge,
@@ -26,13 +27,13 @@ from handlers.actions.declaring import (
     handle_declare_new_customer,
     handle_go_to_crisis,
 )
+from handlers.actions.outage import handle_open_broadcast, handle_send_broadcast
 from handlers.actions.telling import (
     handle_customer_told,
     handle_edit_customer_message,
     handle_send_check_in,
     handle_send_to_customer,
 )
-from handlers.outage import handle_open_broadcast, handle_send_broadcast
 
 # action_id -> its listener
 LISTENERS: dict[str, Callable[..., None]] = {
@@ -54,8 +55,8 @@ LISTENERS: dict[str, Callable[..., None]] = {
     customer_blocks.SEND: handle_send_to_customer,
     customer_blocks.TOLD: handle_customer_told,
     customer_blocks.EDIT: handle_edit_customer_message,
-    outage.OPEN_BROADCAST: handle_open_broadcast,
-    outage.SEND_BROADCAST: handle_send_broadcast,
+    outage_blocks.OPEN_BROADCAST: handle_open_broadcast,
+    outage_blocks.SEND_BROADCAST: handle_send_broadcast,
 }
 
 

@@ -1,5 +1,4 @@
-"""An outage's buttons, forms and type-ahead: *Broadcast to customers*, *Send*, the declare
-form, the broadcast form and the close form."""
+"""The outage forms: declare an outage, broadcast to its customers, close it."""
 
 from __future__ import annotations
 
@@ -7,15 +6,15 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 
 from bot import messages
-from bot.blocks.outage import account_options, broadcast_form, broadcast_preview_blocks
+from bot.blocks.outage import broadcast_preview_blocks
 from bot.db.models import Outage
 from bot.deps import Deps, deps_of
 from bot.domain import DEFAULT_SEVERITY, SEVERITIES
 from bot.enums import Severity
-from bot.services import accounts, outages
+from bot.services import outages
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
 from handlers.common import replying_on_failure, safe_reply
@@ -68,19 +67,6 @@ def _tell(
         log.warning("could not tell %s: %s", user_id, failure)
 
 
-def handle_account_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """The affected-accounts type-ahead: one quick query, no Slack call."""
-    deps = deps_of(context)
-    typed = str(body.get("value") or "")
-    try:
-        with deps.session_factory() as session:
-            options = account_options(accounts.search(session, typed, limit=100))
-    except Exception:
-        log.exception("could not search the accounts for the outage form")
-        options = []
-    ack(options=options)
-
-
 def handle_outage_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
@@ -116,25 +102,6 @@ def handle_outage_submission(
     deps.later(work)
 
 
-def handle_open_broadcast(
-    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
-    """*Broadcast to customers* on the card: the form, opened at once (the trigger expires)."""
-    ack()
-    deps = deps_of(context)
-    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
-    with replying_on_failure(reply), deps.session_factory() as session:
-        outage_id = _number(body["actions"][0].get("value"))
-        outage = session.get(Outage, outage_id) if outage_id is not None else None
-        if outage is None:
-            raise CrisisError(messages.broadcast_gone())
-        if outage.status == "closed":
-            raise CrisisError(messages.outage_already_closed())
-        deps.slack.open_view(
-            trigger_id=body["trigger_id"], view=broadcast_form(outage_id=outage.id)
-        )
-
-
 def handle_broadcast_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
@@ -168,37 +135,6 @@ def handle_broadcast_submission(
                     text=messages.broadcast_preview_header(len(preview.destinations)),
                     blocks=broadcast_preview_blocks(preview),
                 )
-
-    deps.later(work)
-
-
-def handle_send_broadcast(
-    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
-    """*Send*: every account's message out once, however often it is pressed."""
-    ack()
-    deps = deps_of(context)
-    user_id = body["user"]["id"]
-    reply = safe_reply(lambda text: respond(text=text, replace_original=False))
-
-    def work() -> None:
-        with replying_on_failure(reply), deps.session_factory() as session:
-            broadcast_id = _number(body["actions"][0].get("value"))
-            if broadcast_id is None:
-                raise CrisisError(messages.broadcast_gone())
-            result = outages.send_broadcast(
-                deps.scope(session),
-                broadcast_id=broadcast_id,
-                user_id=user_id,
-                session_factory=deps.session_factory,
-            )
-            if result.already:
-                reply(messages.broadcast_already())
-                return
-            respond(
-                text=messages.broadcast_reply(len(result.posted), len(result.copies)),
-                replace_original=True,
-            )
 
     deps.later(work)
 

@@ -881,39 +881,55 @@ def close(
         except LeakError as error:
             raise CrisisError(messages.closing_leak(account.name, error.leaks)) from None
         texts[link.id] = text
-    outage.status = CrisisStatus.CLOSED
-    outage.closed_at = now
-    outage.resolution = resolution
-    session.commit()
+    # Each crisis: its closing message claimed (a row) and sent with its key, then the crisis
+    # closed; the outage last. A crash halfway leaves the outage open with the rest of its
+    # crises: closing it again finishes them, looking in Slack for a claimed message first.
     closed: list[str] = []
     copies: list[str] = []
     for link in closing:
         crisis, account = link.crisis, link.account
-        lifecycle.close(scope, crisis=crisis, actor_id=actor_id, resolution=resolution)
-        record = CustomerMessageRecord(
-            crisis_id=crisis.id,
-            author_id=actor_id,
-            text=texts[link.id],
-            language=account.language,
-            channel=account.customer_channel,
-            purpose=CustomerMessagePurpose.CLOSURE,
-            created_at=now,
-        )
-        session.add(record)
-        session.commit()
         key = f"outage:{outage.id}:closure:{crisis.id}"
-        if account.customer_channel:
-            record.status = CustomerMessageStatus.SENT
-            record.sent_by, record.sent_at, record.sent_text = actor_id, now, record.text
-            session.commit()
-            record.ts = telling.to_customer(
-                scope,
-                channel=account.customer_channel,
-                text=record.text,
-                context=_guard(outage, crisis, everyone),
-                key=key,
+        record = session.scalars(
+            select(CustomerMessageRecord)
+            .where(
+                CustomerMessageRecord.crisis_id == crisis.id,
+                CustomerMessageRecord.purpose == CustomerMessagePurpose.CLOSURE,
+                CustomerMessageRecord.created_at >= outage.declared_at,
             )
+            .order_by(CustomerMessageRecord.id.desc())
+        ).first()
+        again = record is not None
+        if record is None:
+            record = CustomerMessageRecord(
+                crisis_id=crisis.id,
+                author_id=actor_id,
+                text=texts[link.id],
+                language=account.language,
+                channel=account.customer_channel,
+                purpose=CustomerMessagePurpose.CLOSURE,
+                created_at=now,
+            )
+            session.add(record)
+            if account.customer_channel:
+                record.status = CustomerMessageStatus.SENT
+                record.sent_by, record.sent_at, record.sent_text = actor_id, now, record.text
             session.commit()
+        since = record.created_at - LOOK_BACK
+        if account.customer_channel:
+            if record.ts is None:
+                found = (
+                    scope.slack.find_posted(channel=account.customer_channel, key=key, since=since)
+                    if again
+                    else None
+                )
+                record.ts = found or telling.to_customer(
+                    scope,
+                    channel=account.customer_channel,
+                    text=record.text,
+                    context=_guard(outage, crisis, everyone),
+                    key=key,
+                )
+                session.commit()
             closed.append(account.name)
         else:
             text = messages.broadcast_copy_dm(account.name, record.text)
@@ -923,13 +939,20 @@ def close(
                 key=key,
                 text=text,
                 blocks=told_copy_blocks(text, message_id=record.id),
+                look_since=since if again else None,
             )
             copies.append(account.name)
+        lifecycle.close(scope, crisis=crisis, actor_id=actor_id, resolution=resolution)
+    outage.status = CrisisStatus.CLOSED
+    outage.closed_at = now
+    outage.resolution = resolution
+    session.commit()
     if outage.channel_id:
-        scope.slack.post(
+        post_once(
+            scope.slack,
             channel=outage.channel_id,
-            text=messages.outage_closed(actor_id, resolution, closed, copies, kept),
             key=f"outage:{outage.id}:closed",
+            text=messages.outage_closed(actor_id, resolution, closed, copies, kept),
         )
     refresh_status(scope, outage=outage)
     return Closed(tuple(closed), tuple(copies), tuple(kept))

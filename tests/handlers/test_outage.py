@@ -518,3 +518,42 @@ def test_a_broadcast_cut_off_by_a_crash_resumes_without_posting_twice(
     # And once finished, nothing more to resume.
     clock.advance(minutes=6)
     assert jobs.resume_broadcasts(bot.deps) == 0
+
+
+def test_closing_again_after_a_crash_finishes_without_telling_anyone_twice(
+    bot: Bot, emulator: Emulator, affected: Outage
+) -> None:
+    real = bot.deps.slack
+
+    class DiesAfterTheFirstPost:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def post_to_customer(self, **kwargs: Any) -> str:
+            real.post_to_customer(**kwargs)
+            raise Crash
+
+    with bot.deps.session_factory() as session:
+        scope = bot.deps.scope(session)
+        dying = type(scope)(
+            session=session,
+            slack=DiesAfterTheFirstPost(),  # type: ignore[arg-type]
+            settings=scope.settings,
+            now=scope.now,
+        )
+        outage = session.get(Outage, affected.id)
+        assert outage is not None
+        with pytest.raises(Crash):
+            outages.close(dying, outage=outage, actor_id="U0ANA", resolution="Exports are back.")
+    # The outage is still open, with the crises not yet closed: closing it again finishes.
+    assert {c.status for c in account_crises(bot).values()} == {"open"}
+    with bot.deps.session_factory() as session:
+        outage = session.get(Outage, affected.id)
+        assert outage is not None and outage.status == "open"
+        outages.close(
+            bot.deps.scope(session), outage=outage, actor_id="U0ANA", resolution="Exports are back."
+        )
+    assert {c.status for c in account_crises(bot).values()} == {"closed"}
+    assert len(bot_posts(emulator, "C0SHARED")) == 1
+    assert len(bot_posts(emulator, "C0MIGDAL")) == 1
+    assert len([m for m in emulator.dm_messages("U0BEN") if "Exports are back." in m.text]) == 1

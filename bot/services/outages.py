@@ -126,7 +126,9 @@ def declare(
         session.commit()
     except IntegrityError:
         session.rollback()
-        again = session.scalars(select(Outage).where(Outage.source_key == source_key)).first()
+        again = session.scalars(
+            select(Outage).where(Outage.source_key == source_key, Outage.team_id == scope.team_id)
+        ).first()
         if again is None:
             raise
         return again
@@ -660,6 +662,7 @@ def _deliver_one(
         select(OutageAccount).where(
             OutageAccount.outage_id == broadcast.outage_id,
             OutageAccount.crisis_id == crisis.id,
+            OutageAccount.team_id == scope.team_id,
         )
     ).first()
     unclaimed = delivery.ts is None and record.status == CustomerMessageStatus.DRAFT

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import ack, cost, outage, scale
+from bench import ack, broadcast, cost, outage, scale
 from bench.common import ROOT, Result
 
-ALL = ("ack", "outage", "scale", "cost")
+ALL = ("ack", "outage", "scale", "cost", "broadcast")
 PACKAGES = ("slack_bolt", "slack_sdk", "SQLAlchemy", "APScheduler", "alembic", "psycopg")
 
 
@@ -118,7 +118,7 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
         "```sh",
         "make bench                        # everything, about 4 minutes",
         ".venv/bin/python -m bench --quick # a smoke run, under 2 minutes",
-        ".venv/bin/python -m bench --only ack,cost   # ack, outage, scale (#3 and #4), cost",
+        ".venv/bin/python -m bench --only ack,cost  # ack, outage, scale, cost, broadcast",
         ".venv/bin/python -m bench --no-postgres --no-write",
         "```",
         "",
@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(restart)
         elif name == "cost":
             results.append(cost.run(quick=args.quick))
+        elif name == "broadcast":
+            results.append(broadcast.run(quick=args.quick))
     seconds = time.monotonic() - started
     print("\n".join(table(results)))
     if not args.no_write:

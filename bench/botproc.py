@@ -2,8 +2,9 @@
 
 Modes: ``serve`` (crisisbot over HTTP, wired like crisisbot/runtime.py but with a scaled rate
 limiter), ``bare`` (a Bolt app that only acks), ``sweep`` (the real scheduler against a seeded
-database with an injected clock) and ``restart`` (crisisbot/runtime.py as ``crisisbot run`` does it,
-until the first sweep). Each prints one JSON line on stdout; closing stdin ends it.
+database with an injected clock), ``restart`` (crisisbot/runtime.py as ``crisisbot run`` does it,
+until the first sweep) and ``resume`` (the broadcast resume job once, after a SIGKILL). Each
+prints one JSON line on stdout; closing stdin ends it.
 """
 
 from __future__ import annotations
@@ -184,6 +185,21 @@ def restart(args: argparse.Namespace) -> None:
     os._exit(0)
 
 
+def resume(args: argparse.Namespace) -> None:
+    """A new process after a SIGKILL: the resume job once, its clock past the resume delay
+    (as the scheduler runs it once a minute); how long it took."""
+    from bot.deps import system_clock
+    from bot.services.outages import RESUME_AFTER
+    from scheduler import jobs
+
+    ahead = RESUME_AFTER + timedelta(minutes=1)
+    runtime = _runtime(args, clock=lambda: system_clock() + ahead, migrate=False)
+    started = time.time()
+    resumed = jobs.resume_broadcasts(runtime.deps)
+    _emit({"resumed": resumed, "seconds": time.time() - started})
+    os._exit(0)
+
+
 def _default(setting: str) -> int:
     from bot.config import Settings
 
@@ -192,7 +208,7 @@ def _default(setting: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.botproc")
-    parser.add_argument("mode", choices=["serve", "bare", "sweep", "restart"])
+    parser.add_argument("mode", choices=["serve", "bare", "sweep", "restart", "resume"])
     parser.add_argument("--database-url", default="sqlite://")
     parser.add_argument("--api-url", default="http://127.0.0.1:9/api/")
     parser.add_argument("--window", type=float, default=60.0, help="rate-limit minute, seconds")
@@ -206,7 +222,8 @@ def main() -> None:
     parser.add_argument("--idle-ticks", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=240.0)
     args = parser.parse_args()
-    {"serve": serve, "bare": bare, "sweep": sweep, "restart": restart}[args.mode](args)
+    modes = {"serve": serve, "bare": bare, "sweep": sweep, "restart": restart, "resume": resume}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

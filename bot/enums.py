@@ -111,6 +111,8 @@ class CustomerMessagePurpose(StrEnum):
     UPDATE = "update"
     CLOSURE = "closure"
     CHECK_IN = "check_in"
+    # One outage told to many customers: rendered from the outage template per account.
+    BROADCAST = "broadcast"
 
 
 class Subcommand(StrEnum):
@@ -133,3 +135,9 @@ class Subcommand(StrEnum):
     STATUS = "status"
     REOPEN = "reopen"
     TELL = "tell"
+    # One outage, many customers (run in the outage channel, but ``outage`` itself).
+    OUTAGE = "outage"
+    AFFECTED = "affected"
+    UNAFFECTED = "unaffected"
+    SPLIT = "split"
+    BROADCAST = "broadcast"

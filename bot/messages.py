@@ -14,6 +14,7 @@ from bot.text import date_token, escape, local_time, mention, mentions, safe, sa
 
 if TYPE_CHECKING:
     from bot.customer.guard import Leak
+    from bot.services.outages import Row
 
 USAGE: dict[Subcommand, str] = {
     Subcommand.NEW: (
@@ -38,6 +39,13 @@ USAGE: dict[Subcommand, str] = {
     ),
     Subcommand.ACCOUNTS: "`/crisis accounts`, or `/crisis accounts <part of a name>`",
     Subcommand.HELP: "`/crisis help`",
+    Subcommand.OUTAGE: (
+        "`/crisis outage <title> [sev1|sev2|sev3|sev4]`, or `/crisis outage` for the form"
+    ),
+    Subcommand.AFFECTED: "`/crisis affected <account>[, <account>…]`",
+    Subcommand.UNAFFECTED: "`/crisis unaffected <account>`",
+    Subcommand.SPLIT: "`/crisis split <account>`",
+    Subcommand.BROADCAST: "`/crisis broadcast <what we are doing>`",
 }
 
 
@@ -71,6 +79,18 @@ def help_text(ack_emoji: str = "eyes") -> str:
             f"• {USAGE[Subcommand.CLOSE]}: close it and schedule a check-in with the customer",
             f"• {USAGE[Subcommand.STATUS]}: the card and the timeline",
             f"• {USAGE[Subcommand.REOPEN]}: reopen a closed crisis",
+            "",
+            "*One outage, many customers*",
+            f"• {USAGE[Subcommand.OUTAGE]}: declare an outage and open its channel",
+            "In the outage channel:",
+            f"• {USAGE[Subcommand.AFFECTED]}: add affected accounts (each gets its crisis,"
+            " owned by its CSM, told by DM)",
+            f"• {USAGE[Subcommand.UNAFFECTED]}: an account is not affected after all",
+            f"• {USAGE[Subcommand.SPLIT]}: give an account its own crisis channel",
+            f"• {USAGE[Subcommand.BROADCAST]}: preview the outage message for every affected"
+            " customer, in their language, then send it (or the *Broadcast to customers* button)",
+            "• `/crisis status`: a row per account: CSM, acknowledged, last told, next promise",
+            "• `/crisis close <how it was resolved>`: close the outage and its accounts' crises",
             "",
             "*Who may do what*",
             "• Anyone on the team can declare, list and acknowledge.",
@@ -714,6 +734,265 @@ def customer_message_done(status: str, by: str | None) -> str:
 
 def customer_message_gone() -> str:
     return "I can't find that message any more. Run `/crisis tell <text>` again."
+
+
+# -- One outage, many customers ----------------------------------------------------------------
+
+
+def outage_needs_title() -> str:
+    return usage_error("Give the outage a title.", Subcommand.OUTAGE)
+
+
+def outage_topic(title: str, severity: Severity) -> str:
+    return f"Outage · {SEVERITIES[severity]} · {title}"[:250]
+
+
+def outage_card(
+    title: str, severity: Severity, affected: str, declared_by: str, status: str
+) -> str:
+    what = f"\n*Affected:* {safe(affected, 1500)}" if affected.strip() else ""
+    closed = " (closed)" if status == "closed" else ""
+    return (
+        f":rotating_light: *Outage{closed}: {safe(title, 150)}* ·"
+        f" {SEVERITIES[severity]}{what}\nDeclared by {mention(declared_by)}."
+        " Add the accounts it hits with `/crisis affected <account>[, <account>…]`; each one's"
+        " CSM is told and keeps that customer's promise."
+    )
+
+
+def outage_status_line(accounts: int, told: int, overdue: int, *, closed: bool) -> str:
+    if closed:
+        return f":white_check_mark: Outage closed. {accounts} affected accounts."
+    late = f" · :red_circle: {overdue} overdue" if overdue else ""
+    return (
+        f":pushpin: *Status:* {accounts} affected accounts · {told} told{late}."
+        " `/crisis status` for a row per account."
+    )
+
+
+def outage_declared(channel_id: str) -> str:
+    return f":rotating_light: Outage declared: <#{channel_id}>."
+
+
+def outage_declaring(title: str) -> str:
+    return f":hourglass_flowing_sand: Declaring the outage *{safe(title, 150)}*…"
+
+
+def outage_csm_dm(
+    customer: str,
+    title: str,
+    outage_channel: str,
+    due: datetime,
+    *,
+    linked_channel: str | None = None,
+    zone: str | None = None,
+) -> str:
+    """To an affected account's CSM: the outage, where the team works, their promise."""
+    where = (
+        f"Its open crisis <#{linked_channel}> is linked to the outage."
+        if linked_channel
+        else "It has no channel of its own: the team works in the outage channel."
+    )
+    return (
+        f":rotating_light: *{safe(customer, 100)}* is affected by the outage"
+        f" *{safe(title, 150)}* (<#{outage_channel}>). You are its CSM: the customer is"
+        f" promised an update by {promised_time(due, zone)}. {where} Broadcasts from the outage"
+        " channel keep that promise; `/crisis split <account>` there gives it its own channel."
+    )
+
+
+def outage_unknown_accounts(names: Sequence[str]) -> str:
+    shown = ", ".join(f"`{escape(name[:60])}`" for name in names[:10])
+    return (
+        f":warning: No account is called {shown}. `/crisis accounts <part of a name>` lists"
+        f" them.\nUsage: {USAGE[Subcommand.AFFECTED]}"
+    )
+
+
+def outage_not_affected(account: str) -> str:
+    return (
+        f":warning: *{safe(account, 100)}* is not among this outage's affected accounts."
+        " `/crisis status` lists them."
+    )
+
+
+def outage_already_split(customer: str, channel_id: str) -> str:
+    return f":information_source: *{safe(customer, 100)}* already has its channel: <#{channel_id}>."
+
+
+def outage_already_closed() -> str:
+    return ":information_source: This outage is closed."
+
+
+def not_in_outage_channel(command: Subcommand) -> str:
+    return (
+        f":warning: `/crisis {command}` works in an outage's channel. Declare one with"
+        f" {USAGE[Subcommand.OUTAGE]}, or run it in its `#outage-…` channel."
+    )
+
+
+def outage_added(added: Sequence[str], linked: Sequence[str], already: Sequence[str]) -> str:
+    parts = []
+    if added:
+        parts.append(
+            f":white_check_mark: Affected: {', '.join(safe(n, 100) for n in added)}."
+            " Each has its crisis, owned by its CSM (told by DM)."
+        )
+    if linked:
+        parts.append(f":link: Linked their open crisis: {', '.join(safe(n, 100) for n in linked)}.")
+    if already:
+        parts.append(
+            f":information_source: Already affected: {', '.join(safe(n, 100) for n in already)}."
+        )
+    return "\n".join(parts)
+
+
+def outage_removed(account: str) -> str:
+    return (
+        f":white_check_mark: *{safe(account, 100)}* is no longer affected: broadcasts leave it"
+        " out. Its crisis stays open for its CSM to close."
+    )
+
+
+def outage_split(account: str, channel_id: str) -> str:
+    return (
+        f":twisted_rightwards_arrows: *{safe(account, 100)}* has its own channel: <#{channel_id}>."
+    )
+
+
+def outage_status_header(title: str, count: int) -> str:
+    return f":bar_chart: *{safe(title, 150)}*: {count} affected accounts"
+
+
+def outage_no_accounts_yet() -> str:
+    return "No affected accounts yet: `/crisis affected <account>[, <account>…]`."
+
+
+def outage_status_row(row: Row, *, now: datetime) -> str:
+    """One affected account: CSM, acknowledged, last told, next promise, overdue."""
+    acked = ":white_check_mark: acked" if row.acknowledged else ":hourglass: not acked"
+    told = f"last told {date_token(row.last_told)}" if row.last_told else "not told yet"
+    if row.closed:
+        due = "closed"
+    elif row.next_due is None:
+        due = "no promise"
+    else:
+        due = f"next update by {date_token(row.next_due)}"
+    late = " · :red_circle: *overdue*" if row.overdue else ""
+    where = f" · <#{row.channel}>" if row.channel else ""
+    return (
+        f"• *{safe(row.account, 100)}* · CSM {mention(row.csm)} · {acked} · {told} · {due}"
+        f"{late}{where}"
+    )
+
+
+def broadcast_empty() -> str:
+    return usage_error("Say what we are doing about the outage.", Subcommand.BROADCAST)
+
+
+def broadcast_no_accounts() -> str:
+    return (
+        ":warning: No affected account to broadcast to. Add them first with"
+        f" {USAGE[Subcommand.AFFECTED]}."
+    )
+
+
+def broadcast_gone() -> str:
+    return "I can't find that broadcast any more. Run `/crisis broadcast <text>` again."
+
+
+def broadcast_form_hint() -> str:
+    return (
+        "Each affected customer gets the outage message in their language, with when they will"
+        " hear from us next in their time zone. You see every message before it goes."
+    )
+
+
+def broadcast_preview_header(count: int) -> str:
+    return f":loudspeaker: *Preview: the outage message for {count} affected accounts*"
+
+
+def broadcast_as_seen_by(account: str) -> str:
+    return f"As *{safe(account, 100)}* will see it:"
+
+
+def broadcast_destination(account: str, channel: str | None, csm: str, leaks: Sequence[str]) -> str:
+    where = f"→ <#{channel}>" if channel else f"→ a copy for {mention(csm)} to send"
+    held = f" · :no_entry: contains {', '.join(leaks)}" if leaks else ""
+    return f"• *{safe(account, 100)}* {where}{held}"
+
+
+def broadcast_fix_leaks() -> str:
+    return (
+        ":no_entry: Some messages would tell a customer something internal (marked above)."
+        " Nothing was sent: run `/crisis broadcast <text>` again without it."
+    )
+
+
+def broadcast_send_button(count: int) -> str:
+    return f"Send to {count} accounts"
+
+
+def broadcast_leak(leaks: Sequence[Leak]) -> str:
+    found = "; ".join(f"{leak.what}: “{safe(leak.words, 100)}”" for leak in leaks)
+    return (
+        f":no_entry: Nothing was sent: the broadcast contains {found}. Every affected customer"
+        " gets it, so it may name no account and nothing internal; take it out and run"
+        " `/crisis broadcast <text>` again."
+    )
+
+
+def closing_leak(account: str, leaks: Sequence[Leak]) -> str:
+    found = "; ".join(f"{leak.what}: “{safe(leak.words, 100)}”" for leak in leaks)
+    return (
+        f":no_entry: Nothing was closed: the closing message for *{safe(account, 100)}* contains"
+        f" {found}. Take it out of the resolution and close again."
+    )
+
+
+def broadcast_copy_dm(customer: str, text: str) -> str:
+    quote = "\n".join("> " + line for line in text.splitlines() or [""])
+    return (
+        f":clipboard: *{safe(customer, 100)}* has no customer channel. Send them this (by email"
+        f" or on a call), then press *I sent it*:\n{quote}"
+    )
+
+
+def broadcast_sent(by: str, text: str, posted: Sequence[str], copies: Sequence[str]) -> str:
+    copied = f" {len(copies)} copies DMed to their CSMs to send." if copies else ""
+    return (
+        f":loudspeaker: {mention(by)} broadcast to {len(posted) + len(copies)} affected"
+        f" accounts: {len(posted)} posted in their customer channels.{copied}\n"
+        f"> {safe(text, 1500)}"
+    )
+
+
+def broadcast_reply(posted: int, copies: int) -> str:
+    copied = f", {copies} copies DMed to their CSMs" if copies else ""
+    return f":white_check_mark: Broadcast: {posted} posted in customer channels{copied}."
+
+
+def broadcast_already() -> str:
+    return "That broadcast was already sent; nothing was sent twice."
+
+
+def outage_close_hint(count: int) -> str:
+    return (
+        f"Every linked crisis ({count} open) is closed with a closing message to its customer,"
+        " except those you leave open."
+    )
+
+
+def outage_closed(
+    by: str, resolution: str, closed: Sequence[str], copies: Sequence[str], kept: Sequence[str]
+) -> str:
+    left = f" Left open: {', '.join(safe(n, 100) for n in kept)}." if kept else ""
+    copied = f" {len(copies)} closing messages DMed to CSMs to send." if copies else ""
+    return (
+        f":white_check_mark: Outage closed by {mention(by)}: {safe(resolution, 1500)}\n"
+        f"Closed {len(closed) + len(copies)} linked crises; {len(closed)} customers told in"
+        f" their channel.{copied}{left}"
+    )
 
 
 def reminder_done(customer: str, channel_id: str, author_id: str, at: datetime) -> str:

@@ -22,6 +22,8 @@ from bot.durations import DurationError, parse_duration
 from bot.enums import CrisisKind, Severity, Subcommand
 from bot.text import escape, from_slack
 
+# An outage's title: it names the channel and heads the card.
+MAX_OUTAGE_TITLE = 150
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERS = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # Anything at the end that reads as a severity: sev1, [SEV2], sev-1, sev 3, severity 4, but
@@ -51,12 +53,20 @@ ANYWHERE_COMMANDS = (
     Subcommand.ACCOUNT,
     Subcommand.ACCOUNTS,
     Subcommand.HELP,
+    Subcommand.OUTAGE,
+)
+# In an outage's channel (``status`` and ``close`` work there too).
+OUTAGE_COMMANDS = (
+    Subcommand.AFFECTED,
+    Subcommand.UNAFFECTED,
+    Subcommand.SPLIT,
+    Subcommand.BROADCAST,
 )
 
 
 def subcommands() -> tuple[Subcommand, ...]:
     """Every subcommand, from the two tables above (new ones added there are included)."""
-    return ANYWHERE_COMMANDS + CHANNEL_COMMANDS
+    return ANYWHERE_COMMANDS + CHANNEL_COMMANDS + OUTAGE_COMMANDS
 
 
 class UsageError(ValueError):
@@ -78,6 +88,8 @@ class Command:
     mine: bool = False
     # ``account``: "" shows the account named ``text``, "edit" edits it, "add" adds one.
     action: str = ""
+    # ``affected``: the accounts named, comma-separated.
+    names: tuple[str, ...] = ()
 
     @property
     def needs_crisis_channel(self) -> bool:
@@ -103,11 +115,16 @@ def parse(text: str) -> Command:
         Subcommand.REOPEN,
         Subcommand.ACCOUNT,
         Subcommand.ACCOUNTS,
+        Subcommand.OUTAGE,
+        Subcommand.BROADCAST,
+        *OUTAGE_COMMANDS,
     ):
         # Slack sends text escaped, with mentions as tokens; keep what the person typed.
         rest = from_slack(rest).strip()
     if name == Subcommand.NEW:
         return _parse_new(rest)
+    if name in (Subcommand.OUTAGE, *OUTAGE_COMMANDS):
+        return _parse_outage(name, rest)
     if name in (Subcommand.UPDATE, Subcommand.TELL, Subcommand.CLOSE):
         if not rest:
             problem = {
@@ -222,6 +239,45 @@ def _parse_people(word: Subcommand, rest: str) -> Command:
         )
         raise UsageError(messages.usage_error(problem, word))
     return Command(word, user_ids=users)
+
+
+def _parse_outage(name: Subcommand, rest: str) -> Command:
+    """``outage [<title> [sevN]]``, ``affected a, b``, ``unaffected a``, ``split a``,
+    ``broadcast <text>``."""
+    if name == Subcommand.OUTAGE:
+        if not rest:
+            return Command(Subcommand.OUTAGE)
+        severity = DEFAULT_SEVERITY
+        match = _SEVERITY_AT_END.search(rest)
+        if match:
+            typed = f"sev{int(match.group(2)[:3])}"
+            if typed not in SEVERITIES:
+                raise UsageError(messages.bad_severity(match.group(1), command=name))
+            severity = Severity(typed)
+            rest = rest[: match.start()].strip()
+        if not rest:
+            raise UsageError(messages.usage_error("Give the outage a title.", name))
+        if len(rest) > MAX_OUTAGE_TITLE:
+            problem = messages.text_too_long("The title", len(rest), MAX_OUTAGE_TITLE)
+            raise UsageError(messages.usage_error(problem, name))
+        return Command(name, text=rest, severity=severity)
+    if name == Subcommand.BROADCAST:
+        if not rest:
+            raise UsageError(messages.usage_error("Say what we are doing about it.", name))
+        if len(rest) > MAX_UPDATE:
+            problem = messages.text_too_long("The message", len(rest), MAX_UPDATE)
+            raise UsageError(messages.usage_error(problem, name))
+        return Command(name, text=rest)
+    names = tuple(dict.fromkeys(part.strip() for part in rest.split(",") if part.strip()))
+    if not names:
+        raise UsageError(messages.usage_error("Name the account.", name))
+    if name != Subcommand.AFFECTED and len(names) > 1:
+        raise UsageError(messages.usage_error("Name one account at a time.", name))
+    if any(len(part) > MAX_CUSTOMER for part in names):
+        raise UsageError(
+            messages.usage_error(messages.account_name_too_long(MAX_CUSTOMER + 1), name)
+        )
+    return Command(name, text=names[0], names=names)
 
 
 def _parse_new(rest: str) -> Command:

@@ -255,17 +255,23 @@ class SlackGateway:
             data = self._call("chat.postMessage", **kwargs)
         return str(data["ts"])
 
-    def post_to_customer(self, *, channel: str, message: CheckedMessage) -> str:
+    def post_to_customer(
+        self, *, channel: str, message: CheckedMessage, key: str | None = None
+    ) -> str:
         """The one way into a customer channel: only text the leak guard let through, no
         unfurls, and never joining (a bot not in the channel is told ``not_in_channel``)."""
         if not isinstance(message, CheckedMessage):
             raise TypeError("post_to_customer takes a CheckedMessage from ensure_for_customer")
+        extra: dict[str, Any] = {}
+        if key:
+            extra["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         data = self._call(
             "chat.postMessage",
             channel=channel,
             text=str(message),
             unfurl_links=False,
             unfurl_media=False,
+            **extra,
         )
         return str(data["ts"])
 

@@ -43,6 +43,15 @@ def element_state(
             picked = initial  # untouched: it still holds its initial option
         out["selected_option"] = dict(picked) if isinstance(picked, dict) else None
         return out
+    if kind == "multi_external_select":
+        # Every option picked among those the app offered, whole; untouched: its initial ones.
+        if raw is None:
+            initial = element.get("initial_options")
+            out["selected_options"] = list(initial) if isinstance(initial, list) else []
+            return out
+        chosen = raw if isinstance(raw, list) else []
+        out["selected_options"] = [dict(o) for v in chosen if (o := (offered or {}).get(v))]
+        return out
     if raw is None:
         # Untouched: the element still holds its initial value, as in Slack's client.
         raw = initial_value(element)

@@ -233,14 +233,16 @@ class Inbound:
     def block_suggestion(
         self, user_id: str, view_id: str, *, block_id: str, action_id: str, value: str
     ) -> tuple[Outcome, list[JSON]]:
-        """Someone types in a modal's ``external_select``: from ``min_query_length``
+        """Someone types in a modal's ``external_select`` (or ``multi_external_select``): from
+        ``min_query_length``
         characters on (3 unless it says), Slack asks the app for options and shows the ones
         it answered within 3 seconds; an answer Slack would reject shows none."""
         ws = self.emulator.workspace
         with ws.lock:
             stored = ws.views.get(view_id)
             element = _element(stored.view if stored else {}, block_id, action_id)
-            if element is None or element.get("type") != "external_select":
+            kind = element.get("type") if element is not None else None
+            if element is None or kind not in ("external_select", "multi_external_select"):
                 return Outcome(False, "no_such_element"), []
             if len(value) < int(element.get("min_query_length", MIN_QUERY_LENGTH)):
                 return Outcome(True), []
@@ -260,7 +262,11 @@ class Inbound:
         if options is None:
             return Outcome(False, "invalid_options"), []
         with self._lock:
-            self._offered[(view_id, block_id, action_id)] = {o["value"]: o for o in options}
+            answered = {o["value"]: o for o in options}
+            if kind == "multi_external_select":
+                # Picks add up across searches: what was picked from an earlier answer stays.
+                answered = {**self._offered.get((view_id, block_id, action_id), {}), **answered}
+            self._offered[(view_id, block_id, action_id)] = answered
         return Outcome(True), options
 
     def view_submission(self, user_id: str, view_id: str, values: JSON) -> Outcome:

@@ -61,4 +61,15 @@ def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
         id="forget_old_events",
         next_run_time=started + timedelta(minutes=1),
     )
+    # A broadcast a crash cut off is finished, each customer's message looked for first.
+    scheduler.add_job(
+        jobs.resume_broadcasts,
+        "interval",
+        args=[deps],
+        minutes=1,
+        id="resume_broadcasts",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=started + timedelta(seconds=30),
+    )
     return scheduler

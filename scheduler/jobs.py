@@ -10,6 +10,7 @@ from sqlalchemy import delete
 
 from bot.db.models import ProcessedEvent
 from bot.deps import Deps
+from bot.services import outages
 from bot.services.reminders import Recorder, Sent, sweep
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ def sweep_due(
         clock=deps.clock,
         slack_for=deps.slack_for if deps.many_workspaces else None,
     )
+
+
+def resume_broadcasts(deps: Deps) -> int:
+    """Finish outage broadcasts a crash cut off (without posting any customer's twice)."""
+    with deps.session_factory() as session:
+        return outages.resume_broadcasts(deps.scope(session), session_factory=deps.session_factory)
 
 
 def forget_old_events(deps: Deps) -> int:

@@ -363,6 +363,105 @@ class CustomerPromise(InWorkspace, Base):
     crisis: Mapped[Crisis] = relationship(back_populates="promises")
 
 
+class Outage(InWorkspace, Base):
+    """One platform outage that hits many customers: its own internal channel, and an
+    account's crisis (owned by its CSM, with its own promise) for each affected account."""
+
+    __tablename__ = "outages"
+    __table_args__ = (Index("ix_outages_team_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[Severity] = mapped_column(StrEnumColumn(Severity, 8))
+    # What is affected, in the customers' words ("exports and the API").
+    affected: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CrisisStatus] = mapped_column(
+        StrEnumColumn(CrisisStatus, 16), default=CrisisStatus.OPEN
+    )
+    declared_by: Mapped[str] = mapped_column(String(32))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    channel_name: Mapped[str | None] = mapped_column(String(80), default=None)
+    card_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    status_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolution: Mapped[str | None] = mapped_column(Text, default=None)
+    # The form it came from (a modal's view id), so a redelivery declares it once.
+    source_key: Mapped[str | None] = mapped_column(String(80), unique=True, default=None)
+
+    links: Mapped[list[OutageAccount]] = relationship(
+        back_populates="outage", order_by="OutageAccount.id", cascade="all, delete-orphan"
+    )
+
+
+class OutageAccount(InWorkspace, Base):
+    """An account an outage affects, and the crisis that carries its promise: one made for
+    the outage, or the account's crisis already open (linked, not duplicated)."""
+
+    __tablename__ = "outage_accounts"
+    __table_args__ = (UniqueConstraint("outage_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    # The crisis was open before the outage: it is the account's own, only linked.
+    linked: Mapped[bool] = mapped_column(default=False)
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # ``/crisis unaffected``: no longer told about the outage (the row stays, for the record).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    outage: Mapped[Outage] = relationship(back_populates="links")
+    # Loaded with the links, in one query each: an outage's work reads all of them.
+    account: Mapped[Account] = relationship(lazy="selectin")
+    crisis: Mapped[Crisis] = relationship(lazy="selectin")
+
+
+class Broadcast(InWorkspace, Base):
+    """One message for every affected customer of an outage: a draft until *Send*."""
+
+    __tablename__ = "outage_broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    # What we are doing, as written; each customer sees it inside the outage template.
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Set when *Send* claimed it; ``finished_at`` once every account's message is out.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    outage: Mapped[Outage] = relationship()
+
+
+class BroadcastDelivery(InWorkspace, Base):
+    """One account's message of a broadcast. Stored, with its key, before anything is posted:
+    after a crash the key is looked for in the customer channel (message metadata) before the
+    message is posted again, so no customer ever gets it twice."""
+
+    __tablename__ = "outage_deliveries"
+    __table_args__ = (UniqueConstraint("broadcast_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("outage_broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("customer_messages.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    # The customer channel (None: a copy for the CSM to send, DMed to them).
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    # When its message is out (posted, or the copy DMed) and its promise renewed.
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    message: Mapped[CustomerMessageRecord] = relationship()
+
+
 class PendingDeclaration(InWorkspace, Base):
     """A declaration held back because the customer already has an open crisis, or because
     its customer's name is close to an account's ("Did you mean *Acme Corp*?").

@@ -26,6 +26,7 @@ from bot.enums import AckVia, CrisisKind, CrisisStatus, PromiseTold, Severity, T
 from bot.services import ledger, permissions
 from bot.services.crises import cadence_for, end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
+from bot.services.links import talk_channel
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.requests import UpdateContent
 from bot.services.schedule import Promise, promise, reschedule
@@ -169,10 +170,14 @@ def renew_promise(
     record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=text)
     session.commit()
 
-    assert crisis.channel_id is not None
-    status_update.message_ts = slack.post(
-        channel=crisis.channel_id, text=said(due, promised.zone), key=update_key(status_update)
-    )
+    if crisis.channel_id is None:
+        # An account's crisis in an outage, not split off: no channel of its own to tell
+        # (the outage channel carries the broadcast); "" records that there is nothing to post.
+        status_update.message_ts = ""
+    else:
+        status_update.message_ts = slack.post(
+            channel=crisis.channel_id, text=said(due, promised.zone), key=update_key(status_update)
+        )
     session.commit()
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
@@ -189,7 +194,6 @@ def settle_reminders(
     Each message is claimed in the database first (one statement, committed before any Slack
     call), so two updates close together edit it once; a failed edit only leaves its buttons.
     """
-    assert crisis.channel_id is not None
     claimed = session.execute(
         update(ReminderMessage)
         .where(
@@ -206,7 +210,7 @@ def settle_reminders(
     if not claimed:
         return
     text = messages.reminder_done(
-        crisis.customer, crisis.channel_id, status_update.author_id, status_update.posted_at
+        crisis.customer, talk_channel(crisis), status_update.author_id, status_update.posted_at
     )
     for channel, ts in claimed:
         try:
@@ -352,7 +356,12 @@ def close(
     record(session, crisis, kind=TimelineKind.CLOSED, at=now, actor_id=actor_id, detail=resolution)
     session.commit()
 
-    assert crisis.channel_id is not None
+    if crisis.channel_id is None:
+        # An outage's account crisis without a channel: the outage channel says it closed.
+        crisis.closure_ts = ""
+        session.commit()
+        _done(session, settings, crisis, now)
+        return crisis.follow_up_due_at
     crisis.closure_ts = slack.post(
         channel=crisis.channel_id,
         text=messages.closure(

@@ -88,9 +88,12 @@ class SlackPort(Protocol):
         """
         ...
 
-    def post_to_customer(self, *, channel: str, message: CheckedMessage) -> str:
+    def post_to_customer(
+        self, *, channel: str, message: CheckedMessage, key: str | None = None
+    ) -> str:
         """Post ``message`` in a customer channel (the only way there); returns its ts.
-        ``SlackFailure("chat.postMessage", "not_in_channel")`` when the bot is not a member."""
+        ``SlackFailure("chat.postMessage", "not_in_channel")`` when the bot is not a member.
+        ``key`` goes into its metadata, for ``find_posted`` after a crash (a broadcast)."""
         ...
 
     def is_shared(self, *, channel: str) -> bool:

@@ -45,6 +45,7 @@ from bot.enums import ReminderKind, TimelineKind
 from bot.services import ledger, workspaces
 from bot.services.crises import end_read, finish_declaration
 from bot.services.lifecycle import finish_posts
+from bot.services.links import talk_channel  # i15-outage: channel-less crises
 from bot.services.port import Blocks, SlackFailure, SlackPort
 from bot.services.schedule import Due, next_reminder
 from bot.services.scope import Scope
@@ -467,7 +468,9 @@ def _outbox_row(session: Session, crisis: Crisis, due: Due, *, token: str, now: 
 def _messages(
     crisis: Crisis, due: Due, *, slack: SlackPort, settings: Settings, now: datetime
 ) -> list[Outgoing]:
-    channel = crisis.channel_id or ""
+    # i15-outage: an outage's account crisis has no channel of its own until split; its
+    # reminders (to its CSM, as for every crisis) name the outage channel instead.
+    channel = talk_channel(crisis)
     snooze_label = f"Snooze {format_duration(settings.snooze)}"
     if due.kind in (ReminderKind.HEADS_UP, ReminderKind.OVERDUE):
         assert crisis.next_update_due_at is not None

@@ -297,8 +297,9 @@ def send(scope: Scope, *, message_id: int, user_id: str) -> SendResult:
     if record.status != CustomerMessageStatus.DRAFT:
         return SendResult(Sent.ALREADY, record, shown)
     _require_open(crisis, record.purpose)
+    context = _confidential(scope, crisis, record)
     try:
-        checked = ensure_for_customer(shown.text, context=_confidential(scope, crisis, record))
+        checked = ensure_for_customer(shown.text, context=context)
     except LeakError as error:
         raise CrisisError(messages.customer_leak(error.leaks)) from None
     channel = shown.channel
@@ -326,7 +327,7 @@ def send(scope: Scope, *, message_id: int, user_id: str) -> SendResult:
     if claimed is None:
         return SendResult(Sent.ALREADY, record, shown)
     try:
-        ts = scope.slack.post_to_customer(channel=channel, message=checked)
+        ts = to_customer(scope, channel=channel, text=checked, context=context)
     except SlackFailure as failure:
         # Not sent: the draft is a draft again, to copy or to send once the bot is invited.
         record.status = CustomerMessageStatus.DRAFT
@@ -339,6 +340,17 @@ def send(scope: Scope, *, message_id: int, user_id: str) -> SendResult:
     session.commit()
     _heard(scope, crisis=crisis, record=record, by=user_id)
     return SendResult(Sent.SENT, record, shown)
+
+
+def to_customer(
+    scope: Scope, *, channel: str, text: str, context: Confidential, key: str | None = None
+) -> str:
+    """The one way into a customer channel (``/crisis tell``, an outage's broadcast and its
+    closing messages): the leak guard, then ``SlackPort.post_to_customer``; its ts.
+    ``LeakError`` when the guard finds something internal; ``key`` goes in the metadata, so a
+    crash's retry can look for the message first."""
+    checked = ensure_for_customer(text, context=context)
+    return scope.slack.post_to_customer(channel=channel, message=checked, key=key)
 
 
 def told(scope: Scope, *, message_id: int, user_id: str) -> tuple[CustomerMessageRecord, bool]:
@@ -378,7 +390,7 @@ def _heard(scope: Scope, *, crisis: Crisis, record: CustomerMessageRecord, by: s
     """The customer has the message: an update keeps the promise and makes the next; a
     check-in is recorded on the timeline; the closing message makes no promise."""
     match record.purpose:
-        case CustomerMessagePurpose.UPDATE:
+        case CustomerMessagePurpose.UPDATE | CustomerMessagePurpose.BROADCAST:
             keep_promise(scope, crisis=crisis, record=record, by=by)
         case CustomerMessagePurpose.CHECK_IN:
             lifecycle.check_in(scope, crisis=crisis, actor_id=by)
@@ -413,6 +425,14 @@ def keep_promise(
 
 
 def _frame(scope: Scope, crisis: Crisis, record: CustomerMessageRecord) -> CustomerMessage:
+    if record.purpose == CustomerMessagePurpose.BROADCAST:
+        # Rendered from the outage template when it was prepared (see services/outages.py).
+        return CustomerMessage(
+            text=record.text,
+            language=record.language,
+            template=str(record.purpose),
+            findings=tuple(find_blame(record.text)),
+        )
     if record.purpose != CustomerMessagePurpose.UPDATE:
         # After closure there is no next update to promise: the text goes as written.
         text = escape(record.text)

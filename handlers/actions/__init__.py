@@ -7,6 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.blocks import card, home, prompts
+from bot.blocks import outage as outage_blocks
 from bot.blocks import telling as customer_blocks
 from handlers.actions.buttons import (
     handle_acknowledge,
@@ -26,6 +27,7 @@ from handlers.actions.declaring import (
     handle_declare_new_customer,
     handle_go_to_crisis,
 )
+from handlers.actions.outage import handle_open_broadcast, handle_send_broadcast
 from handlers.actions.telling import (
     handle_customer_told,
     handle_edit_customer_message,
@@ -53,6 +55,8 @@ LISTENERS: dict[str, Callable[..., None]] = {
     customer_blocks.SEND: handle_send_to_customer,
     customer_blocks.TOLD: handle_customer_told,
     customer_blocks.EDIT: handle_edit_customer_message,
+    outage_blocks.OPEN_BROADCAST: handle_open_broadcast,
+    outage_blocks.SEND_BROADCAST: handle_send_broadcast,
 }
 
 

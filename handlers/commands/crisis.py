@@ -19,6 +19,7 @@ from bot.services.errors import CrisisError
 from bot.services.requests import DeclareRequest, UpdateContent, declare_request
 from bot.text import safe
 from handlers.commands.accounts import run_account_command
+from handlers.commands.outage import run_outage_command
 from handlers.common import (
     Reply,
     ask_before_declaring,
@@ -83,6 +84,8 @@ def handle_crisis_command(
     if parsed.name == Subcommand.LIST:
         ack()
         deps.later(lambda: _list(deps, user_id, respond, mine=parsed.mine))
+        return
+    if run_outage_command(ack=ack, parsed=parsed, command=command, respond=respond, deps=deps):
         return
     with deps.session_factory() as session:
         crisis = crises.by_channel(session, channel_id)

@@ -7,9 +7,15 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.blocks import modals
+from bot.blocks import outage as outage_blocks
 from bot.blocks.accounts import ACCOUNT_FORM
 from bot.blocks.telling import EDIT_FORM
 from handlers.views.accounts import handle_account_submission
+from handlers.views.outage import (
+    handle_broadcast_submission,
+    handle_outage_submission,
+)
+from handlers.views.outage import handle_close_submission as handle_outage_close_submission
 from handlers.views.submissions import (
     handle_close_submission,
     handle_declare_submission,
@@ -28,6 +34,9 @@ LISTENERS: dict[str, Callable[..., None]] = {
     modals.REOPEN: handle_reopen_submission,
     ACCOUNT_FORM: handle_account_submission,
     EDIT_FORM: handle_customer_message_edit,
+    outage_blocks.OUTAGE_FORM: handle_outage_submission,
+    outage_blocks.BROADCAST_FORM: handle_broadcast_submission,
+    outage_blocks.CLOSE_FORM: handle_outage_close_submission,
 }
 
 

@@ -178,6 +178,10 @@ function renderInput(block, ctx) {
     case "external_select":
       control = externalSelect(element, id, name, (text) => ctx.loadOptions(block, element, text));
       break;
+    case "multi_external_select":
+      control = multiExternalSelect(element, id, name,
+        (text) => ctx.loadOptions(block, element, text));
+      break;
     case "users_select":
       control = el("select", { id, name, "data-kind": "single" },
         el("option", { value: "" }, plainText(element.placeholder) || "Select a person"),
@@ -275,6 +279,49 @@ function externalSelect(element, id, name, load) {
     }
   });
   return el("div", { class: "combobox", "data-kind": "external" }, box, chosen, list);
+}
+
+// A multi_external_select: the same combobox; each option picked is added below it as a ticked
+// box (untick to drop it), and the form sends every ticked one, as Slack keeps every pick.
+function multiExternalSelect(element, id, name, load) {
+  const chip = (option) => el("label", {},
+    el("input", { type: "checkbox", value: option.value, checked: true }), plainText(option.text));
+  const picked = el("div", { class: "choices", "data-name": name, "data-kind": "multi" },
+    (element.initial_options || []).map(chip));
+  const box = el("input", { id, type: "text", role: "combobox", autocomplete: "off",
+    "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `${id}-options`,
+    placeholder: plainText(element.placeholder) });
+  const list = el("ul", { id: `${id}-options`, role: "listbox", class: "suggestions",
+    hidden: true });
+  let asked = 0;
+  const show = (open) => {
+    list.hidden = !open || !list.children.length;
+    box.setAttribute("aria-expanded", String(!list.hidden));
+  };
+  const pick = (option) => {
+    const have = [...picked.querySelectorAll("input")].some((i) => i.value === option.value);
+    if (!have) picked.append(chip(option));
+    box.value = "";
+    show(false);
+  };
+  const suggest = async () => {
+    const mine = ++asked;
+    const answer = await load(box.value);
+    if (mine !== asked) return; // a later keystroke's answer wins
+    const offered = answer?.options || [];
+    list.replaceChildren(...offered.map((option) => el("li", {
+      role: "option", "data-value": option.value, "aria-selected": "false",
+      onmousedown: (ev) => { ev.preventDefault(); pick(option); },
+    }, plainText(option.text))));
+    show(document.activeElement === box);
+  };
+  box.addEventListener("input", suggest);
+  box.addEventListener("focus", suggest);
+  box.addEventListener("blur", () => show(false));
+  box.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") ev.preventDefault(); // pick with the mouse; never submit here
+  });
+  return el("div", { class: "combobox", "data-kind": "external" }, box, list, picked);
 }
 
 export function formValues(form) {

@@ -136,3 +136,28 @@ def test_a_value_never_offered_is_no_pick(emu: Emulator, app: FakeApp, inbound: 
     inbound.view_submission("U0ANA", view_id, {"customer": {"customer_search": "account:9"}})
     state = app.received[-1].payload()["view"]["state"]["values"]
     assert state["customer"]["customer_search"]["selected_option"] is None
+
+
+def test_a_multi_select_keeps_every_pick_across_searches(
+    emu: Emulator, app: FakeApp, inbound: Inbound
+) -> None:
+    view = modal(min_query_length=0)
+    view["blocks"][0]["element"] = {
+        "type": "multi_external_select",
+        "action_id": "customer_search",
+        "min_query_length": 0,
+    }
+    view_id = open_modal(emu, view)
+    app.answers = [
+        (200, 0, json.dumps({"options": [option("Initech", "1")]})),
+        (200, 0, json.dumps({"options": [option("Globex Corp", "2")]})),
+    ]
+    assert suggest(inbound, view_id, "ini") == (True, [option("Initech", "1")])
+    assert suggest(inbound, view_id, "glo") == (True, [option("Globex Corp", "2")])
+    values = {"customer": {"customer_search": ["1", "2", "9"]}}
+    assert inbound.view_submission("U0ANA", view_id, values).ok
+    state = app.received[-1].payload()["view"]["state"]["values"]
+    assert state["customer"]["customer_search"] == {
+        "type": "multi_external_select",
+        "selected_options": [option("Initech", "1"), option("Globex Corp", "2")],
+    }

@@ -1,5 +1,6 @@
 """Every message to a customer channel goes through one function: the guard makes the only
-kind of text ``post_to_customer`` takes, and only ``telling.send`` calls it."""
+kind of text ``post_to_customer`` takes, and only ``telling.to_customer`` calls it, right
+after the guard (``/crisis tell``'s *Send* and an outage's broadcast and closing messages)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,16 @@ def calls(pattern: str) -> list[str]:
     return found
 
 
-def test_only_telling_send_posts_to_a_customer_channel() -> None:
+def test_only_telling_to_customer_posts_to_a_customer_channel() -> None:
     (call,) = calls(r"\.post_to_customer\(")
     assert call.startswith("bot/services/telling.py:")
     source = (ROOT / "bot/services/telling.py").read_text()
-    send = source[source.index("def send(") : source.index("def told(")]
-    assert ".post_to_customer(" in send
+    one_way = source[source.index("def to_customer(") : source.index("def told(")]
+    assert "ensure_for_customer(" in one_way and ".post_to_customer(" in one_way
+    send = source[source.index("def send(") : source.index("def to_customer(")]
+    assert "to_customer(" in send
+    outages = (ROOT / "bot/services/outages.py").read_text()
+    assert outages.count("telling.to_customer(") == 2
 
 
 def test_only_the_guard_makes_a_checked_message() -> None:

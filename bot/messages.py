@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -1085,6 +1085,35 @@ def list_mine_header(count: int) -> str:
 
 def no_open_crises_of_yours() -> str:
     return ":sunny: You own or respond to no open crisis. `/crisis list` shows everyone's."
+
+
+# Insights: the weekly digest and its chart
+
+
+def chart_week_label(week_start: date) -> str:
+    """A week on the chart's axis: ``23 Nov``."""
+    return f"{week_start.day} {week_start:%b}"
+
+
+def chart_kept_label(pct: float | None, promises: int) -> str:
+    """Above a week's bar: ``83% of 12``, or ``none`` when no promise ended that week."""
+    return "none" if pct is None else f"{pct:.0f}% of {promises}"
+
+
+def chart_kept_title() -> str:
+    return "Promises to customers kept on time, per week"
+
+
+def chart_kept_axis() -> str:
+    return "% kept on time"
+
+
+def chart_ack_title() -> str:
+    return "Median time to first acknowledgement (crises declared that week)"
+
+
+def chart_ack_axis() -> str:
+    return "minutes"
 
 
 # Accounts

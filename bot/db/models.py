@@ -163,13 +163,15 @@ class Crisis(Base):
     # Set while a recorded update or closure may not be in Slack yet; the sweep finishes it.
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     first_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     seconds_to_first_ack: Mapped[int | None] = mapped_column(Integer, default=None)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     seconds_to_resolve: Mapped[int | None] = mapped_column(Integer, default=None)
     resolution: Mapped[str | None] = mapped_column(Text, default=None)
     follow_ups: Mapped[str | None] = mapped_column(Text, default=None)
+    # The close form's "What will we change so this doesn't happen again?" (None: not said).
+    prevention: Mapped[str | None] = mapped_column(Text, default=None)
     customer_confirmed: Mapped[bool | None] = mapped_column(default=None)
 
     # The commitment and the reminder state derived from it.
@@ -305,9 +307,10 @@ class CustomerPromise(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
-    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Indexed for the report, which counts the promises that ended in a period.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     outcome: Mapped[PromiseOutcome | None] = mapped_column(
         StrEnumColumn(PromiseOutcome, 8), default=None
     )

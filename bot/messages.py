@@ -1090,6 +1090,94 @@ def no_open_crises_of_yours() -> str:
 # Insights: the weekly digest and its chart
 
 
+def digest_title(start: date, last: date) -> str:
+    """The digest's header: ``Weekly digest: 23 Nov – 29 Nov``."""
+    return f"Weekly digest: {start.day} {start:%b} – {last.day} {last:%b}"
+
+
+def digest_fallback(start: date, last: date, pct: float | None, before: float | None) -> str:
+    """The notification text of the digest."""
+    now = "no promise ended" if pct is None else f"{pct:.0f}% of promises kept on time"
+    then = "" if before is None else f" ({before:.0f}% the week before)"
+    return f"{digest_title(start, last)}: {now}{then}."
+
+
+def _pct_text(pct: float | None, promises: int) -> str:
+    return "no promise ended" if pct is None else f"{pct:.0f}% of {promises}"
+
+
+def _span(delta: timedelta | None) -> str:
+    return "—" if delta is None else _ago(int(delta.total_seconds()))
+
+
+def _trend(now: float | None, before: float | None) -> str:
+    if now is None or before is None or round(now) == round(before):
+        return ""
+    return " :arrow_up_small:" if now > before else " :arrow_down_small:"
+
+
+def digest_kept(pct: float | None, promises: int, before: float | None, before_n: int) -> str:
+    trend = _trend(pct, before)
+    return (
+        f"*Promises kept on time:* {_pct_text(pct, promises)}{trend}"
+        f"  (week before: {_pct_text(before, before_n)})"
+    )
+
+
+def digest_late_broken(late: int, broken: int, late_before: int, broken_before: int) -> str:
+    return (
+        f"*Kept late:* {late} · *broken:* {broken}"
+        f"  (week before: {late_before} late, {broken_before} broken)"
+    )
+
+
+def digest_declared_closed(
+    declared: int, closed: int, declared_before: int, closed_before: int
+) -> str:
+    return (
+        f"*Crises declared:* {declared} · *closed:* {closed}"
+        f"  (week before: {declared_before} declared, {closed_before} closed)"
+    )
+
+
+def digest_ack(
+    median: timedelta | None, p90: timedelta | None, median_before: timedelta | None
+) -> str:
+    return (
+        f"*Time to first acknowledgement:* median {_span(median)}, 90th percentile {_span(p90)}"
+        f"  (week before: median {_span(median_before)})"
+    )
+
+
+def digest_resolve(
+    median: timedelta | None, p90: timedelta | None, median_before: timedelta | None
+) -> str:
+    return (
+        f"*Time to resolve:* median {_span(median)}, 90th percentile {_span(p90)}"
+        f"  (week before: median {_span(median_before)})"
+    )
+
+
+def digest_footer(zone: str) -> str:
+    return (
+        f"Calendar weeks from Monday, {zone} time. The chart follows: the last 12 weeks."
+        " `/crisis report` has the breakdowns by owner, account, tier, kind and severity."
+    )
+
+
+def digest_chart_title(start: date, last: date) -> str:
+    return (
+        f"Promises kept on time and time to first acknowledgement, 12 weeks to {last.day} {last:%b}"
+    )
+
+
+def digest_chart_alt() -> str:
+    return (
+        "Two charts over the last 12 weeks: the share of promises to customers kept on time,"
+        " per week, and the median time to first acknowledgement, per week."
+    )
+
+
 def chart_week_label(week_start: date) -> str:
     """A week on the chart's axis: ``23 Nov``."""
     return f"{week_start.day} {week_start:%b}"

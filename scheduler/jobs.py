@@ -10,6 +10,7 @@ from sqlalchemy import delete
 
 from bot.db.models import ProcessedEvent
 from bot.deps import Deps
+from bot.services.digest import send_due_digest
 from bot.services.reminders import Recorder, Sent, sweep
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,17 @@ def sweep_due(
         recorder=recorder,
         wait=senders is None,
         clock=deps.clock,
+    )
+
+
+def post_weekly_digest(deps: Deps) -> str | None:
+    """Post the weekly digest if it is due and nobody has (safe in several processes: the
+    digest is claimed in the database); the week posted, or None."""
+    return send_due_digest(
+        session_factory=deps.session_factory,
+        slack=deps.slack,
+        settings=deps.settings,
+        now=deps.now(),
     )
 
 

@@ -389,6 +389,28 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class Digest(Base):
+    """One weekly digest, claimed before it is posted: ``(team_id, week)`` is unique, so of
+    all replicas one posts it; a claim whose lease ran out is taken over, and what the dead
+    process had put in Slack is found again (the message by its key, the chart by its name).
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("team_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), server_default="", default="")
+    # The day the digest is for (its scheduled day), ISO: the week before it is reported.
+    week: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str] = mapped_column(String(40))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    file_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class ReminderMessage(Base):
     """A message a reminder put in Slack (a nag DM, an escalation), so that once the update
     it asks for is posted, it can be edited to say so and lose its buttons."""

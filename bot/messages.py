@@ -1075,6 +1075,55 @@ def no_open_crises() -> str:
     return ":sunny: No open crises. Calm seas."
 
 
+def home_yours_header(count: int) -> str:
+    return f"*Your open crises ({count})*, overdue first"
+
+
+def home_no_crises_of_yours() -> str:
+    return ":sunny: You own or respond to no open crisis."
+
+
+def home_countdown(due: datetime | None, now: datetime) -> str:
+    """How long until the next promise to the customer is due, or how long it is overdue."""
+    if due is None:
+        return ":hourglass: No promise yet: the crisis is being set up."
+    seconds = int((due - now).total_seconds())
+    if seconds <= 0:
+        return f":rotating_light: *Overdue by {_ago(max(60, -seconds))}*: post an update"
+    return f":stopwatch: Next promise due in *{_ago(max(60, seconds))}*"
+
+
+def home_figures_header() -> str:
+    return "*The last 30 days*"
+
+
+def home_figures(
+    *,
+    pct: float | None,
+    promises: int,
+    late: int,
+    broken: int,
+    declared: int,
+    closed: int,
+    ack_median: timedelta | None,
+    resolve_median: timedelta | None,
+) -> str:
+    """One column of the Home tab's figures: yours (as owner) or the team's."""
+    return "\n".join(
+        [
+            f"Promises kept on time: {_pct_text(pct, promises)}",
+            f"Kept late: {late} · broken: {broken}",
+            f"Crises: {declared} declared, {closed} closed",
+            f"First acknowledgement: median {_span(ack_median)}",
+            f"Resolved in: median {_span(resolve_median)}",
+        ]
+    )
+
+
+def home_figures_labels() -> tuple[str, str]:
+    return "You (as owner)", "The team"
+
+
 def list_header(count: int) -> str:
     return f"*{count} open {'crisis' if count == 1 else 'crises'}*, overdue first"
 

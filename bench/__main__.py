@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import ack, cost, outage, scale
+from bench import ack, cost, digest, outage, scale
 from bench.common import ROOT, Result
 
-ALL = ("ack", "outage", "scale", "cost")
+ALL = ("ack", "outage", "scale", "cost", "digest")
 PACKAGES = ("slack_bolt", "slack_sdk", "SQLAlchemy", "APScheduler", "alembic", "psycopg")
 
 
@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(restart)
         elif name == "cost":
             results.append(cost.run(quick=args.quick))
+        elif name == "digest":
+            with postgres(not args.no_postgres) as pg_url:
+                results.append(digest.run(quick=args.quick, postgres_url=pg_url))
     seconds = time.monotonic() - started
     print("\n".join(table(results)))
     if not args.no_write:

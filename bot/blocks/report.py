@@ -76,8 +76,19 @@ def report_blocks(figures: Figures, *, days: int) -> list[Block]:
         shown = min(len(figures.changes), MAX_CHANGES)
         if figures.changes_total > shown:
             lines.append(messages.report_more(figures.changes_total - shown))
-        blocks += [divider(), section("\n".join(lines))]
+        blocks += [divider(), *sections(lines)]
     return blocks
+
+
+def sections(lines: list[str], *, limit: int = 3000) -> list[Block]:
+    """``lines`` in as few sections as fit Slack's 3,000 characters each, no line cut."""
+    out: list[str] = []
+    for line in lines:
+        if out and len(out[-1]) + 1 + len(line) <= limit:
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return [section(text) for text in out]
 
 
 def breakdown_text(dimension: Dimension, rows: tuple[BreakdownRow, ...]) -> str:

@@ -37,6 +37,7 @@ USAGE: dict[Subcommand, str] = {
         "`/crisis account <name>`, `/crisis account edit <name>` or `/crisis account add`"
     ),
     Subcommand.ACCOUNTS: "`/crisis accounts`, or `/crisis accounts <part of a name>`",
+    Subcommand.REPORT: "`/crisis report [7d|30d|90d]` (30d when not said)",
     Subcommand.HELP: "`/crisis help`",
 }
 
@@ -54,6 +55,9 @@ def help_text(ack_emoji: str = "eyes") -> str:
             " time and business hours, the contracted cadences, its open and last crises",
             f"• {USAGE[Subcommand.ACCOUNTS]}: the accounts, with their CSM and open crises",
             "• `/crisis account edit <name>` or `/crisis account add`: the account's form",
+            f"• {USAGE[Subcommand.REPORT]}: how we kept our promises to customers, how fast we"
+            " acknowledged and resolved, by owner, account, tier, kind and severity (only you"
+            " see it)",
             f"• {USAGE[Subcommand.HELP]}: this message",
             "",
             "*In a crisis channel*",
@@ -135,6 +139,15 @@ def bad_duration(problem: str) -> str:
 def bad_kind(text: str, labels: list[str]) -> str:
     shown = f"I don't know the kind `{escape(text[:60])}`." if text else "Say which kind."
     return f":warning: {shown} Pick one of: {', '.join(labels)}.\nUsage: {USAGE[Subcommand.KIND]}"
+
+
+def bad_report_period(text: str, periods: Sequence[str]) -> str:
+    """``/crisis report`` with a period that is not one of ``periods``."""
+    choices = ", ".join(f"`{period}`" for period in periods)
+    return (
+        f":warning: I don't know the period `{escape(text[:40])}`. Say one of {choices}"
+        f" (days back from now).\nUsage: {USAGE[Subcommand.REPORT]}"
+    )
 
 
 def not_in_crisis_channel(command: Subcommand) -> str:
@@ -625,6 +638,14 @@ def customer_message_hint() -> str:
 
 def internal_note_hint() -> str:
     return "For the team, beside the message to the customer; never sent to them."
+
+
+def prevention_label() -> str:
+    return "What will we change so this doesn't happen again?"
+
+
+def prevention_hint() -> str:
+    return "Optional. `/crisis report` lists the answers of its period."
 
 
 def closure_message_hint() -> str:
@@ -1251,6 +1272,143 @@ def chart_ack_title() -> str:
 
 def chart_ack_axis() -> str:
     return "minutes"
+
+
+# The report (`/crisis report`)
+
+
+def report_title(days: int) -> str:
+    return f"Report: the last {days} days"
+
+
+def report_period(start: datetime, end: datetime) -> str:
+    day = "{date_short_pretty}"
+    return (
+        f"{date_token(start, style=day)} to {date_token(end, style=day)}"
+        " · only you can see this · `crisisbot report` exports it as CSV or JSON"
+    )
+
+
+def report_empty(days: int) -> str:
+    return (
+        f":sunny: No crisis was declared or closed, and no promise to a customer ended,"
+        f" in the last {days} days."
+    )
+
+
+def report_summary(days: int, declared: int, closed: int, kept_on_time_pct: float | None) -> str:
+    """The report's notification text (its blocks say the rest)."""
+    kept = "" if kept_on_time_pct is None else f", {kept_on_time_pct:.0f}% of promises on time"
+    return f"The last {days} days: {declared} declared, {closed} closed{kept}."
+
+
+def report_crises_label() -> str:
+    return "Crises"
+
+
+def report_crises(declared: int, closed: int) -> str:
+    return f"{declared} declared · {closed} closed"
+
+
+def report_promises_label() -> str:
+    return "Promises to customers"
+
+
+def report_promises(kept: int, late: int, broken: int, kept_on_time_pct: float | None) -> str:
+    if kept_on_time_pct is None:
+        return "None ended in the period."
+    ended = kept + late + broken
+    return (
+        f"*{kept_on_time_pct:.0f}%* kept on time ({kept} of {ended})"
+        f" · {late} kept late · {broken} broken"
+    )
+
+
+def report_ack_label() -> str:
+    return "Time to first acknowledgement"
+
+
+def report_resolve_label() -> str:
+    return "Time to resolve"
+
+
+def report_times(median: timedelta | None, p90: timedelta | None) -> str:
+    if median is None or p90 is None:
+        return "–"
+    return f"median {_short(median)} · 90th percentile {_short(p90)}"
+
+
+def _short(delta: timedelta) -> str:
+    return format_duration(delta) if delta >= timedelta(seconds=1) else "0s"
+
+
+def report_by(dimension: str) -> str:
+    return f"*By {dimension}*"
+
+
+def report_breakdown_line(
+    who: str,
+    *,
+    declared: int,
+    closed: int,
+    kept_on_time_pct: float | None,
+    late: int,
+    broken: int,
+    ack_median: timedelta | None,
+) -> str:
+    promises = (
+        "no promise ended"
+        if kept_on_time_pct is None
+        else f"{kept_on_time_pct:.0f}% on time, {late} late, {broken} broken"
+    )
+    ack = "" if ack_median is None else f" · ack {_short(ack_median)}"
+    return f"{who}: {declared} declared, {closed} closed · {promises}{ack}"
+
+
+def report_no_tier() -> str:
+    return "no tier"
+
+
+def report_more(count: int) -> str:
+    return f"…and {count} more"
+
+
+def report_latest_promises() -> str:
+    return "*Latest promises*"
+
+
+def report_promise_line(
+    customer: str,
+    channel_id: str | None,
+    *,
+    made_at: datetime,
+    due_at: datetime,
+    outcome: PromiseOutcome | None,
+    late_seconds: int | None,
+) -> str:
+    where = f" <#{channel_id}>" if channel_id else ""
+    how = {
+        PromiseOutcome.KEPT: "kept on time",
+        PromiseOutcome.LATE: f"kept {format_duration(timedelta(seconds=late_seconds or 0))} late",
+        PromiseOutcome.BROKEN: "broken",
+        None: "open",
+    }[outcome]
+    return (
+        f"*{safe(customer, 80)}*{where} · made {date_token(made_at)}"
+        f" for {date_token(due_at)} · {how}"
+    )
+
+
+def report_changes(total: int) -> str:
+    return f"*What we will change* ({total})"
+
+
+def report_change_line(
+    customer: str, channel_id: str | None, closed_at: datetime, text: str
+) -> str:
+    where = f" <#{channel_id}>" if channel_id else ""
+    day = date_token(closed_at, style="{date_short}")
+    return f"*{safe(customer, 80)}*{where}, closed {day}: {safe(text, 400)}"
 
 
 # Accounts

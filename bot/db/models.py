@@ -163,10 +163,10 @@ class Crisis(Base):
     # Set while a recorded update or closure may not be in Slack yet; the sweep finishes it.
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     seconds_to_first_ack: Mapped[int | None] = mapped_column(Integer, default=None)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     seconds_to_resolve: Mapped[int | None] = mapped_column(Integer, default=None)
     resolution: Mapped[str | None] = mapped_column(Text, default=None)
     follow_ups: Mapped[str | None] = mapped_column(Text, default=None)
@@ -304,13 +304,15 @@ class CustomerPromise(Base):
     """
 
     __tablename__ = "promises"
+    # The report counts each crisis's promises that ended in a period from this index alone.
+    __table_args__ = (Index("ix_promises_crisis_ended", "crisis_id", "ended_at", "outcome"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
+    # Indexed for the report's latest promises of a period.
     made_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Indexed for the report, which counts the promises that ended in a period.
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     outcome: Mapped[PromiseOutcome | None] = mapped_column(
         StrEnumColumn(PromiseOutcome, 8), default=None
     )

@@ -22,14 +22,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     FromClause,
+    Select,
     and_,
     case,
     func,
     literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -189,14 +192,10 @@ def figures(
     """The report for the workspace ``team_id`` over ``[start, end)``, counted by the database."""
     if end <= start:
         raise ValueError("a report's period ends after it starts")
-    total = _rows(session, team_id=team_id, start=start, end=end, key=None)
-    overall = total.get("") or _empty_row("")
+    rows = _breakdowns(session, team_id=team_id, start=start, end=end)
+    overall = rows[TOTAL].get("") or _empty_row("")
     breakdowns = {
-        dimension: _sorted(
-            dimension,
-            _rows(session, team_id=team_id, start=start, end=end, key=_key(dimension)).values(),
-        )
-        for dimension in Dimension
+        dimension: _sorted(dimension, rows[dimension.value].values()) for dimension in Dimension
     }
     changes, changes_total = _changes(
         session, team_id=team_id, start=start, end=end, limit=changes_limit
@@ -343,128 +342,149 @@ def _label(key: ColumnElement[Any] | None) -> ColumnElement[Any]:
     return (literal_column("''") if key is None else key).label("k")
 
 
-def _rows(
-    session: Session,
-    *,
-    team_id: str,
-    start: datetime,
-    end: datetime,
-    key: ColumnElement[Any] | None,
-) -> dict[str, BreakdownRow]:
-    """The figures per ``key`` (one row keyed "" when ``key`` is None)."""
+TOTAL = "total"
+
+
+def _facts(*, team_id: str, start: datetime, end: datetime, promises: bool) -> CTE:
+    """One row per crisis with something in the period: its five keys, whether it was declared
+    and closed in the period, its acknowledgement and resolve times when they count, and
+    (``promises``) how its promises that ended in the period came out. Every breakdown is
+    grouped from this one set, which the database computes once."""
     declared, closed = _declared_in(start, end), _closed_in(start, end)
-    team = _team(team_id)
-
-    crises = (
-        select(
-            _label(key),
-            case((declared, 1), else_=0).label("declared"),
-            case((closed, 1), else_=0).label("closed"),
-        )
-        .select_from(_crises_and_accounts())
-        .where(or_(declared, closed), *team)
-        .subquery()
-    )
-    counts: dict[str, tuple[int, int]] = {
-        _text(k): (int(d), int(c))
-        for k, d, c in session.execute(
-            select(crises.c.k, func.sum(crises.c.declared), func.sum(crises.c.closed)).group_by(
-                crises.c.k
-            )
-        )
-    }
-
-    ended = (
-        select(_label(key), CustomerPromise.outcome.label("outcome"))
-        .select_from(
-            CustomerPromise.__table__.join(
-                _crises_and_accounts(), Crisis.id == CustomerPromise.crisis_id
-            )
-        )
-        .where(
-            _between(CustomerPromise.ended_at, start, end),
-            CustomerPromise.outcome.is_not(None),
-            *team,
-        )
-        .subquery()
-    )
+    columns: list[ColumnElement[Any]] = [
+        *(_key(dimension).label(dimension.value) for dimension in Dimension),
+        case((declared, 1), else_=0).label("declared"),
+        case((closed, 1), else_=0).label("closed"),
+        case((declared, Crisis.seconds_to_first_ack), else_=None).label("ack"),
+        case((closed, Crisis.seconds_to_resolve), else_=None).label("resolve"),
+    ]
+    source = _crises_and_accounts()
+    if not promises:
+        where: ColumnElement[bool] = or_(declared, closed)
+        return select(*columns).select_from(source).where(where, *_team(team_id)).cte("facts")
 
     def count(outcome: PromiseOutcome) -> ColumnElement[int]:
-        return func.sum(case((ended.c.outcome == outcome, 1), else_=0))
+        return func.sum(case((CustomerPromise.outcome == outcome, 1), else_=0))
 
-    outcomes: dict[str, tuple[int, int, int]] = {
-        _text(k): (int(kept), int(late), int(broken))
-        for k, kept, late, broken in session.execute(
+    columns += [
+        count(PromiseOutcome.KEPT).label("kept"),
+        count(PromiseOutcome.LATE).label("late"),
+        count(PromiseOutcome.BROKEN).label("broken"),
+    ]
+    ended_in_period = and_(
+        CustomerPromise.crisis_id == Crisis.id,
+        _between(CustomerPromise.ended_at, start, end),
+        CustomerPromise.outcome.is_not(None),
+    )
+    # Only crises alive at some moment of the period can have anything in it.
+    alive = and_(
+        Crisis.declared_at < end,
+        or_(Crisis.closed_at.is_(None), Crisis.closed_at >= start),
+        Crisis.status != CrisisStatus.DECLARING,
+    )
+    return (
+        select(*columns)
+        .select_from(source.outerjoin(CustomerPromise.__table__, ended_in_period))
+        .where(alive, *_team(team_id))
+        # Grouped by the primary keys, so every crisis and account column may be selected.
+        .group_by(Crisis.id, Account.id)
+        .having(or_(declared, closed, func.count(CustomerPromise.id) > 0))
+        .cte("facts")
+    )
+
+
+def _groupings(facts: CTE) -> list[tuple[str, ColumnElement[Any] | None]]:
+    """(name, key column) of every breakdown, and of the totals (no key)."""
+    return [(TOTAL, None)] + [(d.value, facts.c[d.value]) for d in Dimension]
+
+
+def _breakdowns(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> dict[str, dict[str, BreakdownRow]]:
+    """Every breakdown's rows, and the totals (under ``"total"``, keyed ``""``), in two
+    statements: the counts grouped six ways, then the percentiles ranked six ways."""
+    facts = _facts(team_id=team_id, start=start, end=end, promises=True)
+    counts = union_all(
+        *(
             select(
-                ended.c.k,
-                count(PromiseOutcome.KEPT),
-                count(PromiseOutcome.LATE),
-                count(PromiseOutcome.BROKEN),
-            ).group_by(ended.c.k)
+                literal_column(f"'{name}'").label("dim"),
+                _label(key),
+                func.sum(facts.c.declared),
+                func.sum(facts.c.closed),
+                func.sum(facts.c.kept),
+                func.sum(facts.c.late),
+                func.sum(facts.c.broken),
+            ).group_by(*([] if key is None else [key]))
+            for name, key in _groupings(facts)
         )
-    }
-
-    acks = _percentiles(
-        session,
-        source=_crises_and_accounts(),
-        key=key,
-        value=Crisis.seconds_to_first_ack,
-        where=[declared, *team],
     )
-    resolves = _percentiles(
-        session,
-        source=_crises_and_accounts(),
-        key=key,
-        value=Crisis.seconds_to_resolve,
-        where=[closed, *team],
-    )
+    tallies: dict[str, dict[str, tuple[int, ...]]] = {}
+    for dim, k, *numbers in session.execute(counts):
+        if numbers[0] is None:  # the totals of nothing
+            continue
+        tallies.setdefault(dim, {})[_text(k)] = tuple(int(n or 0) for n in numbers)
 
-    rows = {}
-    for k in counts.keys() | outcomes.keys():
-        n_declared, n_closed = counts.get(k, (0, 0))
-        kept, late, broken = outcomes.get(k, (0, 0, 0))
-        ack = acks.get(k, (None, None))
-        resolve = resolves.get(k, (None, None))
-        rows[k] = BreakdownRow(
-            key=k,
-            declared=n_declared,
-            closed=n_closed,
-            kept_on_time=kept,
-            kept_late=late,
-            broken=broken,
-            kept_on_time_pct=_pct(kept, kept + late + broken),
-            ack_median=ack[0],
-            ack_p90=ack[1],
-            resolve_median=resolve[0],
-            resolve_p90=resolve[1],
+    timed = _facts(team_id=team_id, start=start, end=end, promises=False)
+    ranked = union_all(
+        *(
+            _percentile_select(
+                name=f"{name}:{measure}",
+                key=key,
+                value=timed.c[measure],
+            )
+            for name, key in _groupings(timed)
+            for measure in ("ack", "resolve")
         )
-    return rows
+    )
+    times: dict[str, dict[str, tuple[timedelta | None, timedelta | None]]] = {}
+    for dim, k, median, p90 in session.execute(ranked):
+        times.setdefault(dim, {})[_text(k)] = (_seconds(median), _seconds(p90))
+
+    out: dict[str, dict[str, BreakdownRow]] = {}
+    for name, _ in _groupings(facts):
+        rows = out.setdefault(name, {})
+        for k, (n_declared, n_closed, kept, late, broken) in tallies.get(name, {}).items():
+            ack = times.get(f"{name}:ack", {}).get(k, (None, None))
+            resolve = times.get(f"{name}:resolve", {}).get(k, (None, None))
+            rows[k] = BreakdownRow(
+                key=k,
+                declared=n_declared,
+                closed=n_closed,
+                kept_on_time=kept,
+                kept_late=late,
+                broken=broken,
+                kept_on_time_pct=_pct(kept, kept + late + broken),
+                ack_median=ack[0],
+                ack_p90=ack[1],
+                resolve_median=resolve[0],
+                resolve_p90=resolve[1],
+            )
+    return out
 
 
-def _percentiles(
-    session: Session,
+def _percentile_select(
     *,
-    source: FromClause,
+    name: str,
     key: ColumnElement[Any] | None,
     value: Any,
-    where: Sequence[ColumnElement[bool]],
-) -> dict[str, tuple[timedelta | None, timedelta | None]]:
-    """The median and 90th percentile of ``value`` (seconds) per ``key``, as
-    ``percentile_cont`` computes them: rank ``1 + p·(n−1)``, interpolated between the two
-    nearest rows. Integer division and remainder keep it exact on SQLite and PostgreSQL."""
+    source: FromClause | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """(name, key, median, 90th percentile) of ``value`` per ``key``, as ``percentile_cont``
+    computes them: rank ``1 + p·(n−1)``, interpolated between the two nearest rows. Integer
+    division and remainder keep it exact on SQLite and PostgreSQL alike."""
     partition = [] if key is None else [key]
-    ranked = (
-        select(
-            _label(key),
-            value.label("v"),
-            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .select_from(source)
-        .where(value.is_not(None), *where)
-        .subquery()
+    ranked = select(
+        _label(key),
+        value.label("v"),
+        func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+        # The same window (whole partition as the frame), so the database sorts once.
+        func.count().over(partition_by=partition, order_by=value, rows=(None, None)).label("n"),
     )
-    rn, n, v = ranked.c.rn, ranked.c.n, ranked.c.v
+    if source is not None:
+        ranked = ranked.select_from(source)
+    sub = ranked.where(value.is_not(None), *where).subquery()
+    rn, n, v = sub.c.rn, sub.c.n, sub.c.v
 
     def at(percent: int) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
         low = 1 + (percent * (n - 1)) // 100
@@ -477,12 +497,24 @@ def _percentiles(
 
     median, near_median = at(50)
     p90, near_p90 = at(90)
-    return {
-        _text(k): (_seconds(m), _seconds(p))
-        for k, m, p in session.execute(
-            select(ranked.c.k, median, p90).where(or_(near_median, near_p90)).group_by(ranked.c.k)
-        )
-    }
+    return (
+        select(literal_column(f"'{name}'").label("dim"), sub.c.k, median, p90)
+        .where(or_(near_median, near_p90))
+        .group_by(sub.c.k)
+    )
+
+
+def _percentiles(
+    session: Session,
+    *,
+    source: FromClause,
+    key: ColumnElement[Any] | None,
+    value: Any,
+    where: Sequence[ColumnElement[bool]],
+) -> dict[str, tuple[timedelta | None, timedelta | None]]:
+    """The median and 90th percentile of ``value`` (seconds) per ``key``."""
+    statement = _percentile_select(name="", key=key, value=value, source=source, where=where)
+    return {_text(k): (_seconds(m), _seconds(p)) for _, k, m, p in session.execute(statement)}
 
 
 def _latest_promises(

@@ -1,4 +1,4 @@
-"""the report: what will we change (asked when closing); indexes for periods
+"""the report: what will we change (asked when closing); indexes for its promises
 
 Revision ID: 0011
 Revises: 0010
@@ -17,16 +17,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("crises", schema=None) as batch_op:
         batch_op.add_column(sa.Column("prevention", sa.Text(), nullable=True))
-    op.create_index("ix_crises_declared_at", "crises", ["declared_at"])
-    op.create_index("ix_crises_closed_at", "crises", ["closed_at"])
     op.create_index("ix_promises_made_at", "promises", ["made_at"])
-    op.create_index("ix_promises_ended_at", "promises", ["ended_at"])
+    op.create_index("ix_promises_crisis_ended", "promises", ["crisis_id", "ended_at", "outcome"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_promises_ended_at", table_name="promises")
+    op.drop_index("ix_promises_crisis_ended", table_name="promises")
     op.drop_index("ix_promises_made_at", table_name="promises")
-    op.drop_index("ix_crises_closed_at", table_name="crises")
-    op.drop_index("ix_crises_declared_at", table_name="crises")
     with op.batch_alter_table("crises", schema=None) as batch_op:
         batch_op.drop_column("prevention")

@@ -4,6 +4,7 @@ and crashes; a digest missed while every replica was down goes out on start."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -124,6 +125,27 @@ def test_the_digest_goes_out_once_across_two_replicas_and_a_restart(
             ("2026-11-30", 1, True),
         ]
         assert all(r.message_ts and r.file_id and r.team_id == "" for r in rows)
+
+
+def test_replicas_ticking_at_the_same_moment_post_it_once(
+    bot: Bot, emulator: Emulator, clock: Clock
+) -> None:
+    at(clock, MONDAY_0900)
+    replicas = [bot.deps, replica(bot), replica(bot)]
+    start = threading.Barrier(len(replicas))
+    posted: list[str | None] = []
+
+    def tick(deps: Deps) -> None:
+        start.wait()
+        posted.append(post_weekly_digest(deps))
+
+    threads = [threading.Thread(target=tick, args=(deps,)) for deps in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(posted, key=str) == ["2026-11-23", None, None]
+    assert len(digests(emulator)) == 1 and len(charts(emulator)) == 1
 
 
 @pytest.mark.parametrize("step", ["post", "upload_file"])

@@ -122,7 +122,7 @@ def send_due_digest(
     # Our clock and Slack's differ a little: look from a minute before the dead claim.
     look_since = retry_since - CLOCK_SKEW if isinstance(retry_since, datetime) else None
     try:
-        _post(
+        posted = _post(
             session_factory,
             slack,
             team_id=team_id,
@@ -137,7 +137,7 @@ def send_due_digest(
         # The claim stays; when its lease runs out the next tick tries again, checking first.
         log.warning("weekly digest %s not posted yet: %s", period.key, failure)
         return None
-    return period.key
+    return period.key if posted else None
 
 
 def _claim(
@@ -203,7 +203,8 @@ def _post(
     token: str,
     look_since: datetime | None,
     now: datetime,
-) -> None:
+) -> bool:
+    """Post what is not in Slack yet; False when the claim is no longer this process's."""
     with session_factory() as session:
         digest = session.scalar(
             select(Digest).where(
@@ -211,7 +212,7 @@ def _post(
             )
         )
         if digest is None:
-            return
+            return False
         content = digest_content(session, team_id=team_id, period=period, zone=zone)
         last = period.day - timedelta(days=1)
         start = period.start.date()
@@ -243,3 +244,4 @@ def _post(
             )
         digest.sent_at = now
         session.commit()
+    return True

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import ack, broadcast, cost, outage, scale
+from bench import ack, broadcast, cost, digest, outage, scale
 from bench.common import ROOT, Result
 
-ALL = ("ack", "outage", "scale", "cost", "broadcast")
+ALL = ("ack", "outage", "scale", "cost", "broadcast", "digest")
 PACKAGES = ("slack_bolt", "slack_sdk", "SQLAlchemy", "APScheduler", "alembic", "psycopg")
 
 
@@ -118,7 +118,7 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
         "```sh",
         "make bench                        # everything, about 4 minutes",
         ".venv/bin/python -m bench --quick # a smoke run, under 2 minutes",
-        ".venv/bin/python -m bench --only ack,cost  # ack, outage, scale, cost, broadcast",
+        ".venv/bin/python -m bench --only ack,cost  # ack, outage, scale, cost, broadcast, digest",
         ".venv/bin/python -m bench --no-postgres --no-write",
         "```",
         "",
@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(cost.run(quick=args.quick))
         elif name == "broadcast":
             results.append(broadcast.run(quick=args.quick))
+        elif name == "digest":
+            with postgres(not args.no_postgres) as pg_url:
+                results.append(digest.run(quick=args.quick, postgres_url=pg_url))
     seconds = time.monotonic() - started
     print("\n".join(table(results)))
     if not args.no_write:

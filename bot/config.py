@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.durations import parse_duration
 from bot.enums import Severity
-from bot.hours import HoursError, WorkingHours, parse_timezone
+from bot.hours import HoursError, WeeklyAt, WorkingHours, parse_timezone
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -106,6 +106,9 @@ class Settings(BaseSettings):
 
     announce_channel: str | None = None
     escalation_channel: str | None = None
+    # The weekly digest: where (unset, no digest) and when, in ``timezone``.
+    report_channel: str | None = None
+    report_at: str = "Mon 09:00"
     # Where text cannot carry Slack's date token (the channel topic), times are in this zone.
     timezone: str = "UTC"
     # Customer message templates that replace the shipped ones (bot/customer/templates).
@@ -126,7 +129,7 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 
-    @field_validator("announce_channel", "escalation_channel", mode="before")
+    @field_validator("announce_channel", "escalation_channel", "report_channel", mode="before")
     @classmethod
     def _channel_id(cls, value: Any) -> Any:
         if value in (None, ""):
@@ -148,6 +151,14 @@ class Settings(BaseSettings):
                 " or America/New_York"
             ) from None
         return text
+
+    @field_validator("report_at", mode="before")
+    @classmethod
+    def _report_at(cls, value: Any) -> Any:
+        try:
+            return str(WeeklyAt.parse(str(value or "")))
+        except HoursError as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("templates_dir", mode="before")
     @classmethod

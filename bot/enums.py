@@ -122,6 +122,7 @@ class Subcommand(StrEnum):
     LIST = "list"
     ACCOUNT = "account"
     ACCOUNTS = "accounts"
+    REPORT = "report"
     HELP = "help"
     UPDATE = "update"
     CLOSE = "close"

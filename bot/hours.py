@@ -101,6 +101,44 @@ class WorkingHours:
         raise HoursError(f"{self} never opens")  # parse() never builds hours without days
 
 
+_WEEKLY = re.compile(r"^\s*(?P<day>[A-Za-z]{3,9})\s+(?P<at>\d{1,2}:\d{2})\s*$")
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKLY_HELP = "a day and a time such as Mon 09:00 or Fri 16:30"
+
+
+@dataclass(frozen=True)
+class WeeklyAt:
+    """A moment of the week, ``Mon 09:00``: when the weekly digest goes out."""
+
+    weekday: int
+    at: time
+
+    @classmethod
+    def parse(cls, text: str) -> WeeklyAt:
+        match = _WEEKLY.match(text)
+        word = match["day"].lower() if match else ""
+        day = word[:3] if word in _FULL_DAYS else word
+        if not match or day not in _DAY_INDEX:
+            raise HoursError(f"{text.strip()!r} is not a day and a time: use {WEEKLY_HELP}")
+        at = _clock(match["at"], text)
+        if at == time(23, 59, 59, 999999):
+            raise HoursError(f"{text.strip()!r}: use a time from 00:00 to 23:59")
+        return cls(_DAY_INDEX[day], at)
+
+    def __str__(self) -> str:
+        return f"{DAY_NAMES[self.weekday]} {self.at:%H:%M}"
+
+    def latest(self, now: datetime, zone: ZoneInfo) -> datetime:
+        """The last such moment at or before ``now``, in ``zone`` (an aware datetime there)."""
+        today = now.astimezone(zone).date()
+        back = (today.weekday() - self.weekday) % 7
+        for days in (back, back + 7):
+            moment = datetime.combine(today - timedelta(days=days), self.at, tzinfo=zone)
+            if moment <= now:
+                return moment
+        raise AssertionError("a week back is always before now")
+
+
 def _clock(text: str, whole: str) -> time:
     hours, minutes = (int(n) for n in text.split(":"))
     if hours > 24 or minutes > 59 or (hours == 24 and minutes):

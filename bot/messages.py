@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +38,7 @@ USAGE: dict[Subcommand, str] = {
         "`/crisis account <name>`, `/crisis account edit <name>` or `/crisis account add`"
     ),
     Subcommand.ACCOUNTS: "`/crisis accounts`, or `/crisis accounts <part of a name>`",
+    Subcommand.REPORT: "`/crisis report [7d|30d|90d]` (30d when not said)",
     Subcommand.HELP: "`/crisis help`",
     Subcommand.OUTAGE: (
         "`/crisis outage <title> [sev1|sev2|sev3|sev4]`, or `/crisis outage` for the form"
@@ -62,6 +63,9 @@ def help_text(ack_emoji: str = "eyes") -> str:
             " time and business hours, the contracted cadences, its open and last crises",
             f"• {USAGE[Subcommand.ACCOUNTS]}: the accounts, with their CSM and open crises",
             "• `/crisis account edit <name>` or `/crisis account add`: the account's form",
+            f"• {USAGE[Subcommand.REPORT]}: how we kept our promises to customers, how fast we"
+            " acknowledged and resolved, by owner, account, tier, kind and severity (only you"
+            " see it)",
             f"• {USAGE[Subcommand.HELP]}: this message",
             "",
             "*In a crisis channel*",
@@ -155,6 +159,15 @@ def bad_duration(problem: str) -> str:
 def bad_kind(text: str, labels: list[str]) -> str:
     shown = f"I don't know the kind `{escape(text[:60])}`." if text else "Say which kind."
     return f":warning: {shown} Pick one of: {', '.join(labels)}.\nUsage: {USAGE[Subcommand.KIND]}"
+
+
+def bad_report_period(text: str, periods: Sequence[str]) -> str:
+    """``/crisis report`` with a period that is not one of ``periods``."""
+    choices = ", ".join(f"`{period}`" for period in periods)
+    return (
+        f":warning: I don't know the period `{escape(text[:40])}`. Say one of {choices}"
+        f" (days back from now).\nUsage: {USAGE[Subcommand.REPORT]}"
+    )
 
 
 def not_in_crisis_channel(command: Subcommand) -> str:
@@ -645,6 +658,14 @@ def customer_message_hint() -> str:
 
 def internal_note_hint() -> str:
     return "For the team, beside the message to the customer; never sent to them."
+
+
+def prevention_label() -> str:
+    return "What will we change so this doesn't happen again?"
+
+
+def prevention_hint() -> str:
+    return "Optional. `/crisis report` lists the answers of its period."
 
 
 def closure_message_hint() -> str:
@@ -1354,6 +1375,55 @@ def no_open_crises() -> str:
     return ":sunny: No open crises. Calm seas."
 
 
+def home_yours_header(count: int) -> str:
+    return f"*Your open crises ({count})*, overdue first"
+
+
+def home_no_crises_of_yours() -> str:
+    return ":sunny: You own or respond to no open crisis."
+
+
+def home_countdown(due: datetime | None, now: datetime) -> str:
+    """How long until the next promise to the customer is due, or how long it is overdue."""
+    if due is None:
+        return ":hourglass: No promise yet: the crisis is being set up."
+    seconds = int((due - now).total_seconds())
+    if seconds <= 0:
+        return f":rotating_light: *Overdue by {_ago(max(60, -seconds))}*: post an update"
+    return f":stopwatch: Next promise due in *{_ago(max(60, seconds))}*"
+
+
+def home_figures_header() -> str:
+    return "*The last 30 days*"
+
+
+def home_figures(
+    *,
+    pct: float | None,
+    promises: int,
+    late: int,
+    broken: int,
+    declared: int,
+    closed: int,
+    ack_median: timedelta | None,
+    resolve_median: timedelta | None,
+) -> str:
+    """One column of the Home tab's figures: yours (as owner) or the team's."""
+    return "\n".join(
+        [
+            f"Promises kept on time: {_pct_text(pct, promises)}",
+            f"Kept late: {late} · broken: {broken}",
+            f"Crises: {declared} declared, {closed} closed",
+            f"First acknowledgement: median {_span(ack_median)}",
+            f"Resolved in: median {_span(resolve_median)}",
+        ]
+    )
+
+
+def home_figures_labels() -> tuple[str, str]:
+    return "You (as owner)", "The team"
+
+
 def list_header(count: int) -> str:
     return f"*{count} open {'crisis' if count == 1 else 'crises'}*, overdue first"
 
@@ -1364,6 +1434,260 @@ def list_mine_header(count: int) -> str:
 
 def no_open_crises_of_yours() -> str:
     return ":sunny: You own or respond to no open crisis. `/crisis list` shows everyone's."
+
+
+# Insights: the weekly digest and its chart
+
+
+def digest_title(start: date, last: date) -> str:
+    """The digest's header: ``Weekly digest: 23 Nov – 29 Nov``."""
+    return f"Weekly digest: {start.day} {start:%b} – {last.day} {last:%b}"
+
+
+def digest_fallback(start: date, last: date, pct: float | None, before: float | None) -> str:
+    """The notification text of the digest."""
+    now = "no promise ended" if pct is None else f"{pct:.0f}% of promises kept on time"
+    then = "" if before is None else f" ({before:.0f}% the week before)"
+    return f"{digest_title(start, last)}: {now}{then}."
+
+
+def _pct_text(pct: float | None, promises: int) -> str:
+    return "no promise ended" if pct is None else f"{pct:.0f}% of {promises}"
+
+
+def _span(delta: timedelta | None) -> str:
+    return "—" if delta is None else _ago(int(delta.total_seconds()))
+
+
+def _trend(now: float | None, before: float | None) -> str:
+    if now is None or before is None or round(now) == round(before):
+        return ""
+    return " :arrow_up_small:" if now > before else " :arrow_down_small:"
+
+
+def digest_kept(pct: float | None, promises: int, before: float | None, before_n: int) -> str:
+    trend = _trend(pct, before)
+    return (
+        f"*Promises kept on time:* {_pct_text(pct, promises)}{trend}"
+        f"  (week before: {_pct_text(before, before_n)})"
+    )
+
+
+def digest_late_broken(late: int, broken: int, late_before: int, broken_before: int) -> str:
+    return (
+        f"*Kept late:* {late} · *broken:* {broken}"
+        f"  (week before: {late_before} late, {broken_before} broken)"
+    )
+
+
+def digest_declared_closed(
+    declared: int, closed: int, declared_before: int, closed_before: int
+) -> str:
+    return (
+        f"*Crises declared:* {declared} · *closed:* {closed}"
+        f"  (week before: {declared_before} declared, {closed_before} closed)"
+    )
+
+
+def digest_ack(
+    median: timedelta | None, p90: timedelta | None, median_before: timedelta | None
+) -> str:
+    return (
+        f"*Time to first acknowledgement:* median {_span(median)}, 90th percentile {_span(p90)}"
+        f"  (week before: median {_span(median_before)})"
+    )
+
+
+def digest_resolve(
+    median: timedelta | None, p90: timedelta | None, median_before: timedelta | None
+) -> str:
+    return (
+        f"*Time to resolve:* median {_span(median)}, 90th percentile {_span(p90)}"
+        f"  (week before: median {_span(median_before)})"
+    )
+
+
+def digest_footer(zone: str) -> str:
+    return (
+        f"Calendar weeks from Monday, {zone} time. The chart follows: the last 12 weeks."
+        " `/crisis report` has the breakdowns by owner, account, tier, kind and severity."
+    )
+
+
+def digest_chart_title(start: date, last: date) -> str:
+    return (
+        f"Promises kept on time and time to first acknowledgement, 12 weeks to {last.day} {last:%b}"
+    )
+
+
+def digest_chart_alt() -> str:
+    return (
+        "Two charts over the last 12 weeks: the share of promises to customers kept on time,"
+        " per week, and the median time to first acknowledgement, per week."
+    )
+
+
+def chart_week_label(week_start: date) -> str:
+    """A week on the chart's axis: ``23 Nov``."""
+    return f"{week_start.day} {week_start:%b}"
+
+
+def chart_kept_label(pct: float | None, promises: int) -> str:
+    """Above a week's bar: ``83% of 12``, or ``none`` when no promise ended that week."""
+    return "none" if pct is None else f"{pct:.0f}% of {promises}"
+
+
+def chart_kept_title() -> str:
+    return "Promises to customers kept on time, per week"
+
+
+def chart_kept_axis() -> str:
+    return "% kept on time"
+
+
+def chart_ack_title() -> str:
+    return "Median time to first acknowledgement (crises declared that week)"
+
+
+def chart_ack_axis() -> str:
+    return "minutes"
+
+
+# The report (`/crisis report`)
+
+
+def report_title(days: int) -> str:
+    return f"Report: the last {days} days"
+
+
+def report_period(start: datetime, end: datetime) -> str:
+    day = "{date_short_pretty}"
+    return (
+        f"{date_token(start, style=day)} to {date_token(end, style=day)}"
+        " · only you can see this · `crisisbot report` exports it as CSV or JSON"
+    )
+
+
+def report_empty(days: int) -> str:
+    return (
+        f":sunny: No crisis was declared or closed, and no promise to a customer ended,"
+        f" in the last {days} days."
+    )
+
+
+def report_summary(days: int, declared: int, closed: int, kept_on_time_pct: float | None) -> str:
+    """The report's notification text (its blocks say the rest)."""
+    kept = "" if kept_on_time_pct is None else f", {kept_on_time_pct:.0f}% of promises on time"
+    return f"The last {days} days: {declared} declared, {closed} closed{kept}."
+
+
+def report_crises_label() -> str:
+    return "Crises"
+
+
+def report_crises(declared: int, closed: int) -> str:
+    return f"{declared} declared · {closed} closed"
+
+
+def report_promises_label() -> str:
+    return "Promises to customers"
+
+
+def report_promises(kept: int, late: int, broken: int, kept_on_time_pct: float | None) -> str:
+    if kept_on_time_pct is None:
+        return "None ended in the period."
+    ended = kept + late + broken
+    return (
+        f"*{kept_on_time_pct:.0f}%* kept on time ({kept} of {ended})"
+        f" · {late} kept late · {broken} broken"
+    )
+
+
+def report_ack_label() -> str:
+    return "Time to first acknowledgement"
+
+
+def report_resolve_label() -> str:
+    return "Time to resolve"
+
+
+def report_times(median: timedelta | None, p90: timedelta | None) -> str:
+    if median is None or p90 is None:
+        return "–"
+    return f"median {_short(median)} · 90th percentile {_short(p90)}"
+
+
+def _short(delta: timedelta) -> str:
+    return format_duration(delta) if delta >= timedelta(seconds=1) else "0s"
+
+
+def report_by(dimension: str) -> str:
+    return f"*By {dimension}*"
+
+
+def report_breakdown_line(
+    who: str,
+    *,
+    declared: int,
+    closed: int,
+    kept_on_time_pct: float | None,
+    late: int,
+    broken: int,
+    ack_median: timedelta | None,
+) -> str:
+    promises = (
+        "no promise ended"
+        if kept_on_time_pct is None
+        else f"{kept_on_time_pct:.0f}% on time, {late} late, {broken} broken"
+    )
+    ack = "" if ack_median is None else f" · ack {_short(ack_median)}"
+    return f"{who}: {declared} declared, {closed} closed · {promises}{ack}"
+
+
+def report_no_tier() -> str:
+    return "no tier"
+
+
+def report_more(count: int) -> str:
+    return f"…and {count} more"
+
+
+def report_latest_promises() -> str:
+    return "*Latest promises*"
+
+
+def report_promise_line(
+    customer: str,
+    channel_id: str | None,
+    *,
+    made_at: datetime,
+    due_at: datetime,
+    outcome: PromiseOutcome | None,
+    late_seconds: int | None,
+) -> str:
+    where = f" <#{channel_id}>" if channel_id else ""
+    how = {
+        PromiseOutcome.KEPT: "kept on time",
+        PromiseOutcome.LATE: f"kept {format_duration(timedelta(seconds=late_seconds or 0))} late",
+        PromiseOutcome.BROKEN: "broken",
+        None: "open",
+    }[outcome]
+    return (
+        f"*{safe(customer, 80)}*{where} · made {date_token(made_at)}"
+        f" for {date_token(due_at)} · {how}"
+    )
+
+
+def report_changes(total: int) -> str:
+    return f"*What we will change* ({total})"
+
+
+def report_change_line(
+    customer: str, channel_id: str | None, closed_at: datetime, text: str
+) -> str:
+    where = f" <#{channel_id}>" if channel_id else ""
+    day = date_token(closed_at, style="{date_short}")
+    return f"*{safe(customer, 80)}*{where}, closed {day}: {safe(text, 400)}"
 
 
 # Accounts

@@ -52,6 +52,7 @@ ANYWHERE_COMMANDS = (
     Subcommand.LIST,
     Subcommand.ACCOUNT,
     Subcommand.ACCOUNTS,
+    Subcommand.REPORT,
     Subcommand.HELP,
     Subcommand.OUTAGE,
 )
@@ -62,6 +63,11 @@ OUTAGE_COMMANDS = (
     Subcommand.SPLIT,
     Subcommand.BROADCAST,
 )
+
+
+# ``/crisis report``'s periods, in days.
+REPORT_PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+DEFAULT_REPORT_PERIOD = "30d"
 
 
 def subcommands() -> tuple[Subcommand, ...]:
@@ -90,6 +96,8 @@ class Command:
     action: str = ""
     # ``affected``: the accounts named, comma-separated.
     names: tuple[str, ...] = ()
+    # ``report``: how many days back the report looks.
+    days: int = 0
 
     @property
     def needs_crisis_channel(self) -> bool:
@@ -186,6 +194,11 @@ def parse(text: str) -> Command:
         return Command(Subcommand.LIST, mine=rest.lower() == "mine")
     if name == Subcommand.ACCOUNT:
         return _parse_account(rest)
+    if name == Subcommand.REPORT:
+        days = REPORT_PERIODS.get(rest.lower() or DEFAULT_REPORT_PERIOD)
+        if days is None:
+            raise UsageError(messages.bad_report_period(rest, list(REPORT_PERIODS)))
+        return Command(Subcommand.REPORT, days=days)
     if name == Subcommand.ACCOUNTS:
         return Command(Subcommand.ACCOUNTS, text=rest[:MAX_CUSTOMER])
     # ack, status, help: nothing follows them.

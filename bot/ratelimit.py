@@ -28,6 +28,8 @@ METHOD_LIMITS: dict[str, int] = {
     "chat.postEphemeral": TIER_4,
     "views.open": TIER_4,
     "views.publish": TIER_4,
+    "files.getUploadURLExternal": TIER_4,
+    "files.completeUploadExternal": TIER_4,
 }
 # chat.postMessage: about one message a second per channel, and several hundred a minute
 # across the workspace.

@@ -1,4 +1,4 @@
-"""``crisisbot run | sandbox | db upgrade``."""
+"""``crisisbot run | sandbox | db upgrade | accounts … | report …``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from crisisbot import accounts as accounts_cli
+from crisisbot import report as report_cli
 
 log = logging.getLogger("crisisbot")
 
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the bot connects to the emulator over Socket Mode instead of serving HTTP",
     )
     accounts_cli.add_parser(commands)
+    report_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -68,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "accounts":
         return accounts_cli.run(args, settings)
+    if args.command == "report":
+        return report_cli.run(args, settings)
     if args.command == "sandbox":
         from crisisbot.sandbox import run_sandbox
 

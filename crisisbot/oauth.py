@@ -35,6 +35,7 @@ BOT_SCOPES = (
     "channels:read",
     "chat:write",
     "commands",
+    "files:write",
     "im:history",
     "im:write",
     "pins:write",

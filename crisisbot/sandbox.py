@@ -35,6 +35,8 @@ ACCOUNTS_CSV = Path(__file__).resolve().parents[1] / "sandbox" / "accounts.csv"
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 ANNOUNCE_CHANNEL = "C0CRISES"
 ESCALATION_CHANNEL = "C0ESCAL"
+# The weekly digest (and its chart) goes here; the first one at once, on start.
+REPORT_CHANNEL = "C0WEEKLY"
 BOT_TOKEN = "xoxb-sandbox"
 # --drill: a whole lifecycle, nags and escalation included, fits in a few minutes.
 DRILL: dict[str, str] = {
@@ -189,6 +191,7 @@ class Sandbox:
             "database_url": self.database_url,
             "announce_channel": ANNOUNCE_CHANNEL,
             "escalation_channel": ESCALATION_CHANNEL,
+            "report_channel": REPORT_CHANNEL,
         }
         if self.drill:
             values.update(DRILL)

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TypeVar
 from urllib.parse import parse_qs, urlencode
 
+from sandbox.api_files import file_content, receive_upload
 from sandbox.apicommon import Caller, SlackApiError
 from sandbox.faults import Failure, Faults, RateLimiter
 from sandbox.helpers import WorkspaceHelpers
@@ -89,6 +90,7 @@ class Emulator(WorkspaceHelpers):
         """Serve HTTP on host:port (0 picks a free port) in a daemon thread."""
         if self._server is None:
             self._server = serve(self, host, port)
+            self.workspace.base_url = self.url
         return self
 
     def stop(self) -> None:
@@ -313,6 +315,15 @@ class Emulator(WorkspaceHelpers):
         result = responses.post(url_id, body)
         self._notify()
         return result
+
+    def handle_upload(self, upload_id: str, content: bytes) -> tuple[int, str]:
+        """The bytes of a file POSTed to the upload URL files.getUploadURLExternal gave."""
+        return receive_upload(self.workspace, upload_id, content)
+
+    def handle_file(self, team_and_file: str) -> tuple[bytes, str] | None:
+        """A completed file's bytes for its ``url_private`` (the page shows images with it)."""
+        file = file_content(self.workspace, team_and_file)
+        return (file.content or b"", file.mimetype) if file is not None else None
 
     def _notify(self) -> None:
         with self._changed:

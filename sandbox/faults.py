@@ -43,6 +43,9 @@ TIERS: dict[str, int] = {
     "users.lookupByEmail": 3,
     "views.open": 4,
     "views.publish": 4,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
+    "files.info": 4,
     "views.push": 4,
     "views.update": 4,
 }

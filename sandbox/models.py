@@ -174,6 +174,8 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     edited: JSON | None = None
     metadata: JSON | None = None
+    # Files shared with the message (files.completeUploadExternal), as Slack shows them.
+    files: list[JSON] | None = None
 
     @property
     def is_reply(self) -> bool:
@@ -184,6 +186,65 @@ class Message:
     def is_top_level(self) -> bool:
         """True when conversations.history lists it (top level or broadcast reply)."""
         return not self.is_reply or self.subtype == "thread_broadcast"
+
+
+@dataclass
+class File:
+    """A file uploaded with files.getUploadURLExternal: its bytes arrive at the upload URL,
+    then files.completeUploadExternal makes it a file (shared in a channel, or private)."""
+
+    id: str
+    name: str
+    length: int
+    user: str
+    created: int
+    upload_id: str
+    alt_txt: str = ""
+    title: str = ""
+    content: bytes | None = None
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+
+    @property
+    def mimetype(self) -> str:
+        """The type Slack infers from the name (what the page needs to show an image)."""
+        suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+        return MIMETYPES.get(suffix, "application/octet-stream")
+
+    def to_api(self, team_id: str, base_url: str) -> JSON:
+        """The file object as files.info and a message's ``files`` show it."""
+        filetype = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary"
+        url = f"{base_url}/files-pri/{team_id}-{self.id}/{self.name}"
+        return {
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": self.mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": self.user,
+            "size": len(self.content or b""),
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": bool(self.channels),
+            "alt_txt": self.alt_txt,
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+            "channels": list(self.channels),
+        }
+
+
+MIMETYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "svg": "image/svg+xml",
+    "csv": "text/csv",
+    "txt": "text/plain",
+}
 
 
 @dataclass

@@ -83,6 +83,12 @@ def seed_default(ws: Workspace) -> None:
         ("C0GENERAL", "general", "Company-wide announcements", humans | {BOT_USER_ID}),
         ("C0CRISES", "cs-crises", "Announcements of customer crises", humans | {BOT_USER_ID}),
         ("C0ESCAL", "cs-escalations", "Escalations from the CS team", {"U0ANA", "U0BEN"}),
+        (
+            "C0WEEKLY",
+            "cs-weekly",
+            "How we keep our promises: the weekly digest",
+            humans | {BOT_USER_ID},
+        ),
     ]
     for cid, name, purpose, members in channels:
         ws.add_channel(

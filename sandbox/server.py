@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 # Form fields that carry JSON; slack_sdk and Bolt send them as JSON strings in form bodies.
-JSON_FORM_FIELDS = {"blocks", "attachments", "view", "metadata"}
+JSON_FORM_FIELDS = {"blocks", "attachments", "view", "metadata", "files"}
 
 
 @dataclass
@@ -57,6 +57,12 @@ class Backend(Protocol):
 
     def handle_response_url(self, url_id: str, body: dict[str, Any]) -> tuple[int, str]:
         """Answer a POST to a response URL."""
+
+    def handle_upload(self, upload_id: str, content: bytes) -> tuple[int, str]:
+        """Answer the POST of a file's bytes to an upload URL."""
+
+    def handle_file(self, team_and_file: str) -> tuple[bytes, str] | None:
+        """A file's bytes and type for its ``url_private``, or None."""
 
 
 class BodyError(Exception):
@@ -131,6 +137,15 @@ class _Handler(BaseHTTPRequestHandler):
                     return
             status, text = backend.handle_response_url(parts.path[len("/response/") :], args)
             self._send_text(status, text)
+        elif parts.path.startswith("/upload/v1/") and self.command == "POST":
+            status, text = backend.handle_upload(parts.path[len("/upload/v1/") :], body)
+            self._send_text(status, text)
+        elif parts.path.startswith("/files-pri/") and self.command == "GET":
+            found = backend.handle_file(parts.path[len("/files-pri/") :].split("/")[0])
+            if found is None:
+                self._send_text(404, "not_found")
+            else:
+                self._send(200, found[0], found[1], {})
         else:
             page = backend.page
             answer = page.handle(self.command, parts.path, parts.query, body) if page else None

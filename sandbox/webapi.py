@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sandbox.api_chat as api_chat
 import sandbox.api_conversations as api_conversations
+import sandbox.api_files as api_files
 import sandbox.api_items as api_items
 import sandbox.api_misc as api_misc
 import sandbox.api_views as api_views
@@ -14,6 +15,7 @@ METHODS: dict[str, Method] = {
     **api_misc.METHODS,
     **api_conversations.METHODS,
     **api_chat.METHODS,
+    **api_files.METHODS,
     **api_items.METHODS,
     **api_views.METHODS,
 }

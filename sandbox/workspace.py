@@ -13,6 +13,7 @@ from sandbox.models import (
     JSON,
     Channel,
     Ephemeral,
+    File,
     Message,
     Pin,
     Team,
@@ -29,6 +30,7 @@ __all__ = [
     "Channel",
     "Ephemeral",
     "Event",
+    "File",
     "Message",
     "Pin",
     "Subscriber",
@@ -64,6 +66,8 @@ class Workspace:
         self.strict_triggers = False
         # Off = bots must be channel members to post (like a bot without chat:write.public).
         self.chat_write_public = False
+        # Where the emulator serves HTTP (upload URLs and file downloads point there).
+        self.base_url = "http://127.0.0.1"
         self._init_state(team)
         if seeder:
             seeder(self)
@@ -85,6 +89,9 @@ class Workspace:
         self.ims: dict[str, str] = {}
         # User groups ("subteams"): id -> (handle, member ids).
         self.usergroups: dict[str, tuple[str, set[str]]] = {}
+        # Uploaded files by id, and the upload URL ids waiting for their bytes.
+        self.files: dict[str, File] = {}
+        self.uploads: dict[str, str] = {}
         self._ids = itertools.count(1)
         self._last_us = 0
 
@@ -282,6 +289,10 @@ class Workspace:
                 out["edited"] = dict(msg.edited)
             if msg.metadata:
                 out["metadata"] = msg.metadata
+            if msg.files:
+                out["files"] = [dict(f) for f in msg.files]
+                out["upload"] = False
+                out["display_as_bot"] = False
             if msg.ts in self.pins.get(msg.channel, {}):
                 out["pinned_to"] = [msg.channel]
             return out

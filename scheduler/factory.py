@@ -13,6 +13,8 @@ from bot.services.reminders import Recorder
 from scheduler import jobs
 
 SENDER_THREADS = 32
+# How often the weekly digest is checked for: it goes out within this of CRISISBOT_REPORT_AT.
+DIGEST_CHECK = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,18 @@ def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
         seconds=deps.settings.tick.total_seconds(),
         next_run_time=started,
         id="sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    # Every minute, and at once: a digest missed while every replica was down goes out now.
+    scheduler.add_job(
+        jobs.post_weekly_digest,
+        "interval",
+        args=[deps],
+        seconds=DIGEST_CHECK.total_seconds(),
+        next_run_time=started,
+        id="post_weekly_digest",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

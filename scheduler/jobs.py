@@ -6,11 +6,12 @@ import logging
 from concurrent.futures import Executor
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from bot.db.models import ProcessedEvent
+from bot.db.models import ProcessedEvent, Workspace
 from bot.deps import Deps
 from bot.services import outages
+from bot.services.digest import send_due_digest
 from bot.services.reminders import Recorder, Sent, sweep
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,40 @@ def sweep_due(
     )
 
 
-def resume_broadcasts(deps: Deps) -> int:
-    """Finish outage broadcasts a crash cut off (without posting any customer's twice)."""
+def each_workspace(deps: Deps) -> list[Deps]:
+    """The deps of every workspace the bot works for: itself for a single-workspace bot, else
+    one per installed workspace (its gateway, sessions that see only its rows)."""
+    if not deps.many_workspaces:
+        return [deps]
     with deps.session_factory() as session:
-        return outages.resume_broadcasts(deps.scope(session), session_factory=deps.session_factory)
+        teams = session.scalars(select(Workspace.team_id).where(Workspace.uninstalled_at.is_(None)))
+        return [deps.for_team(team) for team in teams]
+
+
+def resume_broadcasts(deps: Deps) -> int:
+    """Finish outage broadcasts a crash cut off (without posting any customer's twice), in
+    every workspace."""
+    resumed = 0
+    for team in each_workspace(deps):
+        with team.session_factory() as session:
+            resumed += outages.resume_broadcasts(
+                team.scope(session), session_factory=team.session_factory
+            )
+    return resumed
+
+
+def post_weekly_digest(deps: Deps) -> str | None:
+    """Post the weekly digest if it is due and nobody has (safe in several processes: the
+    digest is claimed in the database); the week posted, or None. A bot installed in many
+    workspaces posts none: one ``CRISISBOT_REPORT_CHANNEL`` cannot name a channel in each."""
+    if deps.many_workspaces:
+        return None
+    return send_due_digest(
+        session_factory=deps.session_factory,
+        slack=deps.slack,
+        settings=deps.settings,
+        now=deps.now(),
+    )
 
 
 def forget_old_events(deps: Deps) -> int:

@@ -23,6 +23,9 @@ from bot.text import clip, safe
 DECLARE = "declare_crisis"
 UPDATE = "post_update"
 CLOSE = "close_crisis"
+# The close form's "What will we change so this doesn't happen again?" (shown in the report).
+PREVENTION = "prevention"
+MAX_PREVENTION = 1000
 HAND_OVER = "hand_over"
 REOPEN = "reopen_crisis"
 # The update and close forms' message for the customer, and the team's note beside it.
@@ -305,6 +308,13 @@ def close_modal(
             "Follow-ups",
             _text("value", multiline=True, max_length=1000),
             optional=True,
+        ),
+        _input(
+            PREVENTION,
+            messages.prevention_label(),
+            _text("value", multiline=True, max_length=MAX_PREVENTION),
+            optional=True,
+            hint=messages.prevention_hint(),
         ),
         _input(
             "confirmed",

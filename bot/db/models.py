@@ -208,6 +208,8 @@ class Crisis(InWorkspace, Base):
     seconds_to_resolve: Mapped[int | None] = mapped_column(Integer, default=None)
     resolution: Mapped[str | None] = mapped_column(Text, default=None)
     follow_ups: Mapped[str | None] = mapped_column(Text, default=None)
+    # The close form's "What will we change so this doesn't happen again?" (None: not said).
+    prevention: Mapped[str | None] = mapped_column(Text, default=None)
     customer_confirmed: Mapped[bool | None] = mapped_column(default=None)
 
     # The commitment and the reminder state derived from it.
@@ -346,10 +348,13 @@ class CustomerPromise(InWorkspace, Base):
     """
 
     __tablename__ = "promises"
+    # The report counts each crisis's promises that ended in a period from this index alone.
+    __table_args__ = (Index("ix_promises_crisis_ended", "crisis_id", "ended_at", "outcome"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     crisis_id: Mapped[int] = mapped_column(ForeignKey("crises.id", ondelete="CASCADE"), index=True)
-    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for the report's latest promises of a period.
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     outcome: Mapped[PromiseOutcome | None] = mapped_column(
@@ -526,6 +531,27 @@ class Reminder(InWorkspace, Base):
     claimed_by: Mapped[str] = mapped_column(String(40))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Digest(InWorkspace, Base):
+    """One weekly digest, claimed before it is posted: ``(team_id, week)`` is unique, so of
+    all replicas one posts it; a claim whose lease ran out is taken over, and what the dead
+    process had put in Slack is found again (the message by its key, the chart by its name).
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("team_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The day the digest is for (its scheduled day), ISO: the week before it is reported.
+    week: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(32))
+    claimed_by: Mapped[str] = mapped_column(String(40))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    file_id: Mapped[str | None] = mapped_column(String(32), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

@@ -333,8 +333,12 @@ def close(
     resolution: str,
     follow_ups: str = "",
     confirmed: bool | None = None,
+    prevention: str = "",
 ) -> datetime:
-    """Close the crisis, stop every nag and schedule the follow-up; returns the follow-up time."""
+    """Close the crisis, stop every nag and schedule the follow-up; returns the follow-up time.
+
+    ``prevention`` answers "What will we change so this doesn't happen again?" (the report
+    shows it); left empty, an answer given at an earlier closure stays."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.already_closed())
@@ -345,6 +349,8 @@ def close(
     crisis.seconds_to_resolve = int((now - crisis.declared_at).total_seconds())
     crisis.resolution = resolution.strip()
     crisis.follow_ups = follow_ups.strip()
+    if prevention.strip():
+        crisis.prevention = prevention.strip()
     crisis.customer_confirmed = confirmed
     crisis.follow_up_due_at = now + settings.follow_up
     crisis.follow_up_sent_at = None

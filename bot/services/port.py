@@ -120,6 +120,23 @@ class SlackPort(Protocol):
         """Channels the bot created since ``since`` named ``name`` or ``name-N``: (id, name)."""
         ...
 
+    def upload_file(
+        self,
+        *,
+        channel: str,
+        filename: str,
+        content: bytes,
+        title: str,
+        alt_txt: str = "",
+        initial_comment: str | None = None,
+    ) -> str:
+        """Share a file in ``channel`` (Slack's ``files_upload_v2``); returns the file id."""
+        ...
+
+    def find_file(self, *, channel: str, filename: str, since: datetime) -> str | None:
+        """The id of a file named ``filename`` the bot shared in ``channel`` since ``since``."""
+        ...
+
     def update(self, *, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None: ...
 
     def pin(self, *, channel: str, ts: str) -> None: ...

@@ -216,6 +216,7 @@ def close_with_message(
     follow_ups: str = "",
     confirmed: bool | None = None,
     closure_text: str = "",
+    prevention: str = "",
 ) -> tuple[datetime, Preview | None]:
     """The *Close* form: close the crisis, then hold the closing message (if one was left in
     the form) as a draft to preview. Left as offered, it says the resolution and follow-ups
@@ -230,6 +231,7 @@ def close_with_message(
         resolution=resolution,
         follow_ups=follow_ups,
         confirmed=confirmed,
+        prevention=prevention,
     )
     text = closure_text.strip()
     if not text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -10,11 +11,12 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot import messages
 from bot.blocks.listing import list_blocks, status_blocks
 from bot.blocks.modals import declare_modal
+from bot.blocks.report import report_blocks
 from bot.blocks.telling import preview_blocks
 from bot.deps import Deps, deps_of
 from bot.enums import AckVia, Subcommand
 from bot.parsing import Command, UsageError, parse
-from bot.services import crises, ledger, lifecycle, telling
+from bot.services import crises, ledger, lifecycle, report, telling
 from bot.services.errors import CrisisError
 from bot.services.requests import DeclareRequest, UpdateContent, declare_request
 from bot.text import safe
@@ -85,6 +87,10 @@ def handle_crisis_command(
         ack()
         deps.later(lambda: _list(deps, user_id, respond, mine=parsed.mine))
         return
+    if parsed.name == Subcommand.REPORT:
+        ack()
+        deps.later(lambda: _report(deps, respond, days=parsed.days))
+        return
     if run_outage_command(ack=ack, parsed=parsed, command=command, respond=respond, deps=deps):
         return
     with deps.session_factory() as session:
@@ -114,6 +120,24 @@ def _list(deps: Deps, user_id: str, respond: Respond, *, mine: bool = False) -> 
         else:
             header = messages.list_header(len(rows)) if rows else messages.no_open_crises()
         respond(text=header, blocks=blocks)
+
+
+def _report(deps: Deps, respond: Respond, *, days: int) -> None:
+    """The report for the last ``days`` days, to the asker only (a response is ephemeral)."""
+    with replying_on_failure(safe_reply(respond)):
+        end = deps.now()
+        with deps.session_factory() as session:
+            scope = deps.scope(session)
+            figures = report.figures(
+                session, team_id=scope.team_id, start=end - timedelta(days=days), end=end
+            )
+        respond(
+            text=messages.report_summary(
+                days, figures.declared, figures.closed, figures.kept_on_time_pct
+            ),
+            blocks=report_blocks(figures, days=days),
+            response_type="ephemeral",
+        )
 
 
 # What each channel command does, for the refusal that names who may do it.

@@ -256,6 +256,7 @@ def handle_close_submission(
         return
     confirmed = {"yes": True, "no": False}.get(values.get("confirmed") or "")
     follow_ups: str = values.get("follow_ups", "")
+    prevention = str(values.get(modals.PREVENTION) or "")
     closure_text = str(values.get(modals.CUSTOMER_MESSAGE) or "")
 
     def close(scope: Scope, crisis: Crisis) -> None:
@@ -267,6 +268,7 @@ def handle_close_submission(
             follow_ups=follow_ups,
             confirmed=confirmed,
             closure_text=closure_text,
+            prevention=prevention,
         )
         _tell(deps, user_id=user_id, channel_id=None, text=messages.closed_reply(follow_up_at))
         if shown is not None:

@@ -102,6 +102,7 @@ function renderMessage(msg, { compact = false, grouped = false } = {}) {
   }
   if (msg.blocks && msg.blocks.length) body.append(renderBlocks(msg.blocks, messageActions(msg)));
   else body.append(el("div", { class: "text", html: mrkdwn(msg.text, names()) }));
+  if ((msg.files || []).length) body.append(renderFiles(msg.files));
   if (grouped && msg.edited) {
     // As in Slack, "(edited)" trails the message's last line of text.
     const texts = body.querySelectorAll(".text");
@@ -131,6 +132,17 @@ function renderMessage(msg, { compact = false, grouped = false } = {}) {
         onclick: () => react(msg, name) }, emoji(name)))));
   }
   return node;
+}
+
+// Files shared with a message (files.completeUploadExternal): images shown, others linked.
+function renderFiles(files) {
+  return el("div", { class: "files" }, files.map((f) => (
+    String(f.mimetype || "").startsWith("image/")
+      ? el("figure", { class: "file-image", "data-file": f.id },
+        el("img", { src: f.url_private, alt: f.alt_txt || f.title || f.name, loading: "lazy" }),
+        el("figcaption", {}, f.title || f.name))
+      : el("a", { class: "file-link", "data-file": f.id, href: f.url_private }, `📎 ${f.title || f.name}`)
+  )));
 }
 
 async function react(msg, name) {

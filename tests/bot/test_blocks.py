@@ -191,4 +191,4 @@ def test_home_fits_in_a_home_tab_with_many_crises() -> None:
     many = [crisis(id=i, customer=f"Customer {i}", owner_id="U0BEN") for i in range(150)]
     view = home_view(user_id="U0ANA", open_crises=many, now=T0)
     validate_view(view, types=("home",))
-    assert "…and 110 more: `/crisis list`." in mrkdwn_texts(view["blocks"])
+    assert "…and 120 more: `/crisis list`." in mrkdwn_texts(view["blocks"])

@@ -59,6 +59,13 @@ def test_environment_accepts_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         ("CRISISBOT_TIMEZONE", "CET+1", "CRISISBOT_TIMEZONE: 'CET+1' is not an IANA time zone"),
         ("CRISISBOT_ADMINS", "U0ANA,bob", "CRISISBOT_ADMINS: 'bob' is not a user or user group id"),
+        (
+            "CRISISBOT_REPORT_AT",
+            "Mondays 9am",
+            "CRISISBOT_REPORT_AT: 'Mondays 9am' is not a day and a time: use a day and a time"
+            " such as Mon 09:00",
+        ),
+        ("CRISISBOT_REPORT_CHANNEL", "#cs-weekly", "CRISISBOT_REPORT_CHANNEL: '#cs-weekly' is not"),
         ("CRISISBOT_LISTENER_THREADS", "0", "CRISISBOT_LISTENER_THREADS:"),
         (
             "CRISISBOT_SELF_SERVICE_LINKS",
@@ -100,6 +107,16 @@ def test_self_service_links_are_configurable(monkeypatch: pytest.MonkeyPatch) ->
         ("Docs", "https://docs.example.com"),
         ("Status", "https://s.example.com"),
     ]
+
+
+def test_the_weekly_digest_is_set_by_a_channel_and_a_moment_of_the_week(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().report_channel is None
+    monkeypatch.setenv("CRISISBOT_REPORT_CHANNEL", "C0WEEKLY")
+    monkeypatch.setenv("CRISISBOT_REPORT_AT", "friday 16:30")
+    settings = load_settings()
+    assert (settings.report_channel, settings.report_at) == ("C0WEEKLY", "Fri 16:30")
 
 
 def test_the_time_zone_is_an_iana_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -692,6 +692,34 @@ def test_the_home_tab_declares_a_crisis(
     assert errors == []
 
 
+def test_the_weekly_digest_shows_its_chart_in_cs_weekly_and_the_home_tab_its_figures(
+    live: Sandbox, tmp_path: Path, browser: Any, errors: list[str]
+) -> None:
+    from scheduler.jobs import post_weekly_digest
+
+    assert post_weekly_digest(live.runtime.deps)  # what the scheduler does on start
+    page = open_page(browser, errors, f"{live.url}#U0ANA/C0WEEKLY", 1280, 900)
+    be(page, "U0ANA")
+    page.wait_for_selector("#channel-name:text('#cs-weekly')")
+    page.wait_for_selector("#messages .bk-header:text('Weekly digest')")
+    chart = page.locator("#messages .file-image img")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#messages .file-image img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    # The PNG itself, at its size (1000 × 600), shown within the column.
+    assert chart.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [1000, 600]
+    assert 0 < chart.bounding_box()["width"] <= 1000
+    picture(page, tmp_path / "weekly-digest.png")
+    page.click('#apps [data-channel="app"]')
+    page.click("#tabs .tab:text('Home')")
+    page.wait_for_selector("#messages :text('The last 30 days')")
+    assert "You (as owner)" in page.locator("#messages").inner_text()
+    picture(page, tmp_path / "home-dashboard.png")
+    assert errors == []
+
+
 def test_a_reminder_dm_reads_done_once_the_update_is_posted(
     timed: Sandbox, clock: Clock, tmp_path: Path, browser: Any, errors: list[str]
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -247,3 +248,23 @@ def test_an_event_during_a_socket_mode_refresh_is_handled_once(
         with running.runtime.deps.session_factory() as session:
             assert session.query(ProcessedEvent).count() == 1
         assert card_text(emu, channel).count("Acknowledged by") == 1
+
+
+def test_the_sandbox_shows_the_weekly_digest_and_its_chart_in_cs_weekly(
+    sandbox: Sandbox,
+) -> None:
+    from scheduler.jobs import post_weekly_digest
+
+    # The scheduler runs this at once on start (left off here: the test runs it by hand).
+    assert post_weekly_digest(sandbox.runtime.deps) == "2026-11-16"
+    url = f"{sandbox.emulator.url}/sandbox/state?user=U0ANA&channel=C0WEEKLY"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        shown = json.loads(response.read())["channel"]["messages"]
+    digest, chart = shown[-2:]
+    assert digest["blocks"][0]["text"]["text"] == "Weekly digest: 9 Nov – 15 Nov"
+    (image,) = chart["files"]
+    assert image["mimetype"] == "image/png" and image["name"].endswith("2026-11-16.png")
+    # The page shows it from url_private: the PNG itself.
+    with urllib.request.urlopen(image["url_private"], timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert response.read().startswith(b"\x89PNG\r\n\x1a\n")

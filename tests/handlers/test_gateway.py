@@ -1,6 +1,7 @@
 """The Slack gateway against the emulator: Slack's own errors handled where they should be."""
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -43,6 +44,37 @@ def test_posting_to_a_public_channel_joins_it_first(
         "conversations.join",
         "chat.postMessage",
     ]
+
+
+def test_a_file_is_uploaded_into_a_channel_it_joins_and_found_again(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
+    before = datetime.fromtimestamp(emulator.workspace.now() - 1, UTC)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    file_id = gateway.upload_file(
+        channel="C0ESCAL",
+        filename="digest-2026-11-23.png",
+        content=png,
+        title="Promises kept",
+        alt_txt="A chart",
+        initial_comment="The chart",
+    )
+    (message,) = [m for m in emulator.messages("C0ESCAL") if m.files]
+    assert message.text == "The chart" and message.files is not None
+    assert message.files[0]["id"] == file_id and message.files[0]["alt_txt"] == "A chart"
+    assert emulator.workspace.files[file_id].content == png
+    assert [c.method for c in emulator.calls if c.method.startswith(("files", "conv"))] == [
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+        "conversations.join",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+    assert gateway.find_file(channel="C0ESCAL", filename="digest-2026-11-23.png", since=before)
+    assert not gateway.find_file(channel="C0ESCAL", filename="other.png", since=before)
+    with pytest.raises(SlackFailure) as raised:
+        gateway.upload_file(channel="C0NOPE", filename="a.png", content=png, title="a")
+    assert raised.value.error == "channel_not_found"
 
 
 def test_rate_limits_are_waited_out(gateway: SlackGateway, emulator: Emulator) -> None:

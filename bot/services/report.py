@@ -1,0 +1,590 @@
+"""The report: how the team kept its promises to customers and how fast it acknowledged and
+resolved crises over a period, broken down by owner, account, tier, kind and severity.
+
+Everything is counted by the database (GROUP BY, COUNT, CASE, window functions), never by
+loading rows into Python, so a quarter of a busy team's crises reports in well under a second.
+Percentiles are ``percentile_cont`` (linear interpolation between the two nearest ranks),
+computed with ``row_number()`` and integer arithmetic that SQLite and PostgreSQL share.
+
+A period is ``[start, end)``. Crises *declared* in it count for declared and time to first
+acknowledgement; crises *closed* in it (and still closed) count for closed and time to
+resolve; promises that *ended* in it count for kept on time, kept late and broken. A crisis
+declared before the period and closed in it therefore counts as closed, not as declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from bot.db.models import Account, Crisis, CustomerPromise
+from bot.enums import CrisisStatus, PromiseOutcome
+
+
+class Dimension(StrEnum):
+    """What a breakdown groups crises by."""
+
+    OWNER = "owner"
+    ACCOUNT = "account"
+    TIER = "tier"
+    KIND = "kind"
+    SEVERITY = "severity"
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """The figures of one owner, account, tier, kind or severity over the period.
+
+    ``key`` is the owner's user id, the account's name (the customer's name for a crisis with
+    no account), the tier ("" for none), or the kind's or severity's value."""
+
+    key: str
+    declared: int
+    closed: int
+    kept_on_time: int
+    kept_late: int
+    broken: int
+    kept_on_time_pct: float | None
+    ack_median: timedelta | None
+    ack_p90: timedelta | None
+    resolve_median: timedelta | None
+    resolve_p90: timedelta | None
+
+    @property
+    def promises(self) -> int:
+        """Promises that ended in the period."""
+        return self.kept_on_time + self.kept_late + self.broken
+
+
+@dataclass(frozen=True)
+class PromiseLine:
+    """One of the latest promises made in the period, with its crisis."""
+
+    promise_id: int
+    crisis_id: int
+    customer: str
+    channel_id: str | None
+    made_at: datetime
+    due_at: datetime
+    ended_at: datetime | None
+    # None while the promise is still open.
+    outcome: PromiseOutcome | None
+    late_seconds: int | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """An answer to "What will we change so this doesn't happen again?" of a crisis closed
+    in the period."""
+
+    crisis_id: int
+    customer: str
+    channel_id: str | None
+    closed_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The report for ``[start, end)``: totals, breakdowns, the latest promises and the
+    changes the team said it will make."""
+
+    start: datetime
+    end: datetime
+    declared: int
+    closed: int
+    kept_on_time: int
+    kept_late: int
+    broken: int
+    # None when no promise ended in the period.
+    kept_on_time_pct: float | None
+    ack_median: timedelta | None
+    ack_p90: timedelta | None
+    resolve_median: timedelta | None
+    resolve_p90: timedelta | None
+    by_owner: tuple[BreakdownRow, ...]
+    by_account: tuple[BreakdownRow, ...]
+    by_tier: tuple[BreakdownRow, ...]
+    by_kind: tuple[BreakdownRow, ...]
+    by_severity: tuple[BreakdownRow, ...]
+    # The five latest promises made in the period, latest first.
+    latest_promises: tuple[PromiseLine, ...]
+    # The latest answers (at most ``changes_limit``), latest first, and how many there were.
+    changes: tuple[Change, ...]
+    changes_total: int
+
+    @property
+    def promises(self) -> int:
+        """Promises that ended in the period."""
+        return self.kept_on_time + self.kept_late + self.broken
+
+    @property
+    def total(self) -> BreakdownRow:
+        """The totals as one row (key ""), as the CSV and JSON exports print them."""
+        return BreakdownRow(
+            key="",
+            declared=self.declared,
+            closed=self.closed,
+            kept_on_time=self.kept_on_time,
+            kept_late=self.kept_late,
+            broken=self.broken,
+            kept_on_time_pct=self.kept_on_time_pct,
+            ack_median=self.ack_median,
+            ack_p90=self.ack_p90,
+            resolve_median=self.resolve_median,
+            resolve_p90=self.resolve_p90,
+        )
+
+    def by(self, dimension: Dimension) -> tuple[BreakdownRow, ...]:
+        """The breakdown by ``dimension``."""
+        return {
+            Dimension.OWNER: self.by_owner,
+            Dimension.ACCOUNT: self.by_account,
+            Dimension.TIER: self.by_tier,
+            Dimension.KIND: self.by_kind,
+            Dimension.SEVERITY: self.by_severity,
+        }[dimension]
+
+
+@dataclass(frozen=True)
+class Week:
+    """One calendar week (Monday 00:00 in the report's time zone) of the weekly series."""
+
+    week_start: date
+    # None when no promise ended that week.
+    kept_on_time_pct: float | None
+    # None when no crisis declared that week was acknowledged.
+    ack_median: timedelta | None
+    kept_on_time: int = 0
+    promises: int = 0
+
+
+LATEST_PROMISES = 5
+
+
+def figures(
+    session: Session,
+    *,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    changes_limit: int = 10,
+) -> Figures:
+    """The report for the workspace ``team_id`` over ``[start, end)``, counted by the database."""
+    if end <= start:
+        raise ValueError("a report's period ends after it starts")
+    rows = _breakdowns(session, team_id=team_id, start=start, end=end)
+    overall = rows[TOTAL].get("") or _empty_row("")
+    breakdowns = {
+        dimension: _sorted(dimension, rows[dimension.value].values()) for dimension in Dimension
+    }
+    changes, changes_total = _changes(
+        session, team_id=team_id, start=start, end=end, limit=changes_limit
+    )
+    return Figures(
+        start=start,
+        end=end,
+        declared=overall.declared,
+        closed=overall.closed,
+        kept_on_time=overall.kept_on_time,
+        kept_late=overall.kept_late,
+        broken=overall.broken,
+        kept_on_time_pct=overall.kept_on_time_pct,
+        ack_median=overall.ack_median,
+        ack_p90=overall.ack_p90,
+        resolve_median=overall.resolve_median,
+        resolve_p90=overall.resolve_p90,
+        by_owner=breakdowns[Dimension.OWNER],
+        by_account=breakdowns[Dimension.ACCOUNT],
+        by_tier=breakdowns[Dimension.TIER],
+        by_kind=breakdowns[Dimension.KIND],
+        by_severity=breakdowns[Dimension.SEVERITY],
+        latest_promises=_latest_promises(session, team_id=team_id, start=start, end=end),
+        changes=changes,
+        changes_total=changes_total,
+    )
+
+
+def week_bounds(*, end: datetime, weeks: int, tz: ZoneInfo) -> list[datetime]:
+    """The starts of the ``weeks`` calendar weeks (Monday 00:00 in ``tz``) up to the one the
+    instant before ``end`` falls in, then ``end``: ``weeks + 1`` aware datetimes."""
+    last_day = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    monday = last_day - timedelta(days=last_day.weekday())
+    days = [monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    return [datetime.combine(day, time(), tzinfo=tz) for day in days] + [end]
+
+
+def weekly_series(
+    session: Session, *, team_id: str, end: datetime, weeks: int = 12, tz: ZoneInfo
+) -> list[Week]:
+    """Promises kept on time and the median time to first acknowledgement per calendar week
+    (Monday 00:00 in ``tz``), oldest first, for the ``weeks`` weeks up to ``end``. The last
+    week is the one the instant before ``end`` falls in, counted up to ``end``: pass the start
+    of the current week to have complete weeks only."""
+    if weeks < 1:
+        raise ValueError("a weekly series has at least one week")
+    bounds = week_bounds(end=end, weeks=weeks, tz=tz)
+
+    def week_of(column: Any) -> ColumnElement[int]:
+        return case(*((column < bound, index) for index, bound in enumerate(bounds[1:])))
+
+    first, last = bounds[0], bounds[-1]
+    ended = CustomerPromise.ended_at
+    promises = (
+        select(week_of(ended).label("k"), CustomerPromise.outcome.label("outcome"))
+        .select_from(CustomerPromise)
+        .join(Crisis, Crisis.id == CustomerPromise.crisis_id)
+        .where(
+            ended >= first,
+            ended < last,
+            CustomerPromise.outcome.is_not(None),
+            *_team(team_id),
+        )
+        .subquery()
+    )
+    on_time = func.sum(case((promises.c.outcome == PromiseOutcome.KEPT, 1), else_=0))
+    kept: dict[int, tuple[int, int]] = {
+        int(k): (int(n_on_time), int(n))
+        for k, n_on_time, n in session.execute(
+            select(promises.c.k, on_time, func.count()).group_by(promises.c.k)
+        )
+    }
+    declared = Crisis.declared_at
+    medians = _percentiles(
+        session,
+        source=Crisis.__table__,
+        key=week_of(declared),
+        value=Crisis.seconds_to_first_ack,
+        where=[
+            declared >= first,
+            declared < last,
+            Crisis.status != CrisisStatus.DECLARING,
+            *_team(team_id),
+        ],
+    )
+    series = []
+    for index, bound in enumerate(bounds[:-1]):
+        n_on_time, n = kept.get(index, (0, 0))
+        median = medians.get(str(index), (None, None))[0]
+        series.append(
+            Week(
+                week_start=bound.date(),
+                kept_on_time_pct=_pct(n_on_time, n),
+                ack_median=median,
+                kept_on_time=n_on_time,
+                promises=n,
+            )
+        )
+    return series
+
+
+# --- how the database counts -------------------------------------------------------------
+
+
+def _team(team_id: str) -> list[ColumnElement[bool]]:
+    # Crises carry their workspace once installs span several (the OAuth lane adds the
+    # column); until then every crisis is the single workspace's.
+    column = getattr(Crisis, "team_id", None)
+    return [] if column is None else [column == team_id]
+
+
+def _key(dimension: Dimension) -> ColumnElement[Any]:
+    match dimension:
+        case Dimension.OWNER:
+            return Crisis.owner_id.expression
+        case Dimension.ACCOUNT:
+            return func.coalesce(Account.name, Crisis.customer)
+        case Dimension.TIER:
+            # A literal, not a bound parameter: the same SQL is grouped and partitioned by.
+            return func.coalesce(Account.tier, literal_column("''"))
+        case Dimension.KIND:
+            return Crisis.kind.expression
+        case Dimension.SEVERITY:
+            return Crisis.severity.expression
+
+
+def _crises_and_accounts() -> FromClause:
+    return Crisis.__table__.outerjoin(Account.__table__, Account.id == Crisis.account_id)
+
+
+def _between(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(column >= start, column < end)
+
+
+def _declared_in(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(_between(Crisis.declared_at, start, end), Crisis.status != CrisisStatus.DECLARING)
+
+
+def _closed_in(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(Crisis.status == CrisisStatus.CLOSED, _between(Crisis.closed_at, start, end))
+
+
+def _label(key: ColumnElement[Any] | None) -> ColumnElement[Any]:
+    return (literal_column("''") if key is None else key).label("k")
+
+
+TOTAL = "total"
+
+
+def _facts(*, team_id: str, start: datetime, end: datetime, promises: bool) -> CTE:
+    """One row per crisis with something in the period: its five keys, whether it was declared
+    and closed in the period, its acknowledgement and resolve times when they count, and
+    (``promises``) how its promises that ended in the period came out. Every breakdown is
+    grouped from this one set, which the database computes once."""
+    declared, closed = _declared_in(start, end), _closed_in(start, end)
+    columns: list[ColumnElement[Any]] = [
+        *(_key(dimension).label(dimension.value) for dimension in Dimension),
+        case((declared, 1), else_=0).label("declared"),
+        case((closed, 1), else_=0).label("closed"),
+        case((declared, Crisis.seconds_to_first_ack), else_=None).label("ack"),
+        case((closed, Crisis.seconds_to_resolve), else_=None).label("resolve"),
+    ]
+    source = _crises_and_accounts()
+    if not promises:
+        where: ColumnElement[bool] = or_(declared, closed)
+        return select(*columns).select_from(source).where(where, *_team(team_id)).cte("facts")
+
+    def count(outcome: PromiseOutcome) -> ColumnElement[int]:
+        return func.sum(case((CustomerPromise.outcome == outcome, 1), else_=0))
+
+    columns += [
+        count(PromiseOutcome.KEPT).label("kept"),
+        count(PromiseOutcome.LATE).label("late"),
+        count(PromiseOutcome.BROKEN).label("broken"),
+    ]
+    ended_in_period = and_(
+        CustomerPromise.crisis_id == Crisis.id,
+        _between(CustomerPromise.ended_at, start, end),
+        CustomerPromise.outcome.is_not(None),
+    )
+    # Only crises alive at some moment of the period can have anything in it.
+    alive = and_(
+        Crisis.declared_at < end,
+        or_(Crisis.closed_at.is_(None), Crisis.closed_at >= start),
+        Crisis.status != CrisisStatus.DECLARING,
+    )
+    return (
+        select(*columns)
+        .select_from(source.outerjoin(CustomerPromise.__table__, ended_in_period))
+        .where(alive, *_team(team_id))
+        # Grouped by the primary keys, so every crisis and account column may be selected.
+        .group_by(Crisis.id, Account.id)
+        .having(or_(declared, closed, func.count(CustomerPromise.id) > 0))
+        .cte("facts")
+    )
+
+
+def _groupings(facts: CTE) -> list[tuple[str, ColumnElement[Any] | None]]:
+    """(name, key column) of every breakdown, and of the totals (no key)."""
+    return [(TOTAL, None)] + [(d.value, facts.c[d.value]) for d in Dimension]
+
+
+def _breakdowns(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> dict[str, dict[str, BreakdownRow]]:
+    """Every breakdown's rows, and the totals (under ``"total"``, keyed ``""``), in two
+    statements: the counts grouped six ways, then the percentiles ranked six ways."""
+    facts = _facts(team_id=team_id, start=start, end=end, promises=True)
+    counts = union_all(
+        *(
+            select(
+                literal_column(f"'{name}'").label("dim"),
+                _label(key),
+                func.sum(facts.c.declared),
+                func.sum(facts.c.closed),
+                func.sum(facts.c.kept),
+                func.sum(facts.c.late),
+                func.sum(facts.c.broken),
+            ).group_by(*([] if key is None else [key]))
+            for name, key in _groupings(facts)
+        )
+    )
+    tallies: dict[str, dict[str, tuple[int, ...]]] = {}
+    for dim, k, *numbers in session.execute(counts):
+        if numbers[0] is None:  # the totals of nothing
+            continue
+        tallies.setdefault(dim, {})[_text(k)] = tuple(int(n or 0) for n in numbers)
+
+    timed = _facts(team_id=team_id, start=start, end=end, promises=False)
+    ranked = union_all(
+        *(
+            _percentile_select(
+                name=f"{name}:{measure}",
+                key=key,
+                value=timed.c[measure],
+            )
+            for name, key in _groupings(timed)
+            for measure in ("ack", "resolve")
+        )
+    )
+    times: dict[str, dict[str, tuple[timedelta | None, timedelta | None]]] = {}
+    for dim, k, median, p90 in session.execute(ranked):
+        times.setdefault(dim, {})[_text(k)] = (_seconds(median), _seconds(p90))
+
+    out: dict[str, dict[str, BreakdownRow]] = {}
+    for name, _ in _groupings(facts):
+        rows = out.setdefault(name, {})
+        for k, (n_declared, n_closed, kept, late, broken) in tallies.get(name, {}).items():
+            ack = times.get(f"{name}:ack", {}).get(k, (None, None))
+            resolve = times.get(f"{name}:resolve", {}).get(k, (None, None))
+            rows[k] = BreakdownRow(
+                key=k,
+                declared=n_declared,
+                closed=n_closed,
+                kept_on_time=kept,
+                kept_late=late,
+                broken=broken,
+                kept_on_time_pct=_pct(kept, kept + late + broken),
+                ack_median=ack[0],
+                ack_p90=ack[1],
+                resolve_median=resolve[0],
+                resolve_p90=resolve[1],
+            )
+    return out
+
+
+def _percentile_select(
+    *,
+    name: str,
+    key: ColumnElement[Any] | None,
+    value: Any,
+    source: FromClause | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """(name, key, median, 90th percentile) of ``value`` per ``key``, as ``percentile_cont``
+    computes them: rank ``1 + p·(n−1)``, interpolated between the two nearest rows. Integer
+    division and remainder keep it exact on SQLite and PostgreSQL alike."""
+    partition = [] if key is None else [key]
+    ranked = select(
+        _label(key),
+        value.label("v"),
+        func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+        # The same window (whole partition as the frame), so the database sorts once.
+        func.count().over(partition_by=partition, order_by=value, rows=(None, None)).label("n"),
+    )
+    if source is not None:
+        ranked = ranked.select_from(source)
+    sub = ranked.where(value.is_not(None), *where).subquery()
+    rn, n, v = sub.c.rn, sub.c.n, sub.c.v
+
+    def at(percent: int) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
+        low = 1 + (percent * (n - 1)) // 100
+        weight = (percent * (n - 1)) % 100
+        interpolated = (
+            func.sum(case((rn == low, v * (100 - weight)), (rn == low + 1, v * weight), else_=0))
+            / 100.0
+        )
+        return interpolated, or_(rn == low, rn == low + 1)
+
+    median, near_median = at(50)
+    p90, near_p90 = at(90)
+    return (
+        select(literal_column(f"'{name}'").label("dim"), sub.c.k, median, p90)
+        .where(or_(near_median, near_p90))
+        .group_by(sub.c.k)
+    )
+
+
+def _percentiles(
+    session: Session,
+    *,
+    source: FromClause,
+    key: ColumnElement[Any] | None,
+    value: Any,
+    where: Sequence[ColumnElement[bool]],
+) -> dict[str, tuple[timedelta | None, timedelta | None]]:
+    """The median and 90th percentile of ``value`` (seconds) per ``key``."""
+    statement = _percentile_select(name="", key=key, value=value, source=source, where=where)
+    return {_text(k): (_seconds(m), _seconds(p)) for _, k, m, p in session.execute(statement)}
+
+
+def _latest_promises(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> tuple[PromiseLine, ...]:
+    rows = session.execute(
+        select(
+            CustomerPromise.id,
+            Crisis.id,
+            Crisis.customer,
+            Crisis.channel_id,
+            CustomerPromise.made_at,
+            CustomerPromise.due_at,
+            CustomerPromise.ended_at,
+            CustomerPromise.outcome,
+            CustomerPromise.late_seconds,
+        )
+        .join(Crisis, Crisis.id == CustomerPromise.crisis_id)
+        .where(_between(CustomerPromise.made_at, start, end), *_team(team_id))
+        .order_by(CustomerPromise.made_at.desc(), CustomerPromise.id.desc())
+        .limit(LATEST_PROMISES)
+    )
+    return tuple(PromiseLine(*row) for row in rows)
+
+
+def _changes(
+    session: Session, *, team_id: str, start: datetime, end: datetime, limit: int
+) -> tuple[tuple[Change, ...], int]:
+    said = [
+        _closed_in(start, end),
+        Crisis.prevention.is_not(None),
+        Crisis.prevention != "",
+        *_team(team_id),
+    ]
+    total = session.scalar(select(func.count(Crisis.id)).where(*said)) or 0
+    rows = session.execute(
+        select(Crisis.id, Crisis.customer, Crisis.channel_id, Crisis.closed_at, Crisis.prevention)
+        .where(*said)
+        .order_by(Crisis.closed_at.desc(), Crisis.id.desc())
+        .limit(limit)
+    )
+    changes = tuple(
+        Change(crisis_id=id_, customer=customer, channel_id=channel, closed_at=closed, text=text)
+        for id_, customer, channel, closed, text in rows
+        if closed is not None and text is not None
+    )
+    return changes, int(total)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _seconds(value: object) -> timedelta | None:
+    return None if value is None else timedelta(seconds=float(value))  # type: ignore[arg-type]
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else 100.0 * part / whole
+
+
+def _empty_row(key: str) -> BreakdownRow:
+    return BreakdownRow(key, 0, 0, 0, 0, 0, None, None, None, None, None)
+
+
+_SEVERITY_ORDER = {"sev1": 1, "sev2": 2, "sev3": 3, "sev4": 4}
+
+
+def _sorted(dimension: Dimension, rows: Any) -> tuple[BreakdownRow, ...]:
+    if dimension == Dimension.SEVERITY:
+        return tuple(sorted(rows, key=lambda row: (_SEVERITY_ORDER.get(row.key, 9), row.key)))
+    # Where it goes wrong first: most broken promises, then the busiest.
+    return tuple(sorted(rows, key=lambda row: (-row.broken, -row.declared - row.closed, row.key)))

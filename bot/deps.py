@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db.session import SessionFactory
+from bot.services.leases import Claims
 from bot.services.scope import Scope
 from bot.slack_gateway import SlackGateway
 
@@ -38,6 +39,8 @@ class Deps:
     workers: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="work")
     )
+    # This process's token and the crises it is working on (their leases are renewed).
+    claims: Claims = field(default_factory=Claims)
 
     def now(self) -> datetime:
         return self.clock()
@@ -51,6 +54,7 @@ class Deps:
             settings=self.settings,
             now=self.now(),
             team_id=team_id,
+            claims=self.claims,
         )
 
     def later(self, work: Callable[[], object]) -> None:

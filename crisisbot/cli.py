@@ -90,7 +90,7 @@ def run(settings: Settings) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        runtime.close(wait=False)
+        runtime.close()
     return 0
 
 

@@ -16,7 +16,9 @@ from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
 from bot.slack_gateway import SlackGateway, make_client
 from crisisbot.app import build_app
-from scheduler.factory import Senders, build_scheduler
+from scheduler.factory import build_scheduler
+from scheduler.heartbeat import Heartbeat
+from scheduler.senders import Senders, release_claims
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +37,27 @@ class Runtime:
     engine: Engine
     listeners: ThreadPoolExecutor
     senders: Senders
+    heartbeat: Heartbeat
 
     def close(self, *, wait: bool = True) -> None:
-        """Stop the scheduler, its senders and both thread pools, and close the database
-        connections."""
+        """Stop the scheduler, its senders and both thread pools; then give back the claims
+        this process still holds (sends not started, work cut short), so another replica takes
+        them at once instead of after the lease; then close the database connections.
+
+        The heartbeat renews the leases until the work under way has finished. With
+        ``wait=False`` nothing is given back (work may still be running): the leases run out.
+        """
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.senders.shutdown(wait=wait)
         self.listeners.shutdown(wait=wait)
         self.deps.workers.shutdown(wait=wait)
+        if wait:
+            try:
+                release_claims(self.deps)
+            except Exception:
+                log.exception("could not give back this process's claims; their leases run out")
+        self.heartbeat.stop()
         self.engine.dispose()
 
 
@@ -73,6 +87,8 @@ def build_runtime(
     listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt")
     app = build_app(deps, client=client, listener_executor=listeners)
     senders = Senders.start(deps)
+    heartbeat = Heartbeat(deps)
+    heartbeat.start()
     return Runtime(
         deps=deps,
         app=app,
@@ -80,6 +96,7 @@ def build_runtime(
         engine=engine,
         listeners=listeners,
         senders=senders,
+        heartbeat=heartbeat,
     )
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from datetime import timedelta
 
 from sqlalchemy import delete
 
 from bot.db.models import ProcessedEvent
 from bot.deps import Deps
-from bot.services.reminders import Recorder, Sent, sweep
+from bot.services.reminders import Sent
+from scheduler import senders as pipeline
 
 log = logging.getLogger(__name__)
 
@@ -18,26 +18,14 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=2)
 
 
-def sweep_due(
-    deps: Deps, senders: Executor | None = None, recorder: Recorder | None = None
-) -> list[Sent]:
-    """One tick: claim what is due now and send it; returns what was sent.
+def sweep_due(deps: Deps, senders: pipeline.Senders | None = None) -> list[Sent]:
+    """One tick: claim what is due now and hand it to the senders; returns what was sent.
 
-    With ``senders`` the tick only claims, and the sends run on those threads, so a tick never
-    waits for the last tick's Web API calls; with a ``recorder`` too, the senders hand what
-    they sent to it to record in batches. Safe in several processes at once: the sweep
-    claims its work in the database.
+    The scheduler passes the process's sender threads, so a tick never waits for the last
+    tick's Web API calls. Without ``senders`` the same pipeline runs inline and the sweep
+    returns done. Safe in several processes at once: the sweep claims its work in the database.
     """
-    return sweep(
-        session_factory=deps.session_factory,
-        slack=deps.slack,
-        settings=deps.settings,
-        now=deps.now(),
-        executor=senders,
-        recorder=recorder,
-        wait=senders is None,
-        clock=deps.clock,
-    )
+    return pipeline.sweep(deps, senders or pipeline.Senders.inline(deps))
 
 
 def forget_old_events(deps: Deps) -> int:

@@ -8,10 +8,9 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
 
-from bot.db.models import ProcessedEvent
 from bot.deps import DEPS_KEY, Deps
+from bot.services import handled
 from handlers import register_listeners
 from handlers.access import refuse_outsiders
 
@@ -54,15 +53,14 @@ def build_app(deps: Deps, *, client: WebClient, listener_executor: Executor | No
 
     @app.middleware
     def drop_duplicate_events(body: dict[str, Any], next: Any) -> Any:
-        """Slack redelivers events it thinks we missed; handle each ``event_id`` once."""
+        """Slack redelivers events it thinks we missed; handle each ``event_id`` once. The
+        listener marks it handled with its effect (bot/services/handled.py): one that failed
+        or died before that is handled again when Slack retries it."""
         event_id = body.get("event_id")
         if not event_id:
             return next()
         with deps.session_factory() as session:
-            session.add(ProcessedEvent(event_id=str(event_id)[:64], at=deps.now()))
-            try:
-                session.commit()
-            except IntegrityError:
+            if handled.already(session, str(event_id)):
                 log.info("event %s already handled; ignoring the redelivery", event_id)
                 return BoltResponse(status=200, body="")
         return next()

@@ -87,6 +87,7 @@ def build_runtime(
     listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt")
     app = build_app(deps, client=client, listener_executor=listeners)
     senders = Senders.start(deps)
+    log.info("claiming work as %s", deps.claims.token)
     heartbeat = Heartbeat(deps)
     heartbeat.start()
     return Runtime(

@@ -122,7 +122,7 @@ def finish_declaration(
     after a crash never had that reply, so it sends the DM.
     """
     # Its lease is renewed while the steps run, rate-limit waits included.
-    with scope.claims.holding(crisis.id):
+    with leases.working(scope.session, scope.claims, crisis.id):
         _finish_declaration(scope, crisis=crisis, resuming=resuming, dm_owner=dm_owner)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Crisis
+from bot.enums import CrisisStatus
 
 # Crises renewed or released per statement (SQLite allows 32,766 parameters).
 CHUNK = 500
@@ -88,6 +89,29 @@ def claim(crisis: Crisis, *, claims: Claims, now: datetime, lease: timedelta) ->
     """Mark ``crisis`` as worked on by this process for one lease (the caller commits)."""
     crisis.claimed_by = claims.token
     crisis.next_check_at = now + lease
+
+
+@contextmanager
+def working(session: Session, claims: Claims, crisis_id: int) -> Iterator[None]:
+    """Keep the crisis's lease renewed while the block runs; when it ends and no other work in
+    this process is on the crisis, clear the claim if nothing is left half-done (else the
+    lease runs out and the sweep finishes it)."""
+    with claims.holding(crisis_id):
+        yield
+    if claims.count(crisis_id):
+        return
+    session.execute(
+        update(Crisis)
+        .where(
+            Crisis.id == crisis_id,
+            Crisis.claimed_by == claims.token,
+            Crisis.pending_since.is_(None),
+            Crisis.status != CrisisStatus.DECLARING,
+        )
+        .values(claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def renew(session: Session, *, claims: Claims, now: datetime, lease: timedelta) -> int:

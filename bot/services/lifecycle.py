@@ -50,7 +50,7 @@ def _in_flight(service: Service) -> Service:
 
     @functools.wraps(service)
     def run(scope: Scope, /, *, crisis: Crisis, **kwargs: Any) -> Any:
-        with scope.claims.holding(crisis.id):
+        with leases.working(scope.session, scope.claims, crisis.id):
             return service(scope, crisis=crisis, **kwargs)
 
     return cast(Service, run)

@@ -11,8 +11,8 @@ from bot.db.models import Crisis, Reminder, TimelineEvent
 from bot.services import reminders
 from bot.services.leases import Claims
 from sandbox import Emulator
-from scheduler.senders import Senders
 from scheduler.jobs import sweep_due
+from scheduler.senders import Senders
 from tests.conftest import Clock
 from tests.harness import Bot
 

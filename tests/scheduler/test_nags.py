@@ -10,8 +10,8 @@ from bot.db.models import Crisis, TimelineEvent
 from bot.db.session import SessionFactory
 from sandbox import Emulator
 from scheduler.factory import build_scheduler
-from scheduler.senders import Senders, release_claims
 from scheduler.jobs import sweep_due
+from scheduler.senders import Senders, release_claims
 from tests.conftest import Clock, make_settings
 from tests.harness import Bot
 

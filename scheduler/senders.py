@@ -138,6 +138,7 @@ class Senders:
         self._recording = recording
         self.recorder = Recorder(deps, recording)
         self.recorder.again = self._again
+        self._stopping = threading.Event()
 
     @classmethod
     def start(cls, deps: Deps) -> Senders:
@@ -172,6 +173,8 @@ class Senders:
 
     def _send(self, job: _Job) -> None:
         deps = self.deps
+        if self._stopping.is_set():
+            return  # not started: its claim is given back when the process stops
         try:
             # Claimed in due order, sent in due order: the place in line is taken now.
             with deps.slack.keep_place(), deps.session_factory() as session:
@@ -196,6 +199,7 @@ class Senders:
     def shutdown(self, *, wait: bool = True) -> None:
         """Finish the sends under way and record them; sends not started yet are dropped
         (their claims are given back by ``leases.release``)."""
+        self._stopping.set()
         if isinstance(self.pool, ThreadPoolExecutor):
             self.pool.shutdown(wait=wait, cancel_futures=True)
         else:
@@ -231,10 +235,10 @@ def renew_leases(deps: Deps) -> int:
 def release_claims(deps: Deps) -> int:
     """At shutdown: give back every claim this process holds, so another replica takes the
     work at once."""
-    if not deps.claims.held():
-        return 0
-    with deps.session_factory() as session:
-        released = leases.release(session, claims=deps.claims, now=deps.now())
+    released = 0
+    if deps.claims.held():
+        with deps.session_factory() as session:
+            released = leases.release(session, claims=deps.claims, now=deps.now())
     log.info("gave back %s claims for other replicas", released)
     return released
 

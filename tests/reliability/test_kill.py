@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -675,3 +676,112 @@ def test_a_stopped_replicas_work_is_taken_over_within_30_s_and_done_once(
     # once, so nothing waits for a lease.
     assert run.failover <= (20 if how == "SIGTERM" else 30)
     assert worst <= 30
+
+
+@pytest.mark.postgres
+def test_a_replica_stopped_cleanly_gives_back_the_work_it_had_not_started(
+    postgres_admin_url: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    """60 nags fall due at once on one replica (32 sender threads: some wait their turn);
+    SIGTERM it the instant Slack has its first nag. It finishes the sends under way, gives
+    back the claims it had not started on, and a second replica sends those at once, not
+    after the 20 s lease."""
+    from sqlalchemy import insert
+
+    from bot.db.migrate import upgrade
+    from sandbox.workspace import User
+    from tests.postgres import fresh_database
+
+    for number in range(FAILOVER_CRISES):
+        emulator.workspace.add_user(
+            User(id=csm(number), name=f"csm{number}", real_name=f"CSM {number}", team_id="T0CRISIS")
+        )
+    database_url = fresh_database(postgres_admin_url)
+    upgrade(database_url)
+    env = base_env(emulator, database_url, **FAILOVER)
+    engine = make_engine(database_url)
+    first = start_bot("first", env, tmp_path)
+    second: BotProcess | None = None
+    try:
+        first.wait_healthy()
+        due = datetime.now(UTC) + timedelta(seconds=3)
+        with engine.begin() as connection:
+            connection.execute(
+                insert(Crisis),
+                [
+                    {
+                        "customer": f"Drained {number:02d}",
+                        "kind": "service_outage",
+                        "severity": "sev1",
+                        "status": "open",
+                        "declared_by": csm(number),
+                        "owner_id": csm(number),
+                        "responders": [],
+                        "cadence_seconds": 1800,
+                        "channel_id": f"C9D{number:05d}",
+                        "channel_name": f"crisis-drained-{number:02d}",
+                        "commitment_pinned": True,
+                        "owner_told": True,
+                        "declared_at": due - timedelta(minutes=30),
+                        "committed_at": due - timedelta(minutes=30),
+                        "next_update_due_at": due,
+                        "next_check_at": due,
+                    }
+                    for number in range(FAILOVER_CRISES)
+                ],
+            )
+        stopped: list[float] = []
+        lock = threading.Lock()
+
+        def watch(event: dict[str, Any]) -> None:
+            if event.get("type") != "message" or OVERDUE not in event.get("text", ""):
+                return
+            with lock:
+                if not stopped:
+                    stopped.append(time.time())
+                    first.popen.send_signal(signal.SIGTERM)
+
+        emulator.workspace.subscribe(watch)
+        until(lambda: stopped, 30, "the first nag")
+        assert first.popen.wait(timeout=30) == 0
+        gave_back = int(
+            next(ln for ln in first.log().splitlines() if "gave back" in ln).split()[-5]
+        )
+        second = start_bot("second", env, tmp_path)
+
+        def nagged() -> int:
+            with Session(engine) as session:
+                return int(
+                    session.scalar(
+                        select(func.count()).select_from(Crisis).where(Crisis.nags_sent == 1)
+                    )
+                    or 0
+                )
+
+        until(lambda: nagged() == FAILOVER_CRISES, 60, "every nag")
+        done = time.time()
+        time.sleep(2)  # a duplicate would arrive now
+        assert second.stop() == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.alive():
+                process.kill()
+        engine.dispose()
+    per_owner = Counter(
+        str(call.args["channel"])
+        for call in emulator.calls_to("chat.postMessage")
+        if call.ok and OVERDUE in str(call.args.get("text", ""))
+    )
+    with_second = sum(
+        1 for line in (second.log() if second else "").splitlines() if ": overdue sent" in line
+    )
+    print(
+        f"\nSIGTERM with {FAILOVER_CRISES} nags due at once: {gave_back} claims given back;"
+        f" the second replica sent {with_second}; all done {done - stopped[0]:.1f} s after the"
+        f" SIGTERM (second replica start-up included); duplicates"
+        f" {sum(n - 1 for n in per_owner.values())}, lost {FAILOVER_CRISES - len(per_owner)}"
+    )
+    assert set(per_owner.values()) == {1} and len(per_owner) == FAILOVER_CRISES
+    assert gave_back >= 1 and with_second == gave_back
+    # Not one lease (20 s) after the last renewal: given back, taken at the second's first tick.
+    assert done - stopped[0] < 20

@@ -47,6 +47,7 @@ class Runtime:
         The heartbeat renews the leases until the work under way has finished. With
         ``wait=False`` nothing is given back (work may still be running): the leases run out.
         """
+        self.senders.stop_starting()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.senders.shutdown(wait=wait)

@@ -196,10 +196,17 @@ class Senders:
         job.sent.append(Sent(job.crisis_id, posted.due.kind, job.now))
         self.recorder.put(posted, _Job(job.crisis_id, job.now, job.sent, job.done + 1))
 
+    def stop_starting(self) -> None:
+        """Start no more sends: the process is stopping, and what has not started is given
+        back to the other replicas (``release_claims``) rather than sent late by this one."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            log.info("stopping: no new sends, finishing those under way")
+
     def shutdown(self, *, wait: bool = True) -> None:
         """Finish the sends under way and record them; sends not started yet are dropped
         (their claims are given back by ``leases.release``)."""
-        self._stopping.set()
+        self.stop_starting()
         if isinstance(self.pool, ThreadPoolExecutor):
             self.pool.shutdown(wait=wait, cancel_futures=True)
         else:

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
 )
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     follow_up: Duration = timedelta(days=3)
     snooze: Duration = timedelta(minutes=15)
     tick: Duration = timedelta(seconds=5)
+    # Work in flight (a declaration, a post, a reminder) is held by a lease this long, renewed
+    # every ``heartbeat`` while the process is alive: a dead replica's work is taken over
+    # within ``lease`` plus a tick.
+    lease: Duration = timedelta(seconds=20)
+    heartbeat: Duration = timedelta(seconds=5)
 
     announce_channel: str | None = None
     escalation_channel: str | None = None
@@ -128,6 +134,17 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=32, ge=1, le=512)
     migrate_on_start: bool = True
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("heartbeat")
+    @classmethod
+    def _heartbeat_within_lease(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        lease = info.data.get("lease")
+        if lease is not None and value * 2 > lease:
+            raise ValueError(
+                f"must be at most half of CRISISBOT_LEASE ({lease.total_seconds():g}s), so a"
+                " lease is renewed at least twice before it runs out"
+            )
+        return value
 
     @field_validator("announce_channel", "escalation_channel", "report_channel", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.db.session import SessionFactory
 from bot.db.tenancy import for_team
+from bot.services.leases import Claims
 from bot.services.scope import Scope
 from bot.slack_gateway import Gateways, SlackGateway
 
@@ -66,6 +67,9 @@ class Deps:
         """The gateway that speaks for ``team_id``."""
         return self.gateways.for_team(team_id) if self.gateways is not None else self.slack
 
+    # This process's token and the crises it is working on (their leases are renewed).
+    claims: Claims = field(default_factory=Claims)
+
     def now(self) -> datetime:
         return self.clock()
 
@@ -78,6 +82,7 @@ class Deps:
             settings=self.settings,
             now=self.now(),
             team_id=self.team_id if team_id is None else team_id,
+            claims=self.claims,
         )
 
     def later(self, work: Callable[[], object]) -> None:

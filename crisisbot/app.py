@@ -9,10 +9,9 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
 
-from bot.db.models import ProcessedEvent
 from bot.deps import DEPS_KEY, Deps, deps_of
+from bot.services import handled
 from handlers import register_listeners
 from handlers.access import refuse_outsiders
 
@@ -68,18 +67,14 @@ def build_app(
 
     @app.middleware
     def drop_duplicate_events(body: dict[str, Any], next: Any) -> Any:
-        """Slack redelivers events it thinks we missed; handle each ``event_id`` once."""
+        """Slack redelivers events it thinks we missed; handle each ``event_id`` once. The
+        listener marks it handled with its effect (bot/services/handled.py): one that failed
+        or died before that is handled again when Slack retries it."""
         event_id = body.get("event_id")
         if not event_id:
             return next()
         with deps.session_factory() as session:
-            team = deps.team_id if not deps.many_workspaces else str(body.get("team_id") or "")
-            session.add(
-                ProcessedEvent(event_id=str(event_id)[:64], at=deps.now(), team_id=team[:32])
-            )
-            try:
-                session.commit()
-            except IntegrityError:
+            if handled.already(session, str(event_id)):
                 log.info("event %s already handled; ignoring the redelivery", event_id)
                 return BoltResponse(status=200, body="")
         return next()

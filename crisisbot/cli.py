@@ -143,7 +143,7 @@ def run(settings: Settings) -> int:
     finally:
         if app_token:
             handler.close()
-        runtime.close(wait=False)
+        runtime.close()
     return 0
 
 

@@ -17,7 +17,9 @@ from bot.deps import Clock, Deps, system_clock
 from bot.slack_gateway import SlackGateway, make_client
 from crisisbot import oauth
 from crisisbot.app import build_app
-from scheduler.factory import Senders, build_scheduler
+from scheduler.factory import build_scheduler
+from scheduler.heartbeat import Heartbeat
+from scheduler.senders import Senders, release_claims
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,28 @@ class Runtime:
     engine: Engine
     listeners: ThreadPoolExecutor
     senders: Senders
+    heartbeat: Heartbeat
 
     def close(self, *, wait: bool = True) -> None:
-        """Stop the scheduler, its senders and both thread pools, and close the database
-        connections."""
+        """Stop the scheduler, its senders and both thread pools; then give back the claims
+        this process still holds (sends not started, work cut short), so another replica takes
+        them at once instead of after the lease; then close the database connections.
+
+        The heartbeat renews the leases until the work under way has finished. With
+        ``wait=False`` nothing is given back (work may still be running): the leases run out.
+        """
+        self.senders.stop_starting()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.senders.shutdown(wait=wait)
         self.listeners.shutdown(wait=wait)
         self.deps.workers.shutdown(wait=wait)
+        if wait:
+            try:
+                release_claims(self.deps)
+            except Exception:
+                log.exception("could not give back this process's claims; their leases run out")
+        self.heartbeat.stop()
         self.engine.dispose()
 
 
@@ -89,6 +104,9 @@ def build_runtime(
         )
     app = build_app(deps, client=client, listener_executor=listeners, oauth_settings=flow)
     senders = Senders.start(deps)
+    log.info("claiming work as %s", deps.claims.token)
+    heartbeat = Heartbeat(deps)
+    heartbeat.start()
     return Runtime(
         deps=deps,
         app=app,
@@ -96,6 +114,7 @@ def build_runtime(
         engine=engine,
         listeners=listeners,
         senders=senders,
+        heartbeat=heartbeat,
     )
 
 

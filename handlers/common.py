@@ -10,7 +10,7 @@ from bot import messages
 from bot.blocks.prompts import did_you_mean_prompt, second_crisis_prompt
 from bot.db.models import Account, Crisis
 from bot.deps import Deps
-from bot.services import crises, lifecycle, permissions
+from bot.services import crises, leases, lifecycle, permissions
 from bot.services.errors import CrisisError
 from bot.services.port import Blocks, SlackFailure
 from bot.services.requests import DeclareRequest
@@ -65,8 +65,12 @@ def declare_and_tell(deps: Deps, request: DeclareRequest, reply: Reply) -> None:
         if not is_new:
             return  # a redelivered form: the first delivery does the rest
         owns_it = request.declarer_owns_it
-        # From here on, whatever fails names the crisis, in the log and to the user.
-        with replying_on_failure(reply, crisis_id=crisis.id):
+        # From here on, whatever fails names the crisis, in the log and to the user; until the
+        # declarer has the reply, the crisis's lease is renewed (no sweep DMs them meanwhile).
+        with (
+            replying_on_failure(reply, crisis_id=crisis.id),
+            leases.working(session, scope.claims, crisis.id),
+        ):
             crises.finish_declaration(scope, crisis=crisis, dm_owner=not owns_it)
             assert crisis.channel_id and crisis.next_update_due_at
             reply(

@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
-from bot.services.reminders import Recorder
 from scheduler import jobs
+from scheduler.senders import Senders
 
-SENDER_THREADS = 32
 # How often the weekly digest is checked for: it goes out within this of CRISISBOT_REPORT_AT.
 DIGEST_CHECK = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Senders:
-    """The sweep's sender threads, and the recorder that writes down what they sent."""
-
-    pool: ThreadPoolExecutor
-    recorder: Recorder
-
-    @classmethod
-    def start(cls, deps: Deps) -> Senders:
-        # Reminders due together go out together, each on its own thread (and DB session);
-        # what they sent is recorded many to a transaction, off those threads.
-        return cls(
-            pool=ThreadPoolExecutor(max_workers=SENDER_THREADS, thread_name_prefix="sweep"),
-            recorder=Recorder(session_factory=deps.session_factory, settings=deps.settings),
-        )
-
-    def shutdown(self, *, wait: bool = True) -> None:
-        """Finish the sends under way, then record them."""
-        self.pool.shutdown(wait=wait)
-        self.recorder.close(wait=wait)
 
 
 def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
@@ -47,7 +22,7 @@ def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
     scheduler.add_job(
         jobs.sweep_due,
         "interval",
-        args=[deps, senders.pool, senders.recorder],
+        args=[deps, senders],
         seconds=deps.settings.tick.total_seconds(),
         next_run_time=started,
         id="sweep",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -12,7 +11,8 @@ from bot.db.models import ProcessedEvent, Workspace
 from bot.deps import Deps
 from bot.services import outages
 from bot.services.digest import send_due_digest
-from bot.services.reminders import Recorder, Sent, sweep
+from bot.services.reminders import Sent
+from scheduler import senders as pipeline
 
 log = logging.getLogger(__name__)
 
@@ -20,27 +20,14 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=2)
 
 
-def sweep_due(
-    deps: Deps, senders: Executor | None = None, recorder: Recorder | None = None
-) -> list[Sent]:
-    """One tick: claim what is due now and send it; returns what was sent.
+def sweep_due(deps: Deps, senders: pipeline.Senders | None = None) -> list[Sent]:
+    """One tick: claim what is due now and hand it to the senders; returns what was sent.
 
-    With ``senders`` the tick only claims, and the sends run on those threads, so a tick never
-    waits for the last tick's Web API calls; with a ``recorder`` too, the senders hand what
-    they sent to it to record in batches. Safe in several processes at once: the sweep
-    claims its work in the database.
+    The scheduler passes the process's sender threads, so a tick never waits for the last
+    tick's Web API calls. Without ``senders`` the same pipeline runs inline and the sweep
+    returns done. Safe in several processes at once: the sweep claims its work in the database.
     """
-    return sweep(
-        session_factory=deps.session_factory,
-        slack=deps.slack,
-        settings=deps.settings,
-        now=deps.now(),
-        executor=senders,
-        recorder=recorder,
-        wait=senders is None,
-        clock=deps.clock,
-        slack_for=deps.slack_for if deps.many_workspaces else None,
-    )
+    return pipeline.sweep(deps, senders or pipeline.Senders.inline(deps))
 
 
 def each_workspace(deps: Deps) -> list[Deps]:

@@ -27,6 +27,7 @@ from sandbox import Emulator
 from sandbox.payloads import block_suggestion, slash_command_form
 from sandbox.signing import sign as slack_signature
 from scheduler.jobs import sweep_due
+from scheduler.senders import Senders
 from tests.support import SIGNING_SECRET, Clock, event_envelope, reaction_added
 
 
@@ -90,6 +91,9 @@ class Bot:
             workers=InlineExecutor(),
         )
         self.app = build_app(self.deps, client=client, listener_executor=InlineExecutor())
+        # The production sweep pipeline, each step run as it is submitted: a sweep returns
+        # with everything sent and recorded, in due order.
+        self.senders = Senders.inline(self.deps)
         self.server = make_server(self.app, host="127.0.0.1", port=0)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
         self._thread = threading.Thread(
@@ -206,4 +210,4 @@ class Bot:
         return self.event(reaction_added(name, user=user, channel=channel, ts=ts))
 
     def sweep(self) -> list[Any]:
-        return sweep_due(self.deps)
+        return sweep_due(self.deps, self.senders)

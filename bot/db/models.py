@@ -499,6 +499,9 @@ class TimelineEvent(InWorkspace, Base):
     actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # A line that is also a notice in Slack (reopened, handed over, cadence changed): the
+    # notice's ts once it is posted; NULL until then, so the sweep posts it after a crash.
+    notice_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
     crisis: Mapped[Crisis] = relationship(back_populates="timeline")
 

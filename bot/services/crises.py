@@ -15,7 +15,7 @@ from bot.blocks.card import card_text, commitment_blocks, crisis_card
 from bot.config import Settings
 from bot.db.models import Account, Crisis, PendingDeclaration
 from bot.enums import CrisisStatus, Severity, TimelineKind
-from bot.services import accounts, ledger, permissions
+from bot.services import accounts, leases, ledger, permissions
 from bot.services.errors import CrisisError
 from bot.services.naming import channel_name
 from bot.services.port import Blocks, SlackFailure, SlackPort, post_once
@@ -83,6 +83,8 @@ def store_declaration(scope: Scope, *, request: DeclareRequest) -> tuple[Crisis,
         detail=f"{request.severity} {request.kind}",
     )
     reschedule(crisis, settings, now)  # a crash from here on is resumed by the sweep
+    # ... one lease from now, unless this process's heartbeat renews it while it declares.
+    leases.claim(crisis, claims=scope.claims, now=now, lease=settings.lease)
     try:
         session.commit()
     except IntegrityError:
@@ -120,6 +122,12 @@ def finish_declaration(
     (one message instead of two, and no DM queue in a mass outage); a declaration resumed
     after a crash never had that reply, so it sends the DM.
     """
+    # Its lease is renewed while the steps run, rate-limit waits included.
+    with leases.working(scope.session, scope.claims, crisis.id):
+        _finish_declaration(scope, crisis=crisis, resuming=resuming, dm_owner=dm_owner)
+
+
+def _finish_declaration(scope: Scope, *, crisis: Crisis, resuming: bool, dm_owner: bool) -> None:
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     since = crisis.declared_at
 

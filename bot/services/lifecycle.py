@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +25,7 @@ from bot.db.models import (
 )
 from bot.durations import format_duration
 from bot.enums import AckVia, CrisisKind, CrisisStatus, PromiseTold, Severity, TimelineKind
-from bot.services import ledger, permissions
+from bot.services import handled, leases, ledger, permissions
 from bot.services.crises import cadence_for, end_read, owner_time_zone, refresh, tell_owner
 from bot.services.errors import CrisisError
 from bot.services.links import talk_channel
@@ -36,12 +38,38 @@ from bot.text import safe_marked
 
 log = logging.getLogger(__name__)
 
+Service = TypeVar("Service", bound=Callable[..., Any])
+
+# Timeline lines that are also notices in Slack: stored first, then posted with a key, and
+# posted by the sweep after a crash (``finish_posts``), once.
+NOTICES = (TimelineKind.REOPENED, TimelineKind.OWNER_CHANGED, TimelineKind.CADENCE_CHANGED)
+
+
+def _in_flight(service: Service) -> Service:
+    """Keep the crisis's lease renewed while ``service`` stores and posts (rate-limit waits
+    included), so no sweep finishes the work while it is still under way."""
+
+    @functools.wraps(service)
+    def run(scope: Scope, /, *, crisis: Crisis, **kwargs: Any) -> Any:
+        with leases.working(scope.session, scope.claims, crisis.id):
+            return service(scope, crisis=crisis, **kwargs)
+
+    return cast(Service, run)
+
+
+def _posting(scope: Scope, crisis: Crisis) -> None:
+    """Something is about to be recorded that Slack must show: until it is there, the sweep's
+    to-do says to finish it, one lease after this process stops renewing the claim."""
+    crisis.pending_since = scope.now
+    leases.claim(crisis, claims=scope.claims, now=scope.now, lease=scope.settings.lease)
+
 
 def acknowledge(
-    scope: Scope, *, crisis: Crisis, user_id: str, via: AckVia
+    scope: Scope, *, crisis: Crisis, user_id: str, via: AckVia, event_id: str | None = None
 ) -> tuple[Acknowledgement, bool]:
     """Record that ``user_id`` has seen the crisis, once per person; (ack, newly recorded).
-    A closed crisis has nothing left to acknowledge: that is refused and nothing recorded."""
+    A closed crisis has nothing left to acknowledge: that is refused and nothing recorded.
+    ``event_id``: the Slack event it came from, marked handled with it."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.ack_closed())
@@ -54,10 +82,12 @@ def acknowledge(
         crisis.first_ack_at = now
         crisis.seconds_to_first_ack = int((now - crisis.declared_at).total_seconds())
     record(session, crisis, kind=TimelineKind.ACKNOWLEDGED, at=now, actor_id=user_id, detail=via)
+    handled.mark(session, event_id, at=now)
     try:
         session.commit()
     except IntegrityError:
-        # The same person acknowledged twice at once (a click and a reaction).
+        # The same person acknowledged twice at once (a click and a reaction), or the same
+        # event was delivered twice at once.
         session.rollback()
         again = _ack_of(session, crisis, user_id)
         assert again is not None
@@ -73,10 +103,12 @@ def acknowledge(
     return ack, True
 
 
-def join_from_announcement(scope: Scope, *, crisis: Crisis, user_id: str) -> str:
+def join_from_announcement(
+    scope: Scope, *, crisis: Crisis, user_id: str, event_id: str | None = None
+) -> str:
     """Acknowledge from the announcement and invite ``user_id`` into the crisis channel, where
     the work happens; returns that channel."""
-    acknowledge(scope, crisis=crisis, user_id=user_id, via=AckVia.ANNOUNCEMENT)
+    acknowledge(scope, crisis=crisis, user_id=user_id, via=AckVia.ANNOUNCEMENT, event_id=event_id)
     assert crisis.channel_id is not None
     scope.slack.invite(channel=crisis.channel_id, users=[user_id])
     return crisis.channel_id
@@ -91,9 +123,15 @@ def _ack_of(session: Session, crisis: Crisis, user_id: str) -> Acknowledgement |
 
 
 def post_update(
-    scope: Scope, *, crisis: Crisis, author_id: str, content: UpdateContent
+    scope: Scope,
+    *,
+    crisis: Crisis,
+    author_id: str,
+    content: UpdateContent,
+    event_id: str | None = None,
 ) -> StatusUpdate:
-    """Record a status update, renew the commitment and stop the nags, then tell the channel."""
+    """Record a status update, renew the commitment and stop the nags, then tell the channel;
+    ``event_id``: the Slack event it came from (a reaction), marked handled with it."""
     session = scope.session
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("post an update"))
@@ -129,9 +167,11 @@ def post_update(
         told=PromiseTold.TEAM,
         next_in=content.next_in,
         source_ts=content.source_ts,
+        event_id=event_id,
     )
 
 
+@_in_flight
 def renew_promise(
     scope: Scope,
     *,
@@ -142,6 +182,7 @@ def renew_promise(
     told: PromiseTold,
     next_in: timedelta | None = None,
     source_ts: str | None = None,
+    event_id: str | None = None,
 ) -> StatusUpdate:
     """What every update does, whoever wrote it and wherever it went (``told``: the team, the
     customer): record it, keep the promise in the ledger and make the next one from the
@@ -164,11 +205,23 @@ def renew_promise(
         source_ts=source_ts,
     )
     crisis.updates.append(status_update)
-    crisis.pending_since = now  # until it is in Slack; if we die first, the sweep posts it
+    _posting(scope, crisis)  # until it is in Slack; if we die first, the sweep posts it
     # The promise just kept is kept as told the team or the customer, then the next is made.
     ledger.renew(scope, crisis=crisis, promised=promised, told=told)
     record(session, crisis, kind=TimelineKind.UPDATE, at=now, actor_id=author_id, detail=text)
-    session.commit()
+    handled.mark(session, event_id, at=now)
+    try:
+        session.commit()
+    except IntegrityError:
+        if event_id is None:
+            raise
+        # The same event delivered twice at once: the other delivery stored it.
+        session.rollback()
+        return session.scalars(
+            select(StatusUpdate).where(
+                StatusUpdate.crisis_id == crisis.id, StatusUpdate.source_ts == source_ts
+            )
+        ).one()
 
     if crisis.channel_id is None:
         # An account's crisis in an outage, not split off: no channel of its own to tell
@@ -228,6 +281,65 @@ def closure_key(crisis: Crisis) -> str:
     return f"closure:{crisis.id}:{crisis.version}"
 
 
+def notice_key(event: TimelineEvent, part: str) -> str:
+    """The metadata key of one message of a notice (``channel``, or a DM: ``new_owner``,
+    ``old_owner``), to find it in Slack after a crash."""
+    return f"notice:{event.id}:{part}"
+
+
+def post_notice(
+    scope: Scope, *, crisis: Crisis, event: TimelineEvent, resuming: bool = False
+) -> None:
+    """Post the notice a stored timeline line stands for (the channel message and, for a
+    hand-over, the DMs), each with its key, then record it posted. ``resuming`` after a crash,
+    look in Slack first for each message a dead process may have posted."""
+    assert crisis.channel_id is not None
+    look_since = event.at if resuming else None
+    posted = ""
+    for part, channel, text in _notice_messages(crisis, event):
+        key = notice_key(event, part)
+        if part == "channel":
+            ts = post_once(scope.slack, channel=channel, key=key, text=text, look_since=look_since)
+        else:
+            found = (
+                scope.slack.find_posted(channel=channel, key=key, since=event.at)
+                if resuming
+                else None
+            )
+            ts = found or scope.slack.dm(user=channel, text=text, key=key)
+        posted = posted or ts
+    event.notice_ts = posted
+    scope.session.commit()
+
+
+def _notice_messages(crisis: Crisis, event: TimelineEvent) -> list[tuple[str, str, str]]:
+    """(part, channel, text) of each message of the notice, from the line and the crisis."""
+    assert crisis.channel_id is not None
+    channel, actor = crisis.channel_id, event.actor_id or crisis.owner_id
+    if event.kind == TimelineKind.REOPENED:
+        assert crisis.next_update_due_at is not None
+        text = messages.reopened(
+            actor, crisis.next_update_due_at, event.detail, crisis.promised_in_zone
+        )
+        return [("channel", channel, text)]
+    if event.kind == TimelineKind.CADENCE_CHANGED:
+        every = timedelta(seconds=crisis.cadence_seconds)
+        text = messages.cadence_changed(actor, every, crisis.next_update_due_at)
+        return [("channel", channel, text)]
+    old_owner, new_owner = event.detail.split(" -> ")
+    said = (
+        messages.taken_over(old_owner, new_owner)
+        if actor == new_owner
+        else messages.handed_over(old_owner, new_owner)
+    )
+    out = [("channel", channel, said)]
+    if actor != new_owner:  # who took it over is told in the reply to their click
+        dm = messages.new_owner_dm(crisis.customer, channel, old_owner, crisis.next_update_due_at)
+        out.append(("new_owner", new_owner, dm))
+    out.append(("old_owner", old_owner, messages.old_owner_dm(crisis.customer, channel, new_owner)))
+    return out
+
+
 def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -> None:
     """Clear the sweep's to-do once everything recorded is in Slack.
 
@@ -238,11 +350,17 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
     unposted = exists().where(
         StatusUpdate.crisis_id == Crisis.id, StatusUpdate.message_ts.is_(None)
     )
+    unposted_notice = exists().where(
+        TimelineEvent.crisis_id == Crisis.id,
+        TimelineEvent.kind.in_(NOTICES),
+        TimelineEvent.notice_ts.is_(None),
+    )
     session.execute(
         update(Crisis)
         .where(
             Crisis.id == crisis.id,
             ~unposted,
+            ~unposted_notice,
             or_(Crisis.status != CrisisStatus.CLOSED, Crisis.closure_ts.is_not(None)),
             Crisis.owner_told.is_(True),
         )
@@ -254,9 +372,11 @@ def _done(session: Session, settings: Settings, crisis: Crisis, now: datetime) -
     session.commit()
 
 
+@_in_flight
 def finish_posts(scope: Scope, *, crisis: Crisis) -> None:
-    """After a crash: post the recorded updates and closure Slack has not got, once each,
-    and tell an owner who never got the reply to their declaration."""
+    """After a crash: post the recorded updates, closure and notices (reopened, handed over,
+    cadence) Slack has not got, once each, and tell an owner who never got the reply to
+    their declaration."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     assert crisis.channel_id is not None
     since = crisis.pending_since or crisis.declared_at
@@ -297,6 +417,19 @@ def finish_posts(scope: Scope, *, crisis: Crisis) -> None:
             look_since=since,
         )
         session.commit()
+    notices = session.scalars(
+        select(TimelineEvent)
+        .where(
+            TimelineEvent.crisis_id == crisis.id,
+            TimelineEvent.kind.in_(NOTICES),
+            TimelineEvent.notice_ts.is_(None),
+        )
+        .order_by(TimelineEvent.id)
+    ).all()
+    for event in notices:
+        if event.kind == TimelineKind.OWNER_CHANGED:
+            slack.invite(channel=crisis.channel_id, users=[crisis.owner_id])
+        post_notice(scope, crisis=crisis, event=event, resuming=True)
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
     if unposted:
@@ -325,6 +458,7 @@ def _closure_text(crisis: Crisis) -> str:
     )
 
 
+@_in_flight
 def close(
     scope: Scope,
     *,
@@ -356,7 +490,7 @@ def close(
     crisis.follow_up_sent_at = None
     crisis.version += 1
     crisis.closure_ts = None
-    crisis.pending_since = now
+    _posting(scope, crisis)
     ledger.end_at_closure(session, crisis=crisis, at=now)
     reschedule(crisis, settings, now)
     record(session, crisis, kind=TimelineKind.CLOSED, at=now, actor_id=actor_id, detail=resolution)
@@ -387,12 +521,13 @@ def close(
     return crisis.follow_up_due_at
 
 
+@_in_flight
 def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> Promise:
     """Reopen a closed crisis and restart the clock; returns the new promise."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if crisis.status != CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_already_open())
-    crisis.pending_since = now  # the sweep repairs a crash
+    _posting(scope, crisis)  # the sweep repairs a crash
     crisis.status = CrisisStatus.OPEN
     crisis.closed_at = None
     crisis.follow_up_due_at = None
@@ -402,9 +537,8 @@ def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> 
         severity=crisis.severity,
         account=crisis.account,
     )
-    due = promised.at
     ledger.renew(scope, crisis=crisis, promised=promised, told=PromiseTold.TEAM)
-    record(
+    event = record(
         session,
         crisis,
         kind=TimelineKind.REOPENED,
@@ -413,15 +547,13 @@ def reopen(scope: Scope, *, crisis: Crisis, actor_id: str, reason: str = "") -> 
         detail=reason.strip(),
     )
     session.commit()
-    assert crisis.channel_id is not None
-    slack.post(
-        channel=crisis.channel_id, text=messages.reopened(actor_id, due, reason, promised.zone)
-    )
+    post_notice(scope, crisis=crisis, event=event)
     refresh(slack=slack, settings=settings, crisis=crisis, now=now)
     _done(session, settings, crisis, now)
     return promised
 
 
+@_in_flight
 def hand_over(scope: Scope, *, crisis: Crisis, actor_id: str, new_owner_id: str) -> None:
     """Move ownership, and with it the nags, to ``new_owner_id``; tell both."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
@@ -433,13 +565,13 @@ def hand_over(scope: Scope, *, crisis: Crisis, actor_id: str, new_owner_id: str)
     # Looked up before anything is written (the check above has it cached): their hours
     # decide when the sev3 and sev4 reminders reach them.
     zone = owner_time_zone(slack, new_owner_id)
-    crisis.pending_since = now  # the sweep repairs a crash
+    _posting(scope, crisis)  # the sweep repairs a crash
     old_owner = crisis.owner_id
     crisis.owner_id = new_owner_id
     crisis.owner_timezone = zone
     crisis.version += 1
     reschedule(crisis, settings, now)
-    record(
+    event = record(
         session,
         crisis,
         kind=TimelineKind.OWNER_CHANGED,
@@ -450,26 +582,12 @@ def hand_over(scope: Scope, *, crisis: Crisis, actor_id: str, new_owner_id: str)
     session.commit()
     assert crisis.channel_id is not None
     slack.invite(channel=crisis.channel_id, users=[new_owner_id])
-    said = (
-        messages.taken_over(old_owner, new_owner_id)
-        if actor_id == new_owner_id
-        else messages.handed_over(old_owner, new_owner_id)
-    )
-    slack.post(channel=crisis.channel_id, text=said)
-    if actor_id != new_owner_id:  # who took it over is told in the reply to their click
-        slack.dm(
-            user=new_owner_id,
-            text=messages.new_owner_dm(
-                crisis.customer, crisis.channel_id, old_owner, crisis.next_update_due_at
-            ),
-        )
-    slack.dm(
-        user=old_owner, text=messages.old_owner_dm(crisis.customer, crisis.channel_id, new_owner_id)
-    )
+    post_notice(scope, crisis=crisis, event=event)
     refresh(slack=slack, settings=settings, crisis=crisis, now=now, commitment=False)
     _done(session, settings, crisis, now)
 
 
+@_in_flight
 def add_responders(
     scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: list[str]
 ) -> list[str]:
@@ -485,7 +603,7 @@ def add_responders(
     if len(crisis.responders) + len(added) > domain.MAX_RESPONDERS:
         raise CrisisError(messages.too_many_responders(domain.MAX_RESPONDERS))
     permissions.require_teammates(slack=slack, user_ids=added, role="respond")
-    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    _posting(scope, crisis)  # the sweep repairs a crash (the card)
     crisis.responders = [*crisis.responders, *added]  # a new list: JSON columns track assignment
     record(
         session,
@@ -517,6 +635,7 @@ def add_responders(
     return added
 
 
+@_in_flight
 def remove_responders(scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: list[str]) -> None:
     """Take ``user_ids`` off the responders and tell them; all must be responders."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
@@ -525,7 +644,7 @@ def remove_responders(scope: Scope, *, crisis: Crisis, actor_id: str, user_ids: 
     strangers = [u for u in user_ids if u not in crisis.responders]
     if strangers:
         raise CrisisError(messages.not_responders(strangers, crisis.responders))
-    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    _posting(scope, crisis)  # the sweep repairs a crash (the card)
     crisis.responders = [u for u in crisis.responders if u not in user_ids]
     record(
         session,
@@ -559,6 +678,7 @@ def _tell(slack: SlackPort, user: str, text: str) -> None:
         log.warning("could not tell %s: %s", user, failure)
 
 
+@_in_flight
 def set_severity(scope: Scope, *, crisis: Crisis, actor_id: str, severity: Severity) -> None:
     """Change the severity, and with it the cadence of the promises still to be made; the
     update already promised to the customer keeps its time."""
@@ -569,7 +689,7 @@ def set_severity(scope: Scope, *, crisis: Crisis, actor_id: str, severity: Sever
         raise CrisisError(messages.same_severity(severity))
     old = crisis.severity
     every = cadence_for(settings, severity, crisis.account)
-    crisis.pending_since = now  # the sweep repairs a crash (card and topic)
+    _posting(scope, crisis)  # the sweep repairs a crash (card and topic)
     crisis.severity = severity
     crisis.cadence_seconds = int(every.total_seconds())
     record(
@@ -590,13 +710,14 @@ def set_severity(scope: Scope, *, crisis: Crisis, actor_id: str, severity: Sever
     _done(session, settings, crisis, now)
 
 
+@_in_flight
 def set_kind(scope: Scope, *, crisis: Crisis, actor_id: str, kind: CrisisKind) -> None:
     """Change the kind of crisis (triage after the fact); the card follows."""
     session, slack, settings, now = scope.session, scope.slack, scope.settings, scope.now
     if kind == crisis.kind:
         raise CrisisError(messages.same_kind(kind))
     old = crisis.kind
-    crisis.pending_since = now  # the sweep repairs a crash (the card)
+    _posting(scope, crisis)  # the sweep repairs a crash (the card)
     crisis.kind = kind
     record(
         session,
@@ -620,17 +741,19 @@ def set_kind(scope: Scope, *, crisis: Crisis, actor_id: str, kind: CrisisKind) -
     _done(session, settings, crisis, now)
 
 
+@_in_flight
 def set_cadence(
     scope: Scope, *, crisis: Crisis, actor_id: str, every: timedelta
 ) -> datetime | None:
     """Promise updates every ``every`` from the next update on; returns the promise already
     made, which stays as it is: the customer was told that time, and only an update that
     says when the next one comes moves it."""
-    session, slack, now = scope.session, scope.slack, scope.now
+    session, settings, now = scope.session, scope.settings, scope.now
     if crisis.status == CrisisStatus.CLOSED:
         raise CrisisError(messages.crisis_closed("change the update cadence"))
+    _posting(scope, crisis)  # the sweep repairs a crash (the notice)
     crisis.cadence_seconds = int(every.total_seconds())
-    record(
+    event = record(
         session,
         crisis,
         kind=TimelineKind.CADENCE_CHANGED,
@@ -639,9 +762,9 @@ def set_cadence(
         detail=format_duration(every),
     )
     session.commit()
-    assert crisis.channel_id is not None
     due = crisis.next_update_due_at
-    slack.post(channel=crisis.channel_id, text=messages.cadence_changed(actor_id, every, due))
+    post_notice(scope, crisis=crisis, event=event)
+    _done(session, settings, crisis, now)
     return due
 
 

@@ -1,25 +1,23 @@
-"""The sweep that sends due reminders exactly once, even across crashes and replicas.
+"""Reminders due, sent exactly once, even across crashes and replicas: the services the
+sweep's pipeline (``scheduler/senders.py``) is made of.
 
-1. Claim: the due crises, in due order, are marked with this sweep's token and hidden from
-   other sweeps for a lease (PostgreSQL skips rows another replica has locked).
-2. For each claimed crisis, renew the lease, record the reminder it owes in ``reminders``
-   (the outbox) and commit, then send it with the reminder's key in the message metadata.
-3. Mark it sent and move the crisis on: in the scheduler, the ``Recorder`` does that for many
-   reminders in one transaction while the senders go on to the next.
+1. ``claim_due``: the due crises, in due order, are claimed with this process's token and
+   hidden from other sweeps for a short lease, which the process's heartbeat renews while the
+   work is alive (``bot/services/leases.py``; PostgreSQL skips rows another replica has locked).
+2. ``send_next``: for one claimed crisis, renew the lease, record the reminder it owes in
+   ``reminders`` (the outbox) and commit, then send it with the reminder's key in the message
+   metadata.
+3. ``record_sent``: mark many sent reminders sent and move their crises on, in one transaction.
 
-A sweep that dies between 2 and 3 leaves an unsent outbox row. When the lease runs out, the
-next sweep finds that row, asks Slack whether a message with its key is already there, and
-sends only if not: no reminder is lost and none goes out twice.
+A process that dies between 2 and 3 leaves an unsent outbox row. When its lease runs out (it
+is no longer renewed), the next sweep finds that row, asks Slack whether a message with its key
+is already there, and sends only if not: no reminder is lost and none goes out twice.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -44,6 +42,7 @@ from bot.durations import format_duration
 from bot.enums import ReminderKind, TimelineKind
 from bot.services import ledger, workspaces
 from bot.services.crises import end_read, finish_declaration
+from bot.services.leases import Claims
 from bot.services.lifecycle import finish_posts
 from bot.services.links import talk_channel  # i15-outage: channel-less crises
 from bot.services.port import Blocks, SlackFailure, SlackPort
@@ -54,17 +53,14 @@ from bot.services.timeline import record
 
 log = logging.getLogger(__name__)
 
-# How long a claimed crisis is hidden from other sweeps while its reminder is being sent. It
-# must outlast one send, pacing waits included (up to about a minute under Slack's tiers).
-CLAIM_LEASE = timedelta(minutes=3)
 RETRY_AFTER_FAILURE = timedelta(seconds=60)
 CLAIM_BATCH = 2000
 # One tick keeps claiming while whole batches come back, up to this many.
 MAX_BATCHES = 20
 # Reminders that ask for the update: once it is posted, their messages say so.
 ASKS_FOR_UPDATE = (ReminderKind.HEADS_UP, ReminderKind.OVERDUE, ReminderKind.ESCALATION)
-# Reminders one crisis can owe at once, resumed steps included; past this, the lease runs out
-# and the next sweep goes on.
+# Reminders one crisis can owe at once, resumed steps included; past this, the claim is given
+# back and the next sweep goes on.
 MAX_AT_ONCE = 4
 
 
@@ -88,10 +84,16 @@ class Outgoing:
 
 
 def claim_due(
-    session: Session, *, now: datetime, token: str, limit: int = CLAIM_BATCH
+    session: Session,
+    *,
+    now: datetime,
+    claims: Claims,
+    lease: timedelta,
+    limit: int = CLAIM_BATCH,
 ) -> list[int]:
-    """Atomically claim up to ``limit`` crises whose next check has come; their ids in the
-    order they fell due, the order their reminders should go out in."""
+    """Atomically claim up to ``limit`` crises whose next check has come, for one lease; their
+    ids in the order they fell due, the order their reminders should go out in. Each is held
+    in ``claims`` (its lease renewed) until the pipeline is done with it."""
     due = list(
         session.scalars(
             select(Crisis.id)
@@ -106,101 +108,25 @@ def claim_due(
     if not due:
         session.rollback()
         return []
+    until = now + lease
     # Checked again as it is claimed: on SQLite another sweep may have claimed some since.
     session.execute(
         update(Crisis)
         .where(Crisis.id.in_(due), Crisis.next_check_at <= now)
-        .values(next_check_at=now + CLAIM_LEASE, claimed_by=token)
+        .values(next_check_at=until, claimed_by=claims.token)
         .execution_options(synchronize_session=False)
     )
     session.commit()
     claimed = set(
         session.scalars(
             select(Crisis.id).where(
-                Crisis.claimed_by == token, Crisis.next_check_at == now + CLAIM_LEASE
+                Crisis.id.in_(due), Crisis.claimed_by == claims.token, Crisis.next_check_at == until
             )
         )
     )
-    return [crisis_id for crisis_id in due if crisis_id in claimed]
-
-
-def sweep(
-    *,
-    session_factory: Callable[[], Session],
-    slack: SlackPort,
-    settings: Settings,
-    now: datetime,
-    executor: Executor | None = None,
-    recorder: Recorder | None = None,
-    wait: bool = True,
-    clock: Callable[[], datetime] | None = None,
-    slack_for: Callable[[str], SlackPort] | None = None,
-) -> list[Sent]:
-    """Send every reminder that is due by ``now``, once each; returns what was sent.
-
-    With an ``executor``, claimed crises are handled in parallel: a thousand nags due in the
-    same second should not wait on each other's Web API round trips. With ``wait=False`` the
-    sweep only claims and hands the sending to the executor, so the next tick can claim what
-    falls due meanwhile instead of waiting for this tick's sends; it then returns nothing, and
-    with a ``recorder`` the senders leave recording what they sent to it. With ``slack_for``
-    (installed in many workspaces), each crisis's reminders go out with its workspace's gateway.
-    """
-    token = uuid.uuid4().hex
-    # Leases are counted from when they are taken: a send may wait in the queue after the tick.
-    lease_clock = clock or (lambda: now)
-    hand_over = recorder is not None and executor is not None and not wait
-
-    def handle(crisis_id: int, done: int = 0) -> list[Sent]:
-        # Claimed in due order, sent in due order: the place in line is taken now.
-        with slack.keep_place(), session_factory() as session:
-            sent: list[Sent] = []
-            # Several reminders can be due at once (an overdue nag and the escalation); each
-            # goes once. The claim stays on the crisis until the last is recorded.
-            for step in range(done, MAX_AT_ONCE):
-                posted = _send_next(
-                    session,
-                    slack=slack,
-                    settings=settings,
-                    crisis_id=crisis_id,
-                    now=now,
-                    token=token,
-                    clock=lease_clock,
-                    slack_for=slack_for,
-                )
-                if posted is None:
-                    return sent
-                sent.append(Sent(crisis_id, posted.due.kind, now))
-                if hand_over:
-                    assert recorder is not None
-                    recorder.put(posted, again=partial(submit, crisis_id, step + 1))
-                    return sent
-                if not record_sent(session, [posted], settings=settings):
-                    return sent
-            return sent
-
-    def submit(crisis_id: int, done: int = 0) -> None:
-        assert executor is not None
-        executor.submit(handle, crisis_id, done).add_done_callback(_log_failure)
-
-    sent: list[Sent] = []
-    for _ in range(MAX_BATCHES):
-        with session_factory() as session:
-            ids = claim_due(session, now=now, token=token)
-        if executor is not None and not wait:
-            for crisis_id in ids:
-                submit(crisis_id)
-        else:
-            for batch in executor.map(handle, ids) if executor else map(handle, ids):
-                sent.extend(batch)
-        if len(ids) < CLAIM_BATCH:
-            break
-    return sent
-
-
-def _log_failure(future: Future[list[Sent]]) -> None:
-    error = future.exception()
-    if error is not None:
-        log.error("sending a reminder failed", exc_info=error)
+    session.rollback()
+    # Already under way in this process (its lease lapsed under load): that work goes on.
+    return [crisis_id for crisis_id in due if crisis_id in claimed and claims.take(crisis_id)]
 
 
 @dataclass(frozen=True)
@@ -218,19 +144,21 @@ class Posted:
     team_id: str = ""
 
 
-def _send_next(
+def send_next(
     session: Session,
     *,
     slack: SlackPort,
     settings: Settings,
     crisis_id: int,
     now: datetime,
-    token: str,
+    claims: Claims,
     clock: Callable[[], datetime],
     slack_for: Callable[[str], SlackPort] | None = None,
 ) -> Posted | None:
-    """Send the crisis's next due reminder; None when nothing more is due (claim released),
-    the claim is no longer ours, or Slack failed (retried later)."""
+    """Send the crisis's next due reminder (or finish its half-done declaration or posts);
+    None when nothing more is due (claim released), the claim is no longer ours, or Slack
+    failed (retried later)."""
+    token = claims.token
     for _ in range(MAX_AT_ONCE):
         # Renew the lease and read the crisis in one statement, only if the claim is still
         # ours: another sweep that took over after it ran out does the sending. Until the
@@ -238,7 +166,7 @@ def _send_next(
         crisis = session.scalars(
             update(Crisis)
             .where(Crisis.id == crisis_id, Crisis.claimed_by == token)
-            .values(next_check_at=clock() + CLAIM_LEASE)
+            .values(next_check_at=clock() + settings.lease)
             .returning(Crisis)
             .execution_options(synchronize_session=False, populate_existing=True)
         ).one_or_none()
@@ -252,7 +180,7 @@ def _send_next(
         due = next_reminder(crisis, settings, now)
         if due is None or due.at > now:
             crisis.next_check_at = due.at if due else None
-            crisis.claimed_by = None
+            _let_go(crisis, claims)
             session.commit()
             return None
         try:
@@ -264,6 +192,7 @@ def _send_next(
                     settings=settings,
                     now=now,
                     team_id=crisis.team_id,
+                    claims=claims,
                 )
                 if due.kind == ReminderKind.FINISH_POSTS:
                     finish_posts(scope, crisis=crisis)
@@ -288,12 +217,19 @@ def _send_next(
         except SlackFailure as failure:
             log.warning("crisis %s: %s failed: %s", crisis_id, due.kind, failure)
             session.rollback()
-            _release(session, crisis_id, token, check_at=now + RETRY_AFTER_FAILURE)
+            release(session, crisis_id, token, check_at=now + RETRY_AFTER_FAILURE)
             return None
     return None
 
 
-def _release(session: Session, crisis_id: int, token: str, *, check_at: datetime) -> None:
+def _let_go(crisis: Crisis, claims: Claims) -> None:
+    """Done with the crisis: clear the claim, unless other work in this process is still on
+    it (a post under way keeps it, and the heartbeat keeps renewing it)."""
+    if crisis.claimed_by == claims.token and claims.count(crisis.id) <= 1:
+        crisis.claimed_by = None
+
+
+def release(session: Session, crisis_id: int, token: str, *, check_at: datetime) -> None:
     """Give up this sweep's claim, if it still holds it; the crisis is checked at ``check_at``."""
     session.execute(
         update(Crisis)
@@ -303,7 +239,9 @@ def _release(session: Session, crisis_id: int, token: str, *, check_at: datetime
     session.commit()
 
 
-def record_sent(session: Session, batch: list[Posted], *, settings: Settings) -> list[Posted]:
+def record_sent(
+    session: Session, batch: list[Posted], *, settings: Settings, claims: Claims
+) -> list[Posted]:
     """Record reminders that are in Slack, all in one transaction, and move their crises on;
     returns those whose crisis has another reminder due already (its claim is kept)."""
     # Writing first takes SQLite's write lock, and the crises are read FOR UPDATE on
@@ -337,98 +275,11 @@ def record_sent(session: Session, batch: list[Posted], *, settings: Settings) ->
         upcoming = next_reminder(crisis, settings, posted.at)
         if upcoming is None or upcoming.at > posted.at:
             crisis.next_check_at = upcoming.at if upcoming else None
-            crisis.claimed_by = None
+            _let_go(crisis, claims)
         else:
             more.append(posted)
     session.commit()
     return more
-
-
-class Recorder:
-    """Records what the sweep's senders sent, many reminders to a transaction, on a thread
-    of its own: the senders go straight on to the next reminder.
-
-    A reminder is in Slack before it is recorded here. If the process dies in between, the
-    outbox row stays unsent and the claim's lease runs out; the next sweep finds the message
-    by its key and records it without sending it again.
-    """
-
-    def __init__(
-        self,
-        *,
-        session_factory: Callable[[], Session],
-        settings: Settings,
-        max_batch: int = 200,
-    ) -> None:
-        self._session_factory = session_factory
-        self._settings = settings
-        self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Posted, Callable[[], object]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._thread = threading.Thread(target=self._run, name="sweep-recorder", daemon=True)
-        self._thread.start()
-
-    def put(self, posted: Posted, *, again: Callable[[], object]) -> None:
-        """Record ``posted`` soon; ``again`` is called if its crisis has more due already."""
-        self._queue.put((posted, again))
-
-    def close(self, *, wait: bool = True) -> None:
-        """Record what is queued, then stop."""
-        self._queue.put(None)
-        if wait:
-            self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            try:
-                self._record(batch)
-            except Exception:
-                # Never let the recorder die: what it missed, the next sweep finds by its key.
-                log.exception("recording sent reminders failed")
-            if stop:
-                return
-
-    def _record(self, batch: list[tuple[Posted, Callable[[], object]]]) -> None:
-        again = dict(batch)
-        try:
-            more = self._record_all([posted for posted, _ in batch])
-        except Exception:
-            log.exception("recording %s sent reminders failed; recording one by one", len(batch))
-            more = []
-            for posted, _ in batch:
-                try:
-                    more.extend(self._record_all([posted]))
-                except Exception:
-                    # The lease runs out and the next sweep finds it in Slack by its key.
-                    log.exception(
-                        "recording crisis %s's %s failed", posted.crisis_id, posted.due.kind
-                    )
-        for posted in more:
-            try:
-                again[posted]()
-            except RuntimeError:
-                # The senders are shutting down: leave it to the next sweep, due now.
-                with self._session_factory() as session:
-                    _release(session, posted.crisis_id, posted.token, check_at=posted.at)
-
-    def _record_all(self, batch: list[Posted]) -> list[Posted]:
-        with self._session_factory() as session:
-            return record_sent(session, batch, settings=self._settings)
 
 
 @dataclass(frozen=True)
@@ -559,7 +410,7 @@ def _deliver(
         found = None
         if reminder.attempts > 1:
             found = slack.find_posted(
-                channel=message.channel, key=key, since=reminder.claimed_at - CLAIM_LEASE
+                channel=message.channel, key=key, since=reminder.claimed_at - settings.lease
             )
         if found:
             where.append((message.channel, found))

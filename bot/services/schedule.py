@@ -17,12 +17,6 @@ from bot.hours import HoursError, WorkingHours
 
 log = logging.getLogger(__name__)
 
-# Work that stopped halfway (a declaration, or an update or closure not yet in Slack, after a
-# crash or a Slack error) is finished by the sweep after this. It must outlast work that is
-# only waiting its turn under Slack's rate limits (up to a minute or two in a mass outage), or
-# the sweep would race the work still running.
-RESUME_AFTER = timedelta(minutes=5)
-
 
 # Severities that keep to the customer's business hours (promises) and the owner's working
 # hours (reminders); sev1 and sev2 are promised and reminded about at any hour.
@@ -99,11 +93,14 @@ class Due:
 
 def next_reminder(crisis: Crisis, settings: Settings, now: datetime) -> Due | None:
     """The earliest reminder this crisis still owes, or None. Pure: reads only the row."""
+    # Work that stopped halfway (a declaration, or a message recorded but maybe not yet in
+    # Slack, after a crash or a Slack error) is finished by the sweep one lease after it
+    # began; while the work is alive, its process renews the lease (bot/services/leases.py).
     if crisis.status == CrisisStatus.DECLARING:
-        return Due(ReminderKind.FINISH_DECLARE, crisis.declared_at + RESUME_AFTER)
+        return Due(ReminderKind.FINISH_DECLARE, crisis.declared_at + settings.lease)
     if crisis.pending_since is not None:
-        # An update or closure recorded but maybe never posted: finish that before anything.
-        return Due(ReminderKind.FINISH_POSTS, crisis.pending_since + RESUME_AFTER)
+        # Recorded but maybe never posted: finish that before anything.
+        return Due(ReminderKind.FINISH_POSTS, crisis.pending_since + settings.lease)
     if crisis.status == CrisisStatus.CLOSED:
         if crisis.follow_up_due_at and crisis.follow_up_sent_at is None:
             return Due(ReminderKind.FOLLOW_UP, crisis.follow_up_due_at)

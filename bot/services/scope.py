@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.services.leases import Claims
 from bot.services.port import SlackPort
 
 
@@ -19,10 +20,14 @@ class Scope:
 
     ``team_id`` is the Slack workspace the work belongs to. Every row a service stores carries
     it and every query a service runs is filtered by it, so one installation never sees
-    another's crises, accounts or figures. A single-workspace bot works in ``""``."""
+    another's crises, accounts or figures. A single-workspace bot works in ``""``.
+
+    ``claims`` is this process's token and the crises it is working on: work in flight is
+    claimed with it, and its lease renewed while it runs (``bot/services/leases.py``)."""
 
     session: Session
     slack: SlackPort
     settings: Settings
     now: datetime
     team_id: str = ""
+    claims: Claims = field(default_factory=Claims)

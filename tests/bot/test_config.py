@@ -247,3 +247,16 @@ def test_require_slack_names_the_missing_credential(
     with pytest.raises(ConfigError) as raised:
         settings.require_slack()
     assert str(raised.value).startswith(says)
+
+
+def test_leases_are_durations_and_the_heartbeat_renews_well_within_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRISISBOT_LEASE", "20s")
+    monkeypatch.setenv("CRISISBOT_HEARTBEAT", "5s")
+    settings = load_settings()
+    assert (settings.lease, settings.heartbeat) == (timedelta(seconds=20), timedelta(seconds=5))
+    monkeypatch.setenv("CRISISBOT_HEARTBEAT", "15s")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value).startswith("CRISISBOT_HEARTBEAT: must be at most half of")

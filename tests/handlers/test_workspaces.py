@@ -24,6 +24,7 @@ from crisisbot.app import build_app
 from crisisbot.http import make_server
 from sandbox import Emulator
 from sandbox.seed import SECOND_TEAM_ID, SECOND_TOKEN, TEAM_ID, second_workspace
+from scheduler.senders import Senders
 from tests.conftest import Clock, make_settings
 from tests.harness import Answer, Bot, InlineExecutor, sign
 
@@ -72,6 +73,7 @@ class OAuthBot(Bot):
         self.app = build_app(
             self.deps, client=client, listener_executor=InlineExecutor(), oauth_settings=flow
         )
+        self.senders = Senders.inline(self.deps)
         self.server = make_server(self.app, host="127.0.0.1", port=0)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.url = f"{self.base}/slack/events"

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Crisis, StatusUpdate
-from bot.services.schedule import RESUME_AFTER
 from sandbox import Emulator
 from sandbox.faults import Failure
 from tests.conftest import Clock
@@ -38,7 +37,7 @@ def open_all(bot: Bot, clock: Clock, rounds: int = 12) -> None:
         with bot.deps.session_factory() as session:
             if all(c.status == "open" for c in session.scalars(select(Crisis))):
                 return
-        clock.advance(seconds=RESUME_AFTER.total_seconds() + 61)
+        clock.advance(seconds=bot.deps.settings.lease.total_seconds() + 61)
         bot.sweep()
     raise AssertionError("declarations still unfinished")
 
@@ -140,7 +139,7 @@ def test_a_declaration_stopped_by_slack_at_the_pin_is_completed_without_a_second
         crisis = session.scalars(select(Crisis)).one()
         assert crisis.status == "declaring" and crisis.card_ts and not crisis.commitment_pinned
     emulator.faults.scripted.clear()  # Slack is back
-    clock.advance(seconds=RESUME_AFTER.total_seconds() + 1)
+    clock.advance(seconds=bot.deps.settings.lease.total_seconds() + 1)
     bot.sweep()
     assert crisis_channels(emulator) == ["crisis-20261122-pinless"]
     with bot.deps.session_factory() as session:

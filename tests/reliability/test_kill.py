@@ -6,22 +6,25 @@ from __future__ import annotations
 import contextlib
 import http.client
 import random
+import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Acknowledgement, Crisis, Reminder, StatusUpdate, TimelineEvent
 from bot.db.session import make_engine
 from sandbox import Emulator, start_emulator
 from sandbox.workspace import Message
+from scheduler.senders import SENDER_THREADS
 from tests.reliability.support import (
     BotProcess,
     base_env,
@@ -42,9 +45,9 @@ FAST = {
     "CRISISBOT_TICK": "1s",
     "CRISISBOT_ANNOUNCE_CHANNEL": "C0CRISES",
     "CRISISBOT_ESCALATION_CHANNEL": "C0ESCAL",
-    # The claim lease and the wait before resuming a declaration (5 min), shrunk to seconds.
-    "TEST_CLAIM_LEASE": "5",
-    "TEST_RESUME_AFTER": "4",
+    # The leases (20 s) shrunk: a killed bot's work is taken over by the next start quickly.
+    "CRISISBOT_LEASE": "4s",
+    "CRISISBOT_HEARTBEAT": "1s",
 }
 BOT = "U0BOT"
 OWNER = "U0ANA"
@@ -242,7 +245,24 @@ def audit(emulator: Emulator, engine: Engine, customer: str) -> dict[str, int]:
         "messages": len(everything),
         "retried": retried,
         "unshown": unshown,
+        "heads_up": kinds["heads_up"],
+        "declared_at": int(crisis.declared_at.timestamp() * 1000),
     }
+
+
+def up_intervals(supervisor: Supervisor) -> list[tuple[float, float]]:
+    """When each bot was sweeping: from its first tick's readiness (the claim token in its
+    log, written just before the scheduler starts) to its SIGKILL, or the end."""
+    intervals = []
+    for number, process in enumerate(supervisor.processes):
+        line = next((ln for ln in process.log().splitlines() if "claiming work as" in ln), None)
+        if line is None:
+            continue  # killed before it was ready
+        # The log's local time, read back as local time.
+        started = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+        ended = supervisor.kills[number] if number < len(supervisor.kills) else float("inf")
+        intervals.append((started.timestamp(), ended))
+    return intervals
 
 
 def lifecycle(supervisor: Supervisor, emulator: Emulator, engine: Engine, customer: str) -> None:
@@ -344,6 +364,15 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(
     supervisor.close()
     counts = audit(emulator, engine, f"Killco {seed}")
     engine.dispose()
+    # The heads-up is due 3 s before the first update (cadence 6 s, lead 3 s). A bot sweeping
+    # through that whole window sends it, once; with no bot up in it, the overdue nag says it
+    # instead. Only a window a kill or a restart cut into may go either way.
+    window = (counts["declared_at"] / 1000 + 3.0, counts["declared_at"] / 1000 + 6.0)
+    intervals = up_intervals(supervisor)
+    covered = any(start <= window[0] and end >= window[1] for start, end in intervals)
+    touched = any(start < window[1] and end > window[0] for start, end in intervals)
+    expected = {1} if covered else ({0, 1} if touched else {0})
+    assert counts["heads_up"] in expected, (counts["heads_up"], window, intervals)
     first_kill = supervisor.kills[0] if supervisor.kills else float("inf")
     resumed = [
         c
@@ -356,7 +385,8 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(
         f" {counts['messages']} bot messages, {counts['retried']} reminders retried after a kill,"
         f" {len(resumed)} reminders after the first kill,"
         f" lifecycle {time.monotonic() - began:.1f} s, duplicates 0,"
-        f" updates recorded but never shown (known bug): {counts['unshown']}"
+        f" updates recorded but never shown (known bug): {counts['unshown']},"
+        f" heads-up {counts['heads_up']} (window {'covered' if covered else 'cut'})"
     )
     assert supervisor.kills, "no kill happened during the lifecycle"
     assert resumed, "no reminder went out after a restart"
@@ -488,3 +518,303 @@ def test_an_update_recorded_before_a_crash_is_still_posted(
     time.sleep(2)  # a duplicate would arrive now
     engine.dispose()
     assert len(shown()) == 2
+
+
+# --- failover: replicas on PostgreSQL, one stopped while first nags fall due -----------------
+
+FAILOVER_CRISES = 60
+# Production leases (20 s, renewed every 5 s); first nags 20 s after each declaration, no
+# heads-up, nothing else due meanwhile; Slack's per-minute pacing on a 6 s "minute" so 60
+# channels are made in seconds (tier 2 allows 20 a minute).
+FAILOVER = {
+    "CRISISBOT_TICK": "1s",
+    "CRISISBOT_CADENCE_SEV1": "20s",
+    "CRISISBOT_REMINDER_LEAD": "0",
+    "CRISISBOT_NAG_EVERY": "10m",
+    "CRISISBOT_ESCALATE_AFTER": "10m",
+    "TEST_RATE_WINDOW": "6",
+}
+OVERDUE = "has not been posted"
+
+
+def csm(number: int) -> str:
+    return f"U9K{number:05d}"
+
+
+@dataclass
+class Failover:
+    """What a failover run measured."""
+
+    lateness: list[float]  # each first nag: seconds from due to Slack having it
+    held: int  # crises the stopped replica held when it was stopped
+    failover: float  # seconds from the stop until the last of those was taken over
+    duplicates: int
+    lost: int
+
+
+def run_failover(
+    postgres_admin_url: str, emulator: Emulator, logdir: Path, *, sigterm: bool
+) -> Failover:
+    """Two replicas; 60 crises declared, half through each; the replica that sends the 30th
+    first nag is stopped (SIGKILL, or SIGTERM) the instant Slack has that nag, before its
+    answer reaches the replica. Returns what Slack and the database show afterwards."""
+    from bot.db.migrate import upgrade
+    from sandbox.workspace import User
+    from tests.postgres import fresh_database
+    from tests.reliability.support import bots
+
+    for number in range(FAILOVER_CRISES):
+        emulator.workspace.add_user(
+            User(id=csm(number), name=f"csm{number}", real_name=f"CSM {number}", team_id="T0CRISIS")
+        )
+    database_url = fresh_database(postgres_admin_url)
+    upgrade(database_url)
+    env = base_env(emulator, database_url, **FAILOVER)
+    engine = make_engine(database_url)
+    with bots() as started:
+        for name in ("replica0", "replica1"):
+            started.append(start_bot(name, env, logdir))
+        for process in started:
+            process.wait_healthy()
+        by_token = {token_of(p): p for p in started}
+        stopped: list[tuple[BotProcess, float]] = []
+        nags_seen: list[str] = []
+        one_at_a_time = threading.Lock()  # Slack answers the replicas on several threads
+
+        def watch(event: dict[str, Any]) -> None:
+            if event.get("type") != "message" or OVERDUE not in event.get("text", ""):
+                return
+            with one_at_a_time:
+                stop_if_due(event)
+
+        def stop_if_due(event: dict[str, Any]) -> None:
+            key = str(((event.get("metadata") or {}).get("event_payload") or {}).get("key", ""))
+            nags_seen.append(key)
+            if stopped or len(nags_seen) < FAILOVER_CRISES // 2:
+                return
+            with Session(engine) as session:
+                reminder = session.get(Reminder, int(key.split(":")[1]))
+                assert reminder is not None
+                victim = by_token[reminder.claimed_by]
+            stopped.append((victim, time.time()))
+            if sigterm:
+                victim.popen.send_signal(signal.SIGTERM)
+            else:
+                victim.kill()
+
+        emulator.workspace.subscribe(watch)
+        for number in range(FAILOVER_CRISES):
+            slash(
+                started[number % 2],
+                emulator,
+                f"new Failover {number:02d}: checkout down sev1",
+                user=csm(number),
+                channel="C0GENERAL",
+            )
+        until(lambda: stopped, 120, "the stop")
+        victim, stopped_at = stopped[0]
+        victim_token = token_of(victim)
+        # What the stopped replica held: work under way (a claim clears when it is done).
+        with Session(engine) as session:
+            held = set(session.scalars(select(Crisis.id).where(Crisis.claimed_by == victim_token)))
+        taken: dict[int, float] = {}
+
+        def all_taken() -> bool:
+            with Session(engine) as session:
+                for crisis in session.scalars(select(Crisis).where(Crisis.id.in_(held))):
+                    if crisis.id not in taken and crisis.claimed_by != victim_token:
+                        taken[crisis.id] = time.time()
+            return len(taken) == len(held)
+
+        until(all_taken, 120, "the stopped replica's work taken over")
+
+        def all_nagged() -> bool:
+            with Session(engine) as session:
+                return (
+                    session.scalar(
+                        select(func.count()).select_from(Crisis).where(Crisis.nags_sent >= 1)
+                    )
+                    == FAILOVER_CRISES
+                )
+
+        until(all_nagged, 120, "every first nag")
+        time.sleep(2)  # a duplicate would arrive now
+        survivor = next(p for p in started if p is not victim)
+        assert survivor.alive()
+        if sigterm:
+            assert victim.popen.wait(timeout=30) == 0
+            assert "gave back" in victim.log()
+        assert "Traceback" not in survivor.log()
+        assert survivor.stop() == 0
+
+    with Session(engine) as session:
+        due = {
+            c.owner_id: c.next_update_due_at
+            for c in session.scalars(select(Crisis))
+            if c.next_update_due_at is not None
+        }
+        statuses = Counter(c.status for c in session.scalars(select(Crisis)))
+    engine.dispose()
+    assert statuses == {"open": FAILOVER_CRISES}
+    first_nags: dict[str, list[float]] = {}
+    for call in emulator.calls_to("chat.postMessage"):
+        if call.ok and OVERDUE in str(call.args.get("text", "")):
+            first_nags.setdefault(str(call.args["channel"]), []).append(call.at)
+    lateness = [
+        min(times) - due[owner].timestamp() for owner, times in first_nags.items() if owner in due
+    ]
+    return Failover(
+        lateness=lateness,
+        held=len(held),
+        failover=max((at - stopped_at for at in taken.values()), default=0.0),
+        duplicates=sum(len(times) - 1 for times in first_nags.values()),
+        lost=FAILOVER_CRISES - len(first_nags),
+    )
+
+
+def token_of(process: BotProcess) -> str:
+    """The token a replica claims work with, from its start-up log."""
+    line = until(
+        lambda: next((ln for ln in process.log().splitlines() if "claiming work as" in ln), None),
+        30,
+        "the claim token in the log",
+    )
+    return str(line.rsplit(" ", 1)[1])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_a_stopped_replicas_work_is_taken_over_within_30_s_and_done_once(
+    how: str, postgres_admin_url: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    run = run_failover(postgres_admin_url, emulator, tmp_path, sigterm=how == "SIGTERM")
+    worst = max(run.lateness)
+    print(
+        f"\n{how}: {FAILOVER_CRISES} crises on 2 replicas; the stopped one held {run.held};"
+        f" taken over within {run.failover:.1f} s; first nags late by at most {worst:.1f} s"
+        f" (median {sorted(run.lateness)[len(run.lateness) // 2]:.1f} s);"
+        f" duplicates {run.duplicates}, lost {run.lost}"
+    )
+    assert run.duplicates == 0 and run.lost == 0
+    assert len(run.lateness) == FAILOVER_CRISES
+    # It held at least the nag Slack had just taken, unrecorded: found by its key, not resent.
+    assert run.held >= 1
+    # Killed: taken over within one lease (20 s) and a tick, not the minutes a fixed lease
+    # took. Stopped cleanly: it finishes the sends it had started and gives back the rest at
+    # once, so nothing waits for a lease.
+    assert run.failover <= (20 if how == "SIGTERM" else 30)
+    assert worst <= 30
+
+
+@pytest.mark.postgres
+def test_a_replica_stopped_cleanly_gives_back_the_work_it_had_not_started(
+    postgres_admin_url: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    """60 nags fall due at once on one replica (32 sender threads: the rest wait their turn);
+    SIGTERM it the instant Slack has its first nag, Slack answering no nag until it stops. It
+    finishes the sends under way, gives back the claims it had not started on, and a second
+    replica sends those at once, not after the 20 s lease."""
+    from sqlalchemy import insert
+
+    from bot.db.migrate import upgrade
+    from sandbox.workspace import User
+    from tests.postgres import fresh_database
+
+    for number in range(FAILOVER_CRISES):
+        emulator.workspace.add_user(
+            User(id=csm(number), name=f"csm{number}", real_name=f"CSM {number}", team_id="T0CRISIS")
+        )
+    database_url = fresh_database(postgres_admin_url)
+    upgrade(database_url)
+    env = base_env(emulator, database_url, **FAILOVER)
+    engine = make_engine(database_url)
+    first = start_bot("first", env, tmp_path)
+    second: BotProcess | None = None
+    try:
+        first.wait_healthy()
+        due = datetime.now(UTC) + timedelta(seconds=3)
+        with engine.begin() as connection:
+            connection.execute(
+                insert(Crisis),
+                [
+                    {
+                        "customer": f"Drained {number:02d}",
+                        "kind": "service_outage",
+                        "severity": "sev1",
+                        "status": "open",
+                        "declared_by": csm(number),
+                        "owner_id": csm(number),
+                        "responders": [],
+                        "cadence_seconds": 1800,
+                        "channel_id": f"C9D{number:05d}",
+                        "channel_name": f"crisis-drained-{number:02d}",
+                        "commitment_pinned": True,
+                        "owner_told": True,
+                        "declared_at": due - timedelta(minutes=30),
+                        "committed_at": due - timedelta(minutes=30),
+                        "next_update_due_at": due,
+                        "next_check_at": due,
+                    }
+                    for number in range(FAILOVER_CRISES)
+                ],
+            )
+        stopped: list[float] = []
+        lock = threading.Lock()
+
+        def watch(event: dict[str, Any]) -> None:
+            if event.get("type") != "message" or OVERDUE not in event.get("text", ""):
+                return
+            with lock:
+                if not stopped:
+                    stopped.append(time.time())
+                    first.popen.send_signal(signal.SIGTERM)
+            # Slack holds every answer until the replica is stopping: its sender threads are
+            # all mid-send, and the nags still waiting for a thread cannot start meanwhile.
+            until(lambda: "no new sends" in first.log(), 10, "the replica stopping")
+
+        emulator.workspace.subscribe(watch)
+        until(lambda: stopped, 30, "the first nag")
+        assert first.popen.wait(timeout=30) == 0
+        gave_back = int(
+            next(ln for ln in first.log().splitlines() if "gave back" in ln).split()[-5]
+        )
+        second = start_bot("second", env, tmp_path)
+
+        def nagged() -> int:
+            with Session(engine) as session:
+                return int(
+                    session.scalar(
+                        select(func.count()).select_from(Crisis).where(Crisis.nags_sent == 1)
+                    )
+                    or 0
+                )
+
+        until(lambda: nagged() == FAILOVER_CRISES, 60, "every nag")
+        done = time.time()
+        time.sleep(2)  # a duplicate would arrive now
+        assert second.stop() == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.alive():
+                process.kill()
+        engine.dispose()
+    per_owner = Counter(
+        str(call.args["channel"])
+        for call in emulator.calls_to("chat.postMessage")
+        if call.ok and OVERDUE in str(call.args.get("text", ""))
+    )
+    with_second = sum(
+        1 for line in (second.log() if second else "").splitlines() if ": overdue sent" in line
+    )
+    print(
+        f"\nSIGTERM with {FAILOVER_CRISES} nags due at once: {gave_back} claims given back;"
+        f" the second replica sent {with_second}; all done {done - stopped[0]:.1f} s after the"
+        f" SIGTERM (second replica start-up included); duplicates"
+        f" {sum(n - 1 for n in per_owner.values())}, lost {FAILOVER_CRISES - len(per_owner)}"
+    )
+    assert set(per_owner.values()) == {1} and len(per_owner) == FAILOVER_CRISES
+    # At most 32 sends (one per sender thread) were under way when it stopped; the other 28
+    # at least were never started, and went to the second replica.
+    assert gave_back >= FAILOVER_CRISES - SENDER_THREADS and with_second == gave_back
+    # Not one lease (20 s) after the last renewal: given back, taken at the second's first tick.
+    assert done - stopped[0] < 20

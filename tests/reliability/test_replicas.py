@@ -102,7 +102,7 @@ def test_replicas_send_each_nag_once_when_one_is_killed_halfway(
     # match (30 s instead of 3 min): 2,000 DMs under the workspace-wide chat.postMessage
     # limit would otherwise take many minutes; correctness is what this measures.
     env = base_env(
-        emulator, database_url, CRISISBOT_TICK="1s", TEST_RATE_WINDOW="6", TEST_CLAIM_LEASE="30"
+        emulator, database_url, CRISISBOT_TICK="1s", TEST_RATE_WINDOW="6", CRISISBOT_LEASE="30s"
     )
     with bots() as started:
         for number in range(REPLICAS):

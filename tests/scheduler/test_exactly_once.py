@@ -9,9 +9,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot.db.models import Crisis, Reminder, TimelineEvent
 from bot.services import reminders
+from bot.services.leases import Claims
 from sandbox import Emulator
-from scheduler.factory import Senders
 from scheduler.jobs import sweep_due
+from scheduler.senders import Senders
 from tests.conftest import Clock
 from tests.harness import Bot
 
@@ -49,7 +50,7 @@ def test_killed_after_sending_before_recording_does_not_send_again(
             bot.sweep()
     assert len(overdue_dms(emulator)) == 1
     assert bot.sweep() == []  # the claim's lease still hides it
-    overdue.advance(seconds=reminders.CLAIM_LEASE.total_seconds() + 1)
+    overdue.advance(seconds=bot.deps.settings.lease.total_seconds() + 1)
     assert [s.kind for s in bot.sweep()] == ["overdue"]
     assert len(overdue_dms(emulator)) == 1  # found in Slack by its key, not sent again
     with bot.deps.session_factory() as session:
@@ -69,14 +70,13 @@ def test_killed_before_sending_sends_once_the_lease_runs_out(
         with pytest.raises(Killed):
             bot.sweep()
     assert overdue_dms(emulator) == []
-    overdue.advance(seconds=reminders.CLAIM_LEASE.total_seconds() + 1)
+    overdue.advance(seconds=bot.deps.settings.lease.total_seconds() + 1)
     assert [s.kind for s in bot.sweep()] == ["overdue"]
     assert len(overdue_dms(emulator)) == 1
 
 
-@pytest.mark.parametrize("recorder", [False, True], ids=["senders-record", "recorder"])
 def test_sweeps_running_at_once_send_each_reminder_once_and_record_it(
-    bot: Bot, emulator: Emulator, clock: Clock, recorder: bool
+    bot: Bot, emulator: Emulator, clock: Clock
 ) -> None:
     for number in range(12):
         bot.command(f"new Customer {number}: down sev1")
@@ -84,11 +84,11 @@ def test_sweeps_running_at_once_send_each_reminder_once_and_record_it(
     barrier = threading.Barrier(3)
 
     def run() -> None:
-        # Each sweep hands its claims to its own sender threads, as the scheduler job does,
-        # and they record what they sent themselves or leave it to the recorder.
+        # Each sweep hands its claims to its own sender threads and recorder, as the scheduler
+        # job does.
         senders = Senders.start(bot.deps)
         barrier.wait()
-        sweep_due(bot.deps, senders.pool, senders.recorder if recorder else None)
+        sweep_due(bot.deps, senders)
         senders.shutdown()  # the sends finished, then recorded
 
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -173,9 +173,11 @@ def test_claims_come_back_in_the_order_they_fell_due(bot: Bot, clock: Clock) -> 
         session.commit()
         expected = [c.id for c in reversed(crises)]
     with bot.deps.session_factory() as session:
-        assert reminders.claim_due(session, now=now, token="t1") == expected
+        lease = bot.deps.settings.lease
+        assert reminders.claim_due(session, now=now, claims=Claims("t1"), lease=lease) == expected
     with bot.deps.session_factory() as session:
-        assert reminders.claim_due(session, now=now, token="t2") == []  # all claimed
+        # All claimed, by another replica.
+        assert reminders.claim_due(session, now=now, claims=Claims("t2"), lease=lease) == []
 
 
 def test_a_send_the_recorder_could_not_record_is_not_sent_again(
@@ -187,13 +189,13 @@ def test_a_send_the_recorder_could_not_record_is_not_sent_again(
     senders = Senders.start(bot.deps)
     with monkeypatch.context() as patch:
         patch.setattr(reminders, "record_sent", database_down)
-        sweep_due(bot.deps, senders.pool, senders.recorder)
+        sweep_due(bot.deps, senders)
         senders.shutdown()
     assert len(overdue_dms(emulator)) == 1
     with bot.deps.session_factory() as session:
         assert session.query(Crisis).one().nags_sent == 0  # not recorded
     assert bot.sweep() == []  # the claim's lease still hides it
-    overdue.advance(seconds=reminders.CLAIM_LEASE.total_seconds() + 1)
+    overdue.advance(seconds=bot.deps.settings.lease.total_seconds() + 1)
     assert [s.kind for s in bot.sweep()] == ["overdue"]
     assert len(overdue_dms(emulator)) == 1  # found in Slack by its key, not sent again
     with bot.deps.session_factory() as session:
@@ -214,8 +216,8 @@ def test_the_recorder_records_what_queued_meanwhile_in_one_transaction(
     all_handed = threading.Event()
     real_put, real_record = senders.recorder.put, reminders.record_sent
 
-    def put(posted: reminders.Posted, **kwargs: Any) -> None:
-        real_put(posted, **kwargs)
+    def put(posted: reminders.Posted, *args: Any) -> None:
+        real_put(posted, *args)
         handed.append(posted.crisis_id)
         if len(handed) == 6:
             all_handed.set()
@@ -228,7 +230,7 @@ def test_the_recorder_records_what_queued_meanwhile_in_one_transaction(
 
     monkeypatch.setattr(senders.recorder, "put", put)
     monkeypatch.setattr(reminders, "record_sent", record)
-    sweep_due(bot.deps, senders.pool, senders.recorder)
+    sweep_due(bot.deps, senders)
     senders.shutdown()
     # The first batch holds what was queued when the recorder woke (one or two nags); all the
     # rest, queued while it waited, goes in the second.

@@ -9,8 +9,9 @@ from bot.config import Settings
 from bot.db.models import Crisis, TimelineEvent
 from bot.db.session import SessionFactory
 from sandbox import Emulator
-from scheduler.factory import Senders, build_scheduler
+from scheduler.factory import build_scheduler
 from scheduler.jobs import sweep_due
+from scheduler.senders import Senders, release_claims
 from tests.conftest import Clock, make_settings
 from tests.harness import Bot
 
@@ -210,7 +211,7 @@ def test_the_scheduler_senders_send_what_fell_due_together_in_one_sweep(
     clock.current = clock.current + timedelta(minutes=45)
     senders = Senders.start(bot.deps)
     try:
-        sweep_due(bot.deps, senders.pool, senders.recorder)
+        sweep_due(bot.deps, senders)
         emulator.wait_for(lambda: len(emulator.messages(ESCALATIONS)) == 1, timeout=10)
     finally:
         senders.shutdown()
@@ -234,13 +235,14 @@ def test_a_reminder_due_next_when_the_senders_stop_is_left_due_for_the_next_swee
     senders = Senders.start(bot.deps)
     real_put = senders.recorder.put
 
-    def stop_then_put(posted: Any, **kwargs: Any) -> None:
+    def stop_then_put(posted: Any, *args: Any) -> None:
         senders.pool.shutdown(wait=False)  # the process is stopping: no new sends
-        real_put(posted, **kwargs)
+        real_put(posted, *args)
 
     monkeypatch.setattr(senders.recorder, "put", stop_then_put)
-    sweep_due(bot.deps, senders.pool, senders.recorder)
+    sweep_due(bot.deps, senders)
     senders.shutdown()
+    assert release_claims(bot.deps) == 1  # as the process stops (Runtime.close)
     assert emulator.messages(ESCALATIONS) == []
     with bot.deps.session_factory() as session:
         crisis = session.query(Crisis).one()

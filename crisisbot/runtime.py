@@ -60,7 +60,9 @@ def build_runtime(
             f" {head_revision()}: run `crisisbot db upgrade`"
         )
     client = make_client(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_for=settings.slack_retry_for.total_seconds(),
     )
     workers = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work")
     deps = Deps(

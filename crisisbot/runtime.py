@@ -10,10 +10,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.budget import SharedRateLimiter, budget_engine
 from bot.config import Settings
 from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
+from bot.ratelimit import RateLimiter
 from bot.slack_gateway import SlackGateway, make_client
 from crisisbot.app import build_app
 from scheduler.factory import Senders, build_scheduler
@@ -65,10 +67,17 @@ def build_runtime(
         retry_for=settings.slack_retry_for.total_seconds(),
     )
     workers = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work")
+    limiter = RateLimiter()
+    if engine.dialect.name == "postgresql":
+        # Replicas share one database: they share Slack's per-workspace budget through it.
+        limiter = SharedRateLimiter(
+            engine=budget_engine(settings.database_url), team_id=lambda: gateway.team_id
+        )
+    gateway = SlackGateway(client, limiter=limiter)
     deps = Deps(
         settings=settings,
         session_factory=make_session_factory(engine),
-        slack=SlackGateway(client),
+        slack=gateway,
         clock=clock,
         workers=workers,
     )

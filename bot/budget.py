@@ -8,6 +8,12 @@ order, so two callers never deadlock), drops the calls older than the window, an
 counts this call (every window has room) or learns when the oldest call ages out, and sleeps
 until then. Times are the database's clock, so replicas on different hosts agree.
 
+A call is counted from when it is sent until it has its answer, and then moved to the time of
+the answer: Slack counted it somewhere in between, and only the answer's time is sure not to be
+earlier. (Counting the sending time alone, a call that took longer to reach Slack than the
+next one would still be in Slack's window when ours had let it out: a 429, and with its
+retry a slot out of step for every window after.)
+
 The in-process ``RateLimiter`` still runs first: it keeps this process's callers first come,
 first served (nags in due order) and spares the database calls that would wait anyway.
 SQLite means one process, and uses the in-process limiter alone.
@@ -15,8 +21,10 @@ SQLite means one process, and uses the in-process limiter alone.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -35,6 +43,15 @@ FORGET_EVERY = 1000
 MAX_PAUSE = 5.0
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A call counted in the shared windows: where, and at what (database) time."""
+
+    team: str
+    keys: list[str]
+    at: float
+
+
 class SharedRateLimiter(RateLimiter):
     """``RateLimiter`` whose windows are shared through PostgreSQL by every replica."""
 
@@ -51,6 +68,8 @@ class SharedRateLimiter(RateLimiter):
         self._engine = engine
         self._team_id = team_id
         self._taken = 0
+        # This thread's call in flight: its workspace, windows and the time it was counted at.
+        self._in_flight = threading.local()
 
     def acquire(self, method: str, *, channel: str | None = None) -> float:
         """Wait for this process's turn, then for a slot in the shared windows."""
@@ -61,10 +80,11 @@ class SharedRateLimiter(RateLimiter):
         team = self._team_id()
         windows = {key: (limit, length) for key, limit, length in rules}
         while True:
-            pause = self._take(team, windows)
-            if pause is None:
+            taken = self._take(team, windows)
+            if isinstance(taken, Taken):
+                self._in_flight.call = taken
                 break
-            pause = min(max(pause, 0.001), MAX_PAUSE)
+            pause = min(max(taken, 0.001), MAX_PAUSE)
             self._sleep(pause)
             waited += pause
         self._taken += 1
@@ -72,8 +92,26 @@ class SharedRateLimiter(RateLimiter):
             self._forget(team)
         return waited
 
-    def _take(self, team: str, windows: dict[str, tuple[int, float]]) -> float | None:
-        """Count one call in every window (None), or how long until they all have room."""
+    def finished(self) -> None:
+        """Move this thread's call in flight to now, when it has had its answer."""
+        taken: Taken | None = getattr(self._in_flight, "call", None)
+        if taken is None:
+            return
+        self._in_flight.call = None
+        with self._engine.begin() as connection:
+            now = _database_now(connection)
+            for key, calls in self._locked(connection, taken.team, taken.keys):
+                moved = list(calls)
+                if taken.at in moved:
+                    moved[moved.index(taken.at)] = now
+                connection.execute(
+                    update(SlackBudget)
+                    .where(SlackBudget.team_id == taken.team, SlackBudget.bucket == key)
+                    .values(calls=moved, last_call=now)
+                )
+
+    def _take(self, team: str, windows: dict[str, tuple[int, float]]) -> Taken | float:
+        """Count one call in every window, or how long until they all have room."""
         keys = sorted(windows)
         with self._engine.begin() as connection:
             rows = self._locked(connection, team, keys)
@@ -107,7 +145,7 @@ class SharedRateLimiter(RateLimiter):
                     .where(SlackBudget.team_id == team, SlackBudget.bucket == key)
                     .values(calls=[*recent, now], last_call=now)
                 )
-        return None
+        return Taken(team, keys, now)
 
     @staticmethod
     def _locked(

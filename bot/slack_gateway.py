@@ -82,7 +82,10 @@ class SlackGateway:
             # The SDK's typed method knows each method's wire format (JSON, form or query);
             # its retry handler waits out 429s, 5xx and dropped connections.
             call = getattr(self.client, method.replace(".", "_"))
-            response = call(**_drop_none(kwargs))
+            try:
+                response = call(**_drop_none(kwargs))
+            finally:
+                self.limiter.finished()
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown_error"))
             status = error.response.status_code

@@ -43,6 +43,10 @@ FORGET_EVERY = 1000
 MAX_PAUSE = 5.0
 
 
+# The database's clock in seconds: the one clock every replica reads.
+_NOW = func.extract("epoch", func.clock_timestamp())
+
+
 @dataclass(frozen=True)
 class Taken:
     """A call counted in the shared windows: where, and at what (database) time."""
@@ -99,8 +103,8 @@ class SharedRateLimiter(RateLimiter):
             return
         self._in_flight.call = None
         with self._engine.begin() as connection:
-            now = _database_now(connection)
-            for key, calls in self._locked(connection, taken.team, taken.keys):
+            rows, now = self._locked(connection, taken.team, taken.keys)
+            for key, calls in rows:
                 moved = list(calls)
                 if taken.at in moved:
                     moved[moved.index(taken.at)] = now
@@ -114,7 +118,7 @@ class SharedRateLimiter(RateLimiter):
         """Count one call in every window, or how long until they all have room."""
         keys = sorted(windows)
         with self._engine.begin() as connection:
-            rows = self._locked(connection, team, keys)
+            rows, now = self._locked(connection, team, keys)
             if len(rows) < len(keys):
                 connection.execute(
                     insert(SlackBudget)
@@ -126,8 +130,7 @@ class SharedRateLimiter(RateLimiter):
                     )
                     .on_conflict_do_nothing()
                 )
-                rows = self._locked(connection, team, keys)
-            now = _database_now(connection)
+                rows, now = self._locked(connection, team, keys)
             kept: dict[str, list[float]] = {}
             pause = 0.0
             for key, calls in rows:
@@ -150,14 +153,18 @@ class SharedRateLimiter(RateLimiter):
     @staticmethod
     def _locked(
         connection: Connection, team: str, keys: list[str]
-    ) -> list[tuple[str, list[float]]]:
+    ) -> tuple[list[tuple[str, list[float]]], float]:
+        """The windows' rows, locked in key order, and the database's clock, in one query."""
         result = connection.execute(
-            select(SlackBudget.bucket, SlackBudget.calls)
+            select(SlackBudget.bucket, SlackBudget.calls, _NOW)
             .where(SlackBudget.team_id == team, SlackBudget.bucket.in_(keys))
             .order_by(SlackBudget.bucket)
-            .with_for_update()
-        )
-        return [(str(bucket), list(calls or [])) for bucket, calls in result]
+            .with_for_update(of=SlackBudget)
+        ).all()
+        if not result:
+            return [], _database_now(connection)
+        rows = [(str(bucket), list(calls or [])) for bucket, calls, _ in result]
+        return rows, float(result[0][2])
 
     def _forget(self, team: str) -> None:
         """Drop the windows of channels not posted to within the last ten windows."""
@@ -173,8 +180,7 @@ class SharedRateLimiter(RateLimiter):
 
 
 def _database_now(connection: Connection) -> float:
-    """The database's clock in seconds: the one clock every replica reads."""
-    return float(connection.scalar(select(func.extract("epoch", func.clock_timestamp()))) or 0.0)
+    return float(connection.scalar(select(_NOW)) or 0.0)
 
 
 def budget_engine(url: str) -> Engine:

@@ -112,6 +112,9 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
     tuning = Path(__file__).with_name("tuning.md")
     if tuning.exists():
         lines += [tuning.read_text().rstrip(), ""]
+    budget = Path(__file__).with_name("budget.md")
+    if budget.exists():
+        lines += [budget.read_text().rstrip(), ""]
     lines += [
         "## Commands",
         "",

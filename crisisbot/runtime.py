@@ -70,6 +70,7 @@ def build_runtime(
     limiter = RateLimiter()
     if engine.dialect.name == "postgresql":
         # Replicas share one database: they share Slack's per-workspace budget through it.
+        log.info("Slack rate budget: shared by every replica through the database")
         limiter = SharedRateLimiter(
             engine=budget_engine(settings.database_url), team_id=lambda: gateway.team_id
         )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.error import URLError
 
@@ -28,6 +30,8 @@ BACKOFF_CAP = 15.0
 DEFAULT_RETRY_AFTER = 1.0
 # A little past Retry-After, so the retry lands after Slack's window has moved.
 RETRY_AFTER_PAD = 0.05
+# A shorter budget for the calls made before an acknowledgement (see ``retrying_for``).
+_SHORTER: ContextVar[float | None] = ContextVar("crisisbot_retry_for", default=None)
 # RetryState.custom_values keys.
 _STARTED = "crisisbot_retry_started"
 _WAIT = "crisisbot_retry_wait"
@@ -66,7 +70,9 @@ class SlackRetryHandler(RetryHandler):
         values = state.custom_values = state.custom_values or {}
         now = self.time.clock()
         started = values.setdefault(_STARTED, now)
-        if now + wait - started > self.retry_for:
+        shorter = _SHORTER.get()
+        retry_for = self.retry_for if shorter is None else min(shorter, self.retry_for)
+        if now + wait - started > retry_for:
             return False
         values[_WAIT] = wait
         return True
@@ -97,6 +103,18 @@ class SlackRetryHandler(RetryHandler):
         wait = float((state.custom_values or {}).get(_WAIT, BACKOFF_FIRST))
         self.time.sleep(wait)
         state.increment_current_attempt()
+
+
+@contextmanager
+def retrying_for(seconds: float) -> Iterator[None]:
+    """Retry the Web API calls this thread makes inside for at most ``seconds``: for the
+    look-ups a request needs before its acknowledgement, which Slack wants within 3 s (a
+    person told "try again" beats a request Slack itself reports as failed)."""
+    token = _SHORTER.set(seconds)
+    try:
+        yield
+    finally:
+        _SHORTER.reset(token)
 
 
 def retry_after(response: HttpResponse) -> float:

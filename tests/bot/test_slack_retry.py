@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError
 from bot.slack_gateway import make_client
-from bot.slack_retry import RetryTime
+from bot.slack_retry import RetryTime, retrying_for
 from sandbox import Emulator
 from sandbox.faults import DROP, Failure
 from tests.conftest import make_settings
@@ -80,3 +80,11 @@ def test_the_retry_budget_is_a_setting() -> None:
     assert make_settings(slack_retry_for="500ms").slack_retry_for.total_seconds() == 0.5
     with pytest.raises(ConfigError, match="CRISISBOT_SLACK_RETRY_FOR: 'soon' is not a duration"):
         make_settings(slack_retry_for="soon")
+
+
+def test_calls_before_an_ack_get_a_shorter_budget(emulator: Emulator) -> None:
+    time = FakeTime()
+    emulator.fail_next("users.info", "service_unavailable", status=503, times=10_000)
+    with pytest.raises(SlackApiError), retrying_for(1.5):
+        client(emulator, time).users_info(user="U0ANA")
+    assert time.now <= 1.5

@@ -108,6 +108,10 @@ class SharedRateLimiter(RateLimiter):
                 moved = list(calls)
                 if taken.at in moved:
                     moved[moved.index(taken.at)] = now
+                else:
+                    # In flight longer than a window (retried): dropped as old, yet Slack
+                    # counted its last try just now.
+                    moved.append(now)
                 connection.execute(
                     update(SlackBudget)
                     .where(SlackBudget.team_id == taken.team, SlackBudget.bucket == key)

@@ -74,6 +74,8 @@ class SharedRateLimiter(RateLimiter):
         self._taken = 0
         # This thread's call in flight: its workspace, windows and the time it was counted at.
         self._in_flight = threading.local()
+        self._turns: dict[str, threading.Lock] = {}
+        self._turns_lock = threading.Lock()
 
     def acquire(self, method: str, *, channel: str | None = None) -> float:
         """Wait for this process's turn, then for a slot in the shared windows."""
@@ -83,18 +85,27 @@ class SharedRateLimiter(RateLimiter):
             return waited
         team = self._team_id()
         windows = {key: (limit, length) for key, limit, length in rules}
-        while True:
-            taken = self._take(team, windows)
-            if isinstance(taken, Taken):
-                self._in_flight.call = taken
-                break
-            pause = min(max(taken, 0.001), MAX_PAUSE)
-            self._sleep(pause)
-            waited += pause
+        # One caller of this process at a time asks the database for the same windows; the
+        # others wait here, in the order the in-process limiter let them through, instead of
+        # all polling the same row each time a slot frees. (Posts to different channels do
+        # not wait for each other's channel.)
+        with self._turn("|".join(sorted(windows))):
+            while True:
+                taken = self._take(team, windows)
+                if isinstance(taken, Taken):
+                    self._in_flight.call = taken
+                    break
+                pause = min(max(taken, 0.001), MAX_PAUSE)
+                self._sleep(pause)
+                waited += pause
         self._taken += 1
         if self._taken % FORGET_EVERY == 0:
             self._forget(team)
         return waited
+
+    def _turn(self, key: str) -> threading.Lock:
+        with self._turns_lock:
+            return self._turns.setdefault(key, threading.Lock())
 
     def finished(self) -> None:
         """Move this thread's call in flight to now, when it has had its answer."""

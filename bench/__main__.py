@@ -112,6 +112,9 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
     tuning = Path(__file__).with_name("tuning.md")
     if tuning.exists():
         lines += [tuning.read_text().rstrip(), ""]
+    budget = Path(__file__).with_name("budget.md")
+    if budget.exists():
+        lines += [budget.read_text().rstrip(), ""]
     lines += [
         "## Commands",
         "",
@@ -149,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(ack.run(quick=args.quick))
         elif name == "outage":
             results.append(outage.run(quick=args.quick))
+            # The same outage taken by three replicas sharing one Slack budget (PostgreSQL).
+            with postgres(not args.no_postgres) as pg_url:
+                if pg_url is not None:
+                    results.append(outage.run(quick=args.quick, database_url=pg_url, replicas=3))
         elif name == "scale":
             with postgres(not args.no_postgres) as pg_url:
                 scheduler, restart = scale.run(quick=args.quick, postgres_url=pg_url)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
 from bench.common import Child, Result, command_body, fmt_s, post_signed
+from bot.db.session import make_engine
 from sandbox import start_emulator
 from sandbox.faults import TIER_LIMITS, TIERS
 
@@ -24,36 +27,46 @@ def run(
     quick: bool,
     window: float = 6.0,
     worker_threads: int | None = None,
+    database_url: str | None = None,
+    replicas: int = 1,
 ) -> Result:
-    """``worker_threads``: override the bot's default, for tuning runs."""
+    """``worker_threads``: override the bot's default, for tuning runs. ``replicas`` bots
+    on ``database_url`` (PostgreSQL: they share one Slack budget) take the commands in turn;
+    without a URL, one bot on SQLite."""
     count = 40 if quick else 100
+    where = "SQLite" if database_url is None else "PostgreSQL"
+    bots = "bot in a child process" if replicas == 1 else f"{replicas} replicas, one database"
     result = Result(
-        "2 mass outage",
+        "2 mass outage" + ("" if replicas == 1 else f", {replicas} replicas ({where})"),
         f"{count} `/crisis new` within 1 s; emulator tiers on and the bot's RateLimiter, both "
-        f"with the minute scaled to {window:g} s; Web API latency 100 ms; bot in a child process",
+        f"with the minute scaled to {window:g} s; Web API latency 100 ms; {bots} ({where})",
     )
     emulator = start_emulator(rate_limit_window=window)
     emulator.set_rate_limits(True, window=window)
     emulator.set_latency(0.1)
-    workdir = Path(tempfile.mkdtemp(prefix="crisisbot-bench-outage-"))
-    db = workdir / "bot.db"
-    bot = Child(
-        [
-            "serve",
-            "--database-url",
-            f"sqlite:///{db}",
-            "--api-url",
-            emulator.api_url,
-            "--window",
-            str(window),
-            "--scheduler",
-            # None: the bot's default
-            *(["--worker-threads", str(worker_threads)] if worker_threads else []),
-        ]
-    )
+    if database_url is None:
+        workdir = Path(tempfile.mkdtemp(prefix="crisisbot-bench-outage-"))
+        database_url = f"sqlite:///{workdir / 'bot.db'}"
+    serve = [
+        "serve",
+        "--database-url",
+        database_url,
+        "--api-url",
+        emulator.api_url,
+        "--window",
+        str(window),
+        "--scheduler",
+        # None: the bot's default
+        *(["--worker-threads", str(worker_threads)] if worker_threads else []),
+    ]
+    children: list[Child] = []
     bound = (math.ceil(count / TIER_2) - 1) * window
     try:
-        port = int(bot.read_json()["port"])
+        # One at a time: the first migrates the database, the others find it current.
+        ports = []
+        for _ in range(replicas):
+            children.append(Child(serve))
+            ports.append(int(children[-1].read_json()["port"]))
         emulator.clear_calls()
         bodies = [
             command_body(
@@ -66,21 +79,22 @@ def run(
         futures = []
         for n, body in enumerate(bodies):
             time.sleep(max(0.0, first_sent + n / count - time.time()))
-            futures.append(pool.submit(post_signed, port, body))
+            futures.append(pool.submit(post_signed, ports[n % replicas], body))
         acks = [future.result() for future in futures]
         deadline = time.time() + bound * 3 + 60
-        while time.time() < deadline and _open_crises(db) < count:
+        while time.time() < deadline and _open_crises(database_url) < count:
             time.sleep(0.2)
         # The declarer's reply follows the last step; give the replies a moment.
         emulator.wait_for(lambda: len(emulator.response_posts) >= count, timeout=10)
     except TimeoutError:
         pass
     finally:
-        bot.stop()
+        for child in children:
+            child.stop()
     calls = emulator.calls
     emulator.stop()
 
-    done = _open_crises(db)
+    done = _open_crises(database_url)
     ok_calls = [c for c in calls if c.ok]
     limited = [c for c in calls if c.status == 429]
     pins = [c for c in ok_calls if c.method == "pins.add"]
@@ -112,7 +126,11 @@ def run(
         "0",
         not failed_replies,
     )
-    result.add("429s absorbed by the client's retries", str(len(limited)))
+    if replicas == 1:
+        result.add("429s absorbed by the client's retries", str(len(limited)))
+    else:
+        # Slack's limits are per app per workspace: the replicas share one budget.
+        result.add("429s from Slack (all replicas)", str(len(limited)), "0", not limited)
     ratio = total / bound if bound else math.nan
     result.add(
         "total time / tier bound",
@@ -159,14 +177,20 @@ def run(
     return result
 
 
-def _open_crises(db: Path) -> int:
-    if not db.exists():
-        return 0
+# One connection, closed after each look, so the watcher holds none the bots may need.
+POOL = {"pool_size": 1, "max_overflow": 0}
+
+
+def _open_crises(database_url: str) -> int:
+    """Declarations complete: open, and the owner told."""
+    engine = make_engine(database_url, **({} if database_url.startswith("sqlite") else POOL))
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as connection:
-            row = connection.execute(
-                "SELECT count(*) FROM crises WHERE status = 'open' AND owner_told"
-            ).fetchone()
-        return int(row[0])
-    except sqlite3.Error:
+        with engine.connect() as connection:
+            found = connection.scalar(
+                text("SELECT count(*) FROM crises WHERE status = 'open' AND owner_told")
+            )
+        return int(found or 0)
+    except SQLAlchemyError:
         return 0
+    finally:
+        engine.dispose()

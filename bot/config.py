@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # At least Slack's tier-2 allowance (20 a minute): in a mass outage every tier-2 slot
     # that opens finds a worker ready to use it.
     worker_threads: int = Field(default=32, ge=1, le=512)
+    # How long a Web API call that meets 429, 5xx or a dropped connection keeps being retried
+    # before the person is told (the sweep still finishes the work later).
+    slack_retry_for: Duration = timedelta(minutes=10)
     migrate_on_start: bool = True
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 

@@ -280,6 +280,21 @@ def slack_failed(error: str, *, crisis_id: int | None = None) -> str:
     )
 
 
+def slack_unavailable(error: str, waited: timedelta, *, crisis_id: int | None = None) -> str:
+    """Slack kept answering 429, 5xx or not at all for the whole retry budget."""
+    waited_for = format_duration(waited) if waited.total_seconds() >= 1 else "a while"
+    if crisis_id:
+        return (
+            f":hourglass: Slack has not been answering for {waited_for} (`{escape(error)}`),"
+            f" so crisis #{crisis_id} is not finished yet. Everything already recorded is kept,"
+            " and I'll finish the rest on my own once Slack answers again: nothing for you to do."
+        )
+    return (
+        f":hourglass: Slack has not been answering for {waited_for} (`{escape(error)}`), so I"
+        " couldn't do that. Nothing already recorded is lost; try again in a few minutes."
+    )
+
+
 def identity_unchecked(error: str) -> str:
     return (
         f":warning: I couldn't check with Slack who you are (`{escape(error)}`), so I did"

@@ -152,6 +152,10 @@ class RateLimiter:
                         window.calls.append(now)
         return self._clock() - started
 
+    def finished(self) -> None:
+        """The call this thread last acquired a slot for has had its answer (see
+        ``bot.budget``, which counts a call from then on); nothing to do in one process."""
+
     def _wait_turn(self, key: str, limit: int, length: float, ticket: int) -> _Window:
         with self._lock:
             window = self._windows.setdefault(key, _Window(limit, length))

@@ -13,16 +13,12 @@ from typing import Any, TypeVar, cast
 import cachetools
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.customer.guard import CheckedMessage
 from bot.ratelimit import RateLimiter
 from bot.services.naming import with_suffix
 from bot.services.port import Blocks, Person, PostedMessage, SlackFailure
+from bot.slack_retry import SERVER_ERRORS, RetryTime, SlackRetryHandler
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,17 +41,25 @@ PER_USER_INVITE_ERRORS = {
 }
 
 
-def make_client(*, token: str | None, base_url: str, timeout: int = 10) -> WebClient:
-    """A WebClient that waits out 429s and retries 5xx and connection errors."""
+# CRISISBOT_SLACK_RETRY_FOR's default, for clients built outside the runtime.
+RETRY_FOR = 600.0
+
+
+def make_client(
+    *,
+    token: str | None,
+    base_url: str,
+    timeout: int = 10,
+    retry_for: float = RETRY_FOR,
+    time_source: RetryTime | None = None,
+) -> WebClient:
+    """A WebClient that waits out 429s and retries 5xx and connection errors with backoff
+    for up to ``retry_for`` seconds (``CRISISBOT_SLACK_RETRY_FOR``) before giving up."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=[SlackRetryHandler(retry_for=retry_for, time_source=time_source)],
     )
 
 
@@ -65,22 +69,34 @@ class SlackGateway:
     def __init__(self, client: WebClient, *, limiter: RateLimiter | None = None) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter()
+        # The retries' clock (injected in tests), to say how long Slack was retried.
+        handler = next((h for h in client.retry_handlers if isinstance(h, SlackRetryHandler)), None)
+        self._clock = handler.time.clock if handler else time.monotonic
         self._cache = LookupCache(seconds=CACHE_SECONDS)
         self._identity_cache = LookupCache(seconds=float("inf"))
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         self.limiter.acquire(method, channel=kwargs.get("channel"))
+        started = self._clock()
         try:
-            # The SDK's typed method knows each method's wire format (JSON, form or query).
+            # The SDK's typed method knows each method's wire format (JSON, form or query);
+            # its retry handler waits out 429s, 5xx and dropped connections.
             call = getattr(self.client, method.replace(".", "_"))
-            response = call(**_drop_none(kwargs))
+            try:
+                response = call(**_drop_none(kwargs))
+            finally:
+                self.limiter.finished()
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown_error"))
-            raise SlackFailure(method, code) from None
-        except SlackClientError as error:
-            raise SlackFailure(method, f"connection failed ({error})") from None
-        except OSError as error:
-            raise SlackFailure(method, f"connection failed ({error})") from None
+            status = error.response.status_code
+            transient = status == 429 or status in SERVER_ERRORS
+            waited = self._clock() - started
+            raise SlackFailure(method, code, transient=transient, waited=waited) from None
+        except (SlackClientError, OSError) as error:
+            waited = self._clock() - started
+            raise SlackFailure(
+                method, f"connection failed ({error})", transient=True, waited=waited
+            ) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     @property
@@ -439,11 +455,17 @@ class Gateways:
         base_url: str,
         timeout: int = 10,
         drop_tokens: Callable[[str], None] | None = None,
+        limiter_for: Callable[[str], RateLimiter] | None = None,
+        retry_for: float = RETRY_FOR,
     ) -> None:
         self._find_token = find_token
         self._drop_tokens = drop_tokens
         self._base_url = base_url
         self._timeout = timeout
+        # Slack's limits are per workspace: each workspace's gateway paces its own calls (on
+        # PostgreSQL, in the budget every replica shares).
+        self._limiter_for = limiter_for or (lambda _team: RateLimiter())
+        self._retry_for = retry_for
         self._lock = threading.Lock()
         self._gateways: dict[str, SlackGateway] = {}
 
@@ -454,9 +476,10 @@ class Gateways:
         if gateway is not None:
             return gateway
         token = self._find_token(team_id) or ""
-        built = SlackGateway(
-            make_client(token=token, base_url=self._base_url, timeout=self._timeout)
+        client = make_client(
+            token=token, base_url=self._base_url, timeout=self._timeout, retry_for=self._retry_for
         )
+        built = SlackGateway(client, limiter=self._limiter_for(team_id))
         with self._lock:
             if not token:
                 return built  # not kept: an install may come any moment

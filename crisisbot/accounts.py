@@ -120,7 +120,12 @@ def _email_lookup(settings: Settings, installed: str | None = None) -> accounts.
                 [f"{email}: looking up an email needs SLACK_BOT_TOKEN; or use the user id (U…)"]
             )
         if not gateway:
-            gateway.append(SlackGateway(make_client(token=token, base_url=settings.slack_api_url)))
+            client = make_client(
+                token=token,
+                base_url=settings.slack_api_url,
+                retry_for=settings.slack_retry_for.total_seconds(),
+            )
+            gateway.append(SlackGateway(client))
         try:
             return gateway[0].user_by_email(email=email)
         except SlackFailure as failure:

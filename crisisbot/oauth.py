@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -21,8 +22,9 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.db.session import SessionFactory
 from bot.deps import Clock
+from bot.ratelimit import RateLimiter
 from bot.services import workspaces
-from bot.slack_gateway import Gateways
+from bot.slack_gateway import RETRY_FOR, Gateways
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,15 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
     return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
 
 
-def gateways(settings: Settings, store: SQLAlchemyInstallationStore) -> Gateways:
-    """One gateway per installed workspace, with the bot token its installation stored."""
+def gateways(
+    settings: Settings,
+    store: SQLAlchemyInstallationStore,
+    *,
+    limiter_for: Callable[[str], RateLimiter] | None = None,
+    retry_for: float = RETRY_FOR,
+) -> Gateways:
+    """One gateway per installed workspace, with the bot token its installation stored, its
+    own rate limiter (``limiter_for(team_id)``) and retries for ``retry_for`` seconds."""
 
     def find_token(team_id: str) -> str | None:
         bot = store.find_bot(enterprise_id=None, team_id=team_id)
@@ -61,7 +70,13 @@ def gateways(settings: Settings, store: SQLAlchemyInstallationStore) -> Gateways
     def drop_tokens(team_id: str) -> None:
         store.delete_all(enterprise_id=None, team_id=team_id)
 
-    return Gateways(find_token=find_token, base_url=settings.slack_api_url, drop_tokens=drop_tokens)
+    return Gateways(
+        find_token=find_token,
+        base_url=settings.slack_api_url,
+        drop_tokens=drop_tokens,
+        limiter_for=limiter_for,
+        retry_for=retry_for,
+    )
 
 
 class SignedStateStore(OAuthStateStore):

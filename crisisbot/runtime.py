@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -10,10 +11,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.budget import SharedRateLimiter, budget_engine
 from bot.config import Settings
 from bot.db.migrate import current_revision, head_revision, is_current, upgrade
 from bot.db.session import make_engine, make_session_factory
 from bot.deps import Clock, Deps, system_clock
+from bot.ratelimit import RateLimiter
 from bot.slack_gateway import SlackGateway, make_client
 from crisisbot import oauth
 from crisisbot.app import build_app
@@ -78,15 +81,33 @@ def build_runtime(
     # Installed in many workspaces, each request and each crisis speaks with its workspace's
     # own token; otherwise with the one SLACK_BOT_TOKEN.
     token = None if settings.oauth else settings.slack_bot_token.get_secret_value()
-    client = make_client(token=token, base_url=settings.slack_api_url)
+    retry_for = settings.slack_retry_for.total_seconds()
+    client = make_client(token=token, base_url=settings.slack_api_url, retry_for=retry_for)
     workers = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="work")
     session_factory = make_session_factory(engine)
+    budget = budget_engine(settings.database_url) if engine.dialect.name == "postgresql" else None
+    if budget is not None:
+        # Replicas share one database: they share Slack's per-workspace budget through it.
+        log.info("Slack rate budget: shared by every replica through the database")
+
+    def limiter_for(team_id: Callable[[], str]) -> RateLimiter:
+        if budget is None:
+            return RateLimiter()
+        return SharedRateLimiter(engine=budget, team_id=team_id)
+
+    gateway = SlackGateway(client, limiter=limiter_for(lambda: gateway.team_id))
     store = oauth.installation_store(settings, engine) if settings.oauth else None
-    gateways = oauth.gateways(settings, store) if store is not None else None
+    gateways = (
+        oauth.gateways(
+            settings, store, limiter_for=lambda team: limiter_for(lambda: team), retry_for=retry_for
+        )
+        if store is not None
+        else None
+    )
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
-        slack=SlackGateway(client),
+        slack=gateway,
         clock=clock,
         workers=workers,
         gateways=gateways,

@@ -15,9 +15,12 @@ from slack_bolt import BoltResponse, Respond
 from bot import messages
 from bot.deps import Deps
 from bot.services.port import Person, SlackFailure
+from bot.slack_retry import retrying_for
 from handlers.common import safe_reply
 
 log = logging.getLogger(__name__)
+# Slack wants the ack within 3 s: who the person is may be retried for 1.5 s of that.
+BEFORE_ACK_RETRY_FOR = 1.5
 
 
 def acting_user(body: dict[str, Any]) -> str | None:
@@ -48,7 +51,9 @@ def refuse_outsiders(
     if user_id is None or user_id == deps.slack.bot_user_id:
         return None
     try:
-        person = deps.slack.person(user=user_id)
+        # Before the ack: a flaky Slack gets a short retry here, then a clear "try again".
+        with retrying_for(BEFORE_ACK_RETRY_FOR):
+            person = deps.slack.person(user=user_id)
     except SlackFailure as failure:
         # Not knowing who it is, do nothing rather than let a stranger in.
         log.warning("cannot tell who %s is, so their request is refused: %s", user_id, failure)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 
 from bot import messages
 from bot.blocks.prompts import did_you_mean_prompt, second_crisis_prompt
@@ -31,7 +32,11 @@ def replying_on_failure(reply: Reply, *, crisis_id: int | None = None) -> Iterat
         reply(str(error))
     except SlackFailure as failure:
         log.warning("crisis %s: %s", crisis_id, failure)
-        reply(messages.slack_failed(failure.error, crisis_id=crisis_id))
+        if failure.transient:
+            waited = timedelta(seconds=failure.waited)
+            reply(messages.slack_unavailable(failure.error, waited, crisis_id=crisis_id))
+        else:
+            reply(messages.slack_failed(failure.error, crisis_id=crisis_id))
     except Exception:
         log.exception("crisis %s: unexpected failure", crisis_id)
         reply(messages.unexpected_failure())

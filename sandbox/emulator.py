@@ -293,6 +293,9 @@ class Emulator(WorkspaceHelpers):
             if failure is None:
                 return Reply(200, result)
         assert failure is not None
+        if failure.status == 429:
+            headers = {"Retry-After": str(failure.retry_after)}
+            return Reply(429, {"ok": False, "error": failure.error}, headers)
         return Reply(failure.status, {"ok": False, "error": failure.error})
 
     def _connections_open(self, token: str | None) -> Reply:
@@ -349,11 +352,15 @@ class Emulator(WorkspaceHelpers):
         seed: int | None = None,
         statuses: tuple[int, ...] = (500, 503),
         apply: bool = False,
+        retry_after: int = 1,
     ) -> None:
-        """Answer about `fraction` of calls with a 5xx; `apply` runs the call first."""
+        """Answer about `fraction` of calls with one of `statuses`, drawn at random: a 5xx,
+        429 (with ``Retry-After: retry_after``) or ``DROP`` (the connection closed, no answer);
+        `apply` runs the call first (not for 429: Slack refuses those before doing anything)."""
         self.faults.error_rate = fraction
         self.faults.statuses = statuses
         self.faults.apply_before_failing = apply
+        self.faults.retry_after = retry_after
         if seed is not None:
             self.faults.rng.seed(seed)
 

@@ -101,9 +101,22 @@ class RateLimiter:
             return None
 
 
+# A "status" that is no answer at all: the connection is closed before a response is sent.
+DROP = 0
+# Statuses random faults are drawn from, and the error code Slack gives with each.
+FAULT_ERRORS = {
+    429: "ratelimited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    DROP: "connection_dropped",
+}
+
+
 @dataclass
 class Failure:
-    """One failure: a Slack error code with HTTP 200, or an HTTP 5xx.
+    """One failure: a Slack error code with HTTP 200, an HTTP 5xx, a 429 with
+    ``Retry-After`` (``retry_after`` seconds), or ``DROP`` (the connection closed unanswered).
 
     With `apply` the method runs (state changes) before the failure is answered.
     """
@@ -111,16 +124,19 @@ class Failure:
     error: str
     status: int = 200
     apply: bool = False
+    retry_after: int = 1
 
 
 @dataclass
 class Faults:
-    """Latency, random 5xx answers and scripted one-off failures."""
+    """Latency, random faults (5xx, 429, dropped connections) and scripted failures."""
 
     latency: float = 0.0
     error_rate: float = 0.0
     statuses: tuple[int, ...] = (500, 503)
     apply_before_failing: bool = False
+    # The Retry-After of a random 429 (Slack's limits, when on, compute their own).
+    retry_after: int = 1
     rng: random.Random = field(default_factory=random.Random)
     scripted: dict[str, deque[Failure]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -133,8 +149,10 @@ class Faults:
                 return queue.popleft()
             if self.error_rate > 0 and self.rng.random() < self.error_rate:
                 status = self.rng.choice(self.statuses)
-                error = "internal_error" if status == 500 else "service_unavailable"
-                return Failure(error, status, self.apply_before_failing)
+                error = FAULT_ERRORS.get(status, "service_unavailable")
+                # A 429 is Slack declining before doing anything; the rest may come after.
+                apply = self.apply_before_failing and status != 429
+                return Failure(error, status, apply, self.retry_after)
         return None
 
     def script(self, method: str, failure: Failure, times: int) -> None:

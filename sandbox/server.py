@@ -118,6 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
             form_token = None if json_body else args.pop("token", None)
             args.pop("token", None)
             reply = backend.handle_api(method, args, token or form_token, self._basic())
+            if reply.status == 0:
+                # A dropped connection (sandbox.faults.DROP): close it without an answer.
+                self.close_connection = True
+                return
             self._send_json(reply.status, reply.body, reply.headers)
         elif parts.path == "/oauth/v2/authorize":
             status, headers, text = backend.handle_authorize(parts.query)

@@ -28,7 +28,7 @@ from sandbox.payloads import block_suggestion, slash_command_form
 from sandbox.signing import sign as slack_signature
 from scheduler.jobs import sweep_due
 from scheduler.senders import Senders
-from tests.support import SIGNING_SECRET, Clock, event_envelope, reaction_added
+from tests.support import SIGNING_SECRET, Clock, FastRetryTime, event_envelope, reaction_added
 
 
 class InlineExecutor(Executor):
@@ -80,7 +80,11 @@ class Bot:
         self.emulator = emulator
         self.clock = clock
         client = make_client(
-            token=settings.slack_bot_token.get_secret_value(), base_url=emulator.api_url, timeout=5
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=emulator.api_url,
+            timeout=5,
+            retry_for=settings.slack_retry_for.total_seconds(),
+            time_source=FastRetryTime(),
         )
         self.deps = Deps(
             settings=settings,

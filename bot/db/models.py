@@ -11,6 +11,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -504,6 +505,23 @@ class TimelineEvent(InWorkspace, Base):
     notice_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
     crisis: Mapped[Crisis] = relationship(back_populates="timeline")
+
+
+class SlackBudget(Base):
+    """One of Slack's rate windows (a method's tier, or posts to one channel), shared by every
+    replica of the app on PostgreSQL: the recent calls it counts, as database-clock seconds.
+
+    Slack counts its limits per app per workspace, so all replicas take their calls from the
+    same window (``bot/budget.py``), one short transaction holding the row ``FOR UPDATE``.
+    """
+
+    __tablename__ = "slack_budget"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
+    bucket: Mapped[str] = mapped_column(String(120), primary_key=True)
+    calls: Mapped[list[float]] = mapped_column(JSON, default=list)
+    # The latest call counted, to forget windows of channels posted to long ago.
+    last_call: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class ProcessedEvent(InWorkspace, Base):

@@ -15,12 +15,20 @@ Blocks = list[dict[str, Any]]
 
 
 class SlackFailure(Exception):
-    """A Web API call failed for good (after retries); ``error`` is Slack's code."""
+    """A Web API call failed for good (after retries); ``error`` is Slack's code.
 
-    def __init__(self, method: str, error: str) -> None:
+    ``transient``: Slack was rate limiting, failing (5xx) or unreachable for the whole retry
+    budget, rather than refusing the call; the same call may well work later."""
+
+    def __init__(
+        self, method: str, error: str, *, transient: bool = False, waited: float = 0.0
+    ) -> None:
         super().__init__(f"{method} failed: {error}")
         self.method = method
         self.error = error
+        self.transient = transient
+        # Seconds spent retrying before giving up.
+        self.waited = waited
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,15 @@ import pytest
 from bot.services.port import Person, SlackFailure
 from bot.slack_gateway import LookupCache, SlackGateway, make_client
 from sandbox import Emulator
+from tests.support import FastRetryTime
 
 
 @pytest.fixture
 def gateway(emulator: Emulator) -> SlackGateway:
-    return SlackGateway(make_client(token="xoxb-sandbox", base_url=emulator.api_url, timeout=5))
+    client = make_client(
+        token="xoxb-sandbox", base_url=emulator.api_url, timeout=5, time_source=FastRetryTime()
+    )
+    return SlackGateway(client)
 
 
 def test_one_member_already_in_does_not_keep_the_others_out(
@@ -84,11 +88,33 @@ def test_rate_limits_are_waited_out(gateway: SlackGateway, emulator: Emulator) -
     assert statuses == [429, 200]
 
 
-def test_server_errors_are_retried_then_reported(gateway: SlackGateway, emulator: Emulator) -> None:
+def test_server_errors_are_retried_until_slack_answers(
+    gateway: SlackGateway, emulator: Emulator
+) -> None:
     emulator.fail_next("chat.update", error="internal_error", status=503, times=10)
-    with pytest.raises(SlackFailure):
+    with pytest.raises(SlackFailure) as raised:
         gateway.update(channel="C0GENERAL", ts="1.1", text="x")
-    assert len(emulator.calls_to("chat.update")) == 3  # the call and two retries
+    # Ten 503s waited out (not two); then Slack's real answer, which is not retried.
+    assert [c.status for c in emulator.calls_to("chat.update")] == [503] * 10 + [200]
+    assert raised.value.error == "message_not_found" and not raised.value.transient
+
+
+def test_server_errors_past_the_retry_budget_are_reported_as_transient(
+    emulator: Emulator,
+) -> None:
+    client = make_client(
+        token="xoxb-sandbox",
+        base_url=emulator.api_url,
+        timeout=5,
+        retry_for=60.0,
+        time_source=FastRetryTime(),
+    )
+    emulator.fail_next("chat.update", error="internal_error", status=503, times=1000)
+    with pytest.raises(SlackFailure) as raised:
+        SlackGateway(client).update(channel="C0GENERAL", ts="1.1", text="x")
+    assert raised.value.transient and raised.value.error == "internal_error"
+    assert 45 <= raised.value.waited <= 60
+    assert 5 <= len(emulator.calls_to("chat.update")) < 20
 
 
 def test_a_bad_token_is_reported_as_slack_says(emulator: Emulator) -> None:

@@ -226,6 +226,19 @@ def test_an_external_new_is_refused_in_the_acknowledgement(bot: Bot, emulator: E
     assert emulator.response_posts == []  # nothing follows the refusal
 
 
+def test_a_flaky_slack_before_the_ack_is_told_in_the_ack_not_retried_for_minutes(
+    bot: Bot, emulator: Emulator
+) -> None:
+    # Who is asking cannot be checked while Slack answers 503: the request is refused in
+    # its acknowledgement after a short retry, not held for CRISISBOT_SLACK_RETRY_FOR.
+    emulator.fail_next("users.info", "service_unavailable", status=503, times=10_000)
+    answer = bot.command("new Globex: we are down sev1", user="U0BEN")
+    assert answer.text.startswith(":warning: I couldn't check with Slack who you are")
+    # A second and a half of backoff (on the harness's fast retry clock): a few tries, no more.
+    assert 2 <= len(emulator.calls_to("users.info")) <= 5
+    assert emulator.calls_to("conversations.create") == []
+
+
 def test_the_declare_form_refuses_cora_as_owner_naming_her_organisation(
     bot: Bot, emulator: Emulator
 ) -> None:

@@ -1,0 +1,77 @@
+"""One Slack budget for all replicas: limiters in different processes (here, on different
+engines) take their calls from the same windows in PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from bot.budget import SharedRateLimiter, budget_engine
+from bot.db.migrate import upgrade
+from bot.db.models import SlackBudget
+from bot.db.session import make_engine
+
+pytestmark = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+# A 1 s "minute" (padded to 1.05 s): pins.add is Tier 2, 20 calls a window.
+WINDOW = 1.0
+
+
+def replicas(url: str, count: int, team: str = "T0CRISIS") -> list[SharedRateLimiter]:
+    return [
+        SharedRateLimiter(engine=budget_engine(url), team_id=lambda: team, window=WINDOW)
+        for _ in range(count)
+    ]
+
+
+def take(limiter: SharedRateLimiter, calls: int, method: str = "pins.add") -> threading.Thread:
+    thread = threading.Thread(target=lambda: [limiter.acquire(method) for _ in range(calls)])
+    thread.start()
+    return thread
+
+
+def test_three_replicas_share_one_window(database_url: str) -> None:
+    upgrade(database_url)
+    started = time.monotonic()
+    # 60 Tier-2 calls from three replicas: 20 a window between them, so the last 20 wait two
+    # whole windows. Each pacing itself alone, all 60 would go in the first window.
+    for thread in [take(limiter, 20) for limiter in replicas(database_url, 3)]:
+        thread.join(timeout=30)
+    elapsed = time.monotonic() - started
+    assert elapsed >= 2 * WINDOW, elapsed
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        calls = connection.scalar(
+            select(SlackBudget.calls).where(
+                SlackBudget.team_id == "T0CRISIS", SlackBudget.bucket == "pins.add"
+            )
+        )
+    engine.dispose()
+    assert calls is not None and len(calls) <= 20
+    # Never more than 20 calls counted within one window, by the database's clock.
+    assert all(b - a >= WINDOW for a, b in zip(sorted(calls), sorted(calls)[20:], strict=False))
+
+
+def test_workspaces_and_channels_have_their_own_windows(database_url: str) -> None:
+    upgrade(database_url)
+    (first,) = replicas(database_url, 1, team="T0FIRST")
+    (second,) = replicas(database_url, 1, team="T0SECOND")
+    for limiter in (first, second):
+        for _ in range(20):
+            limiter.acquire("pins.add")
+    started = time.monotonic()
+    # Another workspace's full window, and another channel's post, wait for nothing.
+    first.acquire("chat.postMessage", channel="C1")
+    first.acquire("chat.postMessage", channel="C2")
+    assert time.monotonic() - started < WINDOW / 2
+    # A second post to the same channel waits for that channel's second (scaled).
+    second.acquire("chat.postMessage", channel="C1")
+    (other,) = replicas(database_url, 1, team="T0SECOND")
+    started = time.monotonic()
+    other.acquire("chat.postMessage", channel="C1")
+    assert time.monotonic() - started >= WINDOW / 60

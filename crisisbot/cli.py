@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from crisisbot import accounts as accounts_cli
+
+if TYPE_CHECKING:
+    from crisisbot.runtime import Runtime
 
 log = logging.getLogger("crisisbot")
 
@@ -61,7 +68,6 @@ def run(settings: Settings) -> int:
     """Serve Slack until interrupted (``settings.require_slack()`` has passed)."""
     from slack_bolt.error import BoltError
 
-    from crisisbot.http import make_server
     from crisisbot.runtime import SchemaError, build_runtime, masked
 
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
@@ -76,21 +82,70 @@ def run(settings: Settings) -> int:
         return 2
     log.info("starting with %s", masked(settings))
     runtime.scheduler.start()
+    if not app_token:
+        return serve_http(runtime, settings)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        if app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("connecting in Socket Mode")
-            SocketModeHandler(runtime.app, app_token).start()
-        else:
-            server = make_server(runtime.app, port=settings.port)
-            log.info("listening on :%s/slack/events", settings.port)
-            server.serve_forever()
+        log.info("connecting in Socket Mode")
+        SocketModeHandler(runtime.app, app_token).start()
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
         runtime.close(wait=False)
+    return 0
+
+
+# SIGTERM to exit: orchestrators wait 30 s by default before SIGKILL; we take at most 20.
+STOP_WITHIN = 20.0
+# Of which, at most this long for the requests already begun to be answered.
+DRAIN_WITHIN = 10.0
+
+
+def serve_http(runtime: Runtime, settings: Settings) -> int:
+    """Serve HTTP until SIGTERM or SIGINT, then stop gracefully: refuse new connections,
+    answer the requests already begun, finish the Slack work already started, close."""
+    from crisisbot.http import make_server
+    from crisisbot.runtime import schema_readiness
+
+    server = make_server(
+        runtime.app,
+        port=settings.port,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        ready=schema_readiness(runtime.engine),
+        threads=settings.http_threads,
+        connection_limit=settings.http_connection_limit,
+        read_timeout=settings.http_read_timeout,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    serving.start()
+    log.info("listening on :%s/slack/events", settings.port)
+    while not stop.wait(0.5) and serving.is_alive():
+        pass
+    deadline = time.monotonic() + STOP_WITHIN
+    log.info("stopping: no new connections; answering the requests already begun")
+    server.stop_accepting()
+    if not server.drain(timeout=DRAIN_WITHIN):
+        log.warning("stopping: some requests were not answered within %.0f s", DRAIN_WITHIN)
+    server.shutdown()
+    log.info("stopping: finishing the Slack work already started")
+    closing = threading.Thread(target=runtime.close, kwargs={"wait": True}, daemon=True)
+    closing.start()
+    closing.join(max(0.0, deadline - time.monotonic() - 1.0))
+    if closing.is_alive():
+        log.error("stopped before the Slack work already started was finished")
+        logging.shutdown()
+        # The pools' threads would hold the interpreter's exit; the rows say what is left.
+        os._exit(1)
+    log.info("stopped")
     return 0
 
 

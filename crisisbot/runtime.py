@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -45,6 +46,19 @@ class Runtime:
         self.listeners.shutdown(wait=wait)
         self.deps.workers.shutdown(wait=wait)
         self.engine.dispose()
+
+
+def schema_readiness(engine: Engine) -> Callable[[], str | None]:
+    """For ``GET /ready``: None while the database answers and its schema is current."""
+    head = head_revision()
+
+    def check() -> str | None:
+        revision = current_revision(engine)
+        if revision != head:
+            return f"the database schema is at {revision}, this crisisbot needs {head}"
+        return None
+
+    return check
 
 
 def build_runtime(

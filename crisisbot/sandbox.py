@@ -9,7 +9,6 @@ import signal
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,8 +16,8 @@ from typing import Any
 from bot.config import Settings, load_settings
 from bot.deps import Clock, Deps, system_clock
 from bot.services import accounts
-from crisisbot.http import EVENTS_PATH, make_server
-from crisisbot.runtime import Runtime, build_runtime
+from crisisbot.http import EVENTS_PATH, SlackServer, make_server
+from crisisbot.runtime import Runtime, build_runtime, schema_readiness
 from sandbox.emulator import Emulator
 from sandbox.inbound import ACK_TIMEOUT, RETRY_DELAYS, Inbound
 from sandbox.manifest import load_manifest
@@ -78,7 +77,7 @@ class Sandbox:
         self._runtime: Runtime | None = None
         self._inbound: Inbound | None = None
         self._page: PageApp | None = None
-        self._bot_server: ThreadingHTTPServer | None = None
+        self._bot_server: SlackServer | None = None
         self._bot_thread: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------
@@ -93,7 +92,13 @@ class Sandbox:
                 self.database_url = f"sqlite:///{Path(self._tmpdir) / 'sandbox.db'}"
             self._runtime = build_runtime(self.settings(), clock=self.clock)
             seed_accounts(self._runtime.deps)
-            self._bot_server = make_server(self._runtime.app, host="127.0.0.1", port=0)
+            self._bot_server = make_server(
+                self._runtime.app,
+                host="127.0.0.1",
+                port=0,
+                signing_secret=self.signing_secret,
+                ready=schema_readiness(self._runtime.engine),
+            )
             self._bot_thread = threading.Thread(
                 target=self._bot_server.serve_forever,
                 kwargs={"poll_interval": 0.05},

@@ -39,9 +39,13 @@ def malformed(body: bytes, content_type: str) -> str | None:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
         if payload is None:
             return None
-        return _json_problem(payload, "the payload field") or _interactive_problem(
-            json.loads(payload)
-        )
+        problem = _json_problem(payload, "the payload field")
+        if problem:
+            return problem
+        body = json.loads(payload)
+        if not isinstance(body.get("type"), str):
+            return "a payload without a type"
+        return _envelope_problem(body)
     form = dict(parse_qsl(text, keep_blank_values=True))
     if "command" in form:
         missing = [name for name in COMMAND_FIELDS if not form.get(name)]
@@ -80,8 +84,6 @@ def _envelope_problem(envelope: dict[str, Any]) -> str | None:
 
 def _interactive_problem(payload: dict[str, Any]) -> str | None:
     kind = payload.get("type")
-    if not isinstance(kind, str):
-        return "an interactive payload without a type"
     if kind in INTERACTIVE:
         user = payload.get("user")
         if not isinstance(user, dict) or not isinstance(user.get("id"), str):
@@ -100,17 +102,18 @@ def _interactive_problem(payload: dict[str, Any]) -> str | None:
 
 def _common_problem(body: dict[str, Any]) -> str | None:
     """Fields Bolt reads from every request to find the workspace, user and channel."""
-    for name in ("team", "user", "channel", "enterprise", "container", "view"):
+    for name in ("team", "user", "channel", "enterprise", "container"):
         if name in body and not isinstance(body[name], dict | str | None):
             return f"its {name} is a JSON {_kind(body[name])}"
+    # Bolt reads these as objects whenever they are there.
+    for name in ("event", "view"):
+        if name in body and not isinstance(body[name], dict):
+            return f"its {name} is a JSON {_kind(body[name])}, not an object"
     authorizations = body.get("authorizations")
     if authorizations is not None and not (
         isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
     ):
         return "its authorizations are not a list of objects"
-    event = body.get("event")
-    if event is not None and not isinstance(event, dict):
-        return f"its event is a JSON {_kind(event)}"
     return None
 
 

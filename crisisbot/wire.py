@@ -42,10 +42,10 @@ def malformed(body: bytes, content_type: str) -> str | None:
         problem = _json_problem(payload, "the payload field")
         if problem:
             return problem
-        body = json.loads(payload)
-        if not isinstance(body.get("type"), str):
+        parsed: dict[str, Any] = json.loads(payload)
+        if not isinstance(parsed.get("type"), str):
             return "a payload without a type"
-        return _envelope_problem(body)
+        return _envelope_problem(parsed)
     form = dict(parse_qsl(text, keep_blank_values=True))
     if "command" in form:
         missing = [name for name in COMMAND_FIELDS if not form.get(name)]

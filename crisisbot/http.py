@@ -295,10 +295,12 @@ class SlackServer:
             str(self._server.effective_host),
             int(self._server.effective_port),
         )
+        self._started = False
         self._stopped = threading.Event()
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Serve until ``shutdown``; ``poll_interval`` is unused (waitress wakes on a trigger)."""
+        self._started = True
         try:
             self._server.run()
         finally:
@@ -350,8 +352,12 @@ class SlackServer:
             done.set()
             self._server.trigger.close()
 
-        self._in_loop(close_all, done)
-        self._stopped.wait(5)
+        if self._started:
+            self._in_loop(close_all, done)
+            self._stopped.wait(5)
+        else:
+            close_all()
+            self._stopped.set()
         self._server.task_dispatcher.shutdown(timeout=5)
 
     def server_close(self) -> None:

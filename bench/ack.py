@@ -1,8 +1,11 @@
 """#1 Ack latency: signed ``/crisis new`` and ``/crisis update`` at a fixed rate, against the
-bot and a bare Bolt app that only acks, interleaved in short slices so noise hits both alike."""
+bot and a bare Bolt app that only acks, both on the production server (crisisbot.http), and
+against a second bot that 300 slow clients hold connections to, trickling their headers;
+interleaved in short slices so noise hits all alike."""
 
 from __future__ import annotations
 
+import socket
 import tempfile
 import threading
 import time
@@ -12,8 +15,46 @@ from pathlib import Path
 from bench.common import Child, Result, command_body, fmt_s, percentile, post_signed
 from sandbox import Call, Emulator, start_emulator
 
-SLICE = 2.0  # seconds per alternation between the two apps
+SLICE = 2.0  # seconds per alternation between the apps
 USER = "U0ANA"
+SLOW_CLIENTS = 300
+SLOW = f"bot, {SLOW_CLIENTS} slow clients"
+
+
+class Trickle:
+    """``count`` connections that send a request's headers a byte a second and never finish
+    them; one the server cuts off (its read timeout) is opened again, as an attacker would."""
+
+    HEAD = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slow: "
+
+    def __init__(self, port: int, count: int) -> None:
+        self.port = port
+        self.socks = [self._open() for _ in range(count)]
+        self.reopened = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(self.HEAD)
+        return sock
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            for n, sock in enumerate(self.socks):
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    sock.close()
+                    self.socks[n] = self._open()
+                    self.reopened += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for sock in self.socks:
+            sock.close()
 
 
 def run(*, quick: bool) -> Result:
@@ -21,7 +62,9 @@ def run(*, quick: bool) -> Result:
     result = Result(
         "1 ack latency",
         f"{rate} req/s per app for {duration:.0f} s each, interleaved {SLICE:.0f} s slices; "
-        "Web API latency 100 ms; bot and bare app in child processes",
+        "Web API latency 100 ms; bot, bare app and slow-client bot in child processes, each"
+        " on the production server (waitress, crisisbot.http); the slow-client bot has"
+        f" {SLOW_CLIENTS} connections trickling a header byte a second throughout",
     )
     emulator = start_emulator()
     emulator.set_latency(0.1)
@@ -29,43 +72,63 @@ def run(*, quick: bool) -> Result:
     # Both apps get the bot's default listener pool (bench.botproc), so only the listeners differ.
     common = ["--api-url", emulator.api_url]
     bot = Child(["serve", "--database-url", f"sqlite:///{workdir}/bot.db", "--scheduler", *common])
+    slow = Child(
+        ["serve", "--database-url", f"sqlite:///{workdir}/slow.db", "--scheduler", *common]
+    )
     bare = Child(["bare", *common])
+    trickle: Trickle | None = None
     try:
         bot_port = int(bot.read_json()["port"])
+        slow_port = int(slow.read_json()["port"])
         bare_port = int(bare.read_json()["port"])
-        channels = _crisis_channels(emulator, bot_port, count=4)
+        bot_channels = _crisis_channels(emulator, bot_port, count=4)
+        slow_channels = _crisis_channels(emulator, slow_port, count=4)
         # Bolt authorizes (auth.test) on its first requests; keep that out of the figures.
         for _ in range(3):
             post_signed(bare_port, command_body(emulator, "help", user=USER, channel="C0GENERAL"))
-        samples = _drive(emulator, {"bot": bot_port, "bare": bare_port}, channels, rate, duration)
+        trickle = Trickle(slow_port, SLOW_CLIENTS)
+        ports = {"bot": bot_port, "bare": bare_port, SLOW: slow_port}
+        channels = {"bot": bot_channels, "bare": bot_channels, SLOW: slow_channels}
+        samples = _drive(emulator, ports, channels, rate, duration)
+        reopened = trickle.reopened
     finally:
+        if trickle is not None:
+            trickle.close()
         bot.stop()
+        slow.stop()
         bare.stop()
         emulator.stop()
-    _report(result, samples, rate, duration)
+    _report(result, samples, rate, duration, reopened)
     return result
 
 
 def _crisis_channels(emulator: Emulator, port: int, *, count: int) -> list[str]:
     """Declare a few crises and wait until each is pinned, for ``/crisis update`` to target."""
+    before = len(_created(emulator))
+    pins = len(emulator.calls_to("pins.add"))
     for n in range(count):
-        body = command_body(emulator, f"new Warmup {n}: slow sev2", user=USER, channel="C0GENERAL")
+        body = command_body(
+            emulator, f"new Warmup {port} {n}: slow sev2", user=USER, channel="C0GENERAL"
+        )
         post_signed(port, body)
-
-    def created() -> list[Call]:
-        return [c for c in emulator.calls_to("conversations.create") if c.ok]
-
     emulator.wait_for(
-        lambda: len(created()) >= count and len(emulator.calls_to("pins.add")) >= count,
+        lambda: (
+            len(_created(emulator)) >= before + count
+            and len(emulator.calls_to("pins.add")) >= pins + count
+        ),
         timeout=60,
     )
-    return [str(call.response["channel"]["id"]) for call in created()[:count]]
+    return [str(call.response["channel"]["id"]) for call in _created(emulator)[before:]]
+
+
+def _created(emulator: Emulator) -> list[Call]:
+    return [c for c in emulator.calls_to("conversations.create") if c.ok]
 
 
 def _drive(
     emulator: Emulator,
     ports: dict[str, int],
-    channels: list[str],
+    channels: dict[str, list[str]],
     rate: int,
     duration: float,
 ) -> dict[str, list[tuple[int, float, float]]]:
@@ -91,7 +154,7 @@ def _drive(
             channel = "C0GENERAL"
         else:
             text = f"update still investigating, next in 30m ({i})"
-            channel = channels[i % len(channels)]
+            channel = channels[name][i % len(channels[name])]
         body = command_body(emulator, text, user=USER, channel=channel)
         pause = start + at - time.monotonic()
         if pause > 0:
@@ -102,7 +165,11 @@ def _drive(
 
 
 def _report(
-    result: Result, samples: dict[str, list[tuple[int, float, float]]], rate: int, duration: float
+    result: Result,
+    samples: dict[str, list[tuple[int, float, float]]],
+    rate: int,
+    duration: float,
+    reopened: int,
 ) -> None:
     stats = {}
     for name, rows in samples.items():
@@ -115,7 +182,7 @@ def _report(
             len(rows),
             max((lag for _, _, lag in rows), default=0.0),
         )
-    for name in ("bare", "bot"):
+    for name in ("bare", "bot", SLOW):
         p50, p99, worst, _, count, lag = stats[name]
         result.add(f"{name}: requests sent", f"{count} (max send lag {fmt_s(lag)})")
         result.add(f"{name}: ack p50 / p99 / max", f"{fmt_s(p50)} / {fmt_s(p99)} / {fmt_s(worst)}")
@@ -132,3 +199,14 @@ def _report(
         "0",
         bbad == 0,
     )
+    s50, s99, sworst, sbad, _, _ = stats[SLOW]
+    slow99 = s99 / b99 if b99 else float("nan")
+    result.add("slow-client bot/bot ratio p50", f"{s50 / b50:.2f}" if b50 else "n/a")
+    result.add("slow-client bot/bot ratio p99", f"{slow99:.2f}", "≤ 1.5", slow99 <= 1.5)
+    result.add(
+        "slowest ack with slow clients; non-200 answers",
+        f"{fmt_s(sworst)}; {sbad}",
+        "≤ 3 s; 0",
+        sworst <= 3.0 and sbad == 0,
+    )
+    result.add("slow clients cut off by the read timeout (and reopened)", str(reopened))

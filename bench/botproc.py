@@ -87,9 +87,10 @@ def bare(args: argparse.Namespace) -> None:
 
 
 def _serve_app(app: Any) -> None:
+    from bench.common import SIGNING_SECRET
     from crisisbot.http import make_server
 
-    server = make_server(app, host="127.0.0.1", port=0)
+    server = make_server(app, host="127.0.0.1", port=0, signing_secret=SIGNING_SECRET)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _emit({"port": server.server_address[1]})
     _wait_for_stdin_eof()

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     # How long a Web API call that meets 429, 5xx or a dropped connection keeps being retried
     # before the person is told (the sweep still finishes the work later).
     slack_retry_for: Duration = timedelta(minutes=10)
+    # The HTTP server (waitress): threads that run requests up to their ack, open connections
+    # at most, and seconds a request has to arrive whole (or stay idle) before it is dropped.
+    http_threads: int = Field(default=16, ge=1, le=512)
+    http_connection_limit: int = Field(default=1000, ge=10, le=100_000)
+    http_read_timeout: float = Field(default=30.0, gt=0, le=3600)
     migrate_on_start: bool = True
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 

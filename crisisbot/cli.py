@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from crisisbot import accounts as accounts_cli
 from crisisbot import report as report_cli
+
+if TYPE_CHECKING:
+    from crisisbot.runtime import Runtime
 
 log = logging.getLogger("crisisbot")
 
@@ -100,7 +106,6 @@ def run(settings: Settings) -> int:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
-    from crisisbot.http import make_server
     from crisisbot.runtime import SchemaError, build_runtime, masked
 
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
@@ -127,23 +132,71 @@ def run(settings: Settings) -> int:
             )
             return 2
     runtime.scheduler.start()
+    if not app_token:
+        return serve_http(runtime, settings)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        if app_token:
-            log.info("connected in Socket Mode")
-            threading.Event().wait()
-        else:
-            server = make_server(runtime.app, port=settings.port)
-            log.info("listening on :%s/slack/events", settings.port)
-            if settings.oauth:
-                log.info("installs at :%s/slack/install (many workspaces)", settings.port)
-            server.serve_forever()
+        log.info("connected in Socket Mode")
+        threading.Event().wait()
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        if app_token:
-            handler.close()
+        handler.close()
         runtime.close()
+    return 0
+
+
+# SIGTERM to exit: orchestrators wait 30 s by default before SIGKILL; we take at most 20.
+STOP_WITHIN = 20.0
+# Of which, at most this long for the requests already begun to be answered.
+DRAIN_WITHIN = 10.0
+
+
+def serve_http(runtime: Runtime, settings: Settings) -> int:
+    """Serve HTTP until SIGTERM or SIGINT, then stop gracefully: refuse new connections,
+    answer the requests already begun, finish the Slack work already started, close."""
+    from crisisbot.http import make_server
+    from crisisbot.runtime import schema_readiness
+
+    server = make_server(
+        runtime.app,
+        port=settings.port,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        ready=schema_readiness(runtime.engine),
+        threads=settings.http_threads,
+        connection_limit=settings.http_connection_limit,
+        read_timeout=settings.http_read_timeout,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    serving.start()
+    log.info("listening on :%s/slack/events", settings.port)
+    if settings.oauth:
+        log.info("installs at :%s/slack/install (many workspaces)", settings.port)
+    while not stop.wait(0.5) and serving.is_alive():
+        pass
+    deadline = time.monotonic() + STOP_WITHIN
+    log.info("stopping: no new connections; answering the requests already begun")
+    server.stop_accepting()
+    if not server.drain(timeout=DRAIN_WITHIN):
+        log.warning("stopping: some requests were not answered within %.0f s", DRAIN_WITHIN)
+    server.shutdown()
+    log.info("stopping: finishing the Slack work already started")
+    closing = threading.Thread(target=runtime.close, kwargs={"wait": True}, daemon=True)
+    closing.start()
+    closing.join(max(0.0, deadline - time.monotonic() - 1.0))
+    if closing.is_alive():
+        log.error("stopped before the Slack work already started was finished")
+        logging.shutdown()
+        # The pools' threads would hold the interpreter's exit; the rows say what is left.
+        os._exit(1)
+    log.info("stopped")
     return 0
 
 

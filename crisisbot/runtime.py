@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.budget import SharedRateLimiter, budget_engine
 from bot.config import Settings
@@ -64,6 +65,25 @@ class Runtime:
                 log.exception("could not give back this process's claims; their leases run out")
         self.heartbeat.stop()
         self.engine.dispose()
+
+
+def schema_readiness(engine: Engine) -> Callable[[], str | None]:
+    """For ``GET /ready``: None while the database answers and its schema is current."""
+    head = head_revision()
+
+    def check() -> str | None:
+        # alembic's own look-up logs two lines a call; a probe every few seconds should not.
+        try:
+            with engine.connect() as connection:
+                revisions = connection.execute(text("SELECT version_num FROM alembic_version"))
+                revision = revisions.scalar()
+        except SQLAlchemyError as error:
+            return f"the database does not answer ({type(error).__name__})"
+        if revision != head:
+            return f"the database schema is at {revision}, this crisisbot needs {head}"
+        return None
+
+    return check
 
 
 def build_runtime(

@@ -9,7 +9,6 @@ import signal
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -18,8 +17,8 @@ from bot.config import Settings, load_settings
 from bot.deps import Clock, Deps, system_clock
 from bot.services import accounts
 from crisisbot import socket_mode
-from crisisbot.http import EVENTS_PATH, make_server
-from crisisbot.runtime import Runtime, build_runtime
+from crisisbot.http import EVENTS_PATH, SlackServer, make_server
+from crisisbot.runtime import Runtime, build_runtime, schema_readiness
 from sandbox.emulator import APP_TOKEN, Emulator
 from sandbox.inbound import ACK_TIMEOUT, RETRY_DELAYS, Inbound
 from sandbox.manifest import load_manifest
@@ -88,7 +87,7 @@ class Sandbox:
         self._runtime: Runtime | None = None
         self._inbound: Inbound | None = None
         self._page: PageApp | None = None
-        self._bot_server: ThreadingHTTPServer | None = None
+        self._bot_server: SlackServer | None = None
         self._bot_thread: threading.Thread | None = None
         self._socket: SocketModeHandler | None = None
 
@@ -130,7 +129,13 @@ class Sandbox:
         return self
 
     def _serve_http(self, runtime: Runtime) -> None:
-        self._bot_server = make_server(runtime.app, host="127.0.0.1", port=0)
+        self._bot_server = make_server(
+            runtime.app,
+            host="127.0.0.1",
+            port=0,
+            signing_secret=self.signing_secret,
+            ready=schema_readiness(runtime.engine),
+        )
         self._bot_thread = threading.Thread(
             target=self._bot_server.serve_forever,
             kwargs={"poll_interval": 0.05},

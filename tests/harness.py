@@ -23,6 +23,7 @@ from bot.ratelimit import RateLimiter
 from bot.slack_gateway import SlackGateway, make_client
 from crisisbot.app import build_app
 from crisisbot.http import make_server
+from crisisbot.runtime import schema_readiness
 from sandbox import Emulator
 from sandbox.payloads import block_suggestion, slash_command_form
 from sandbox.signing import sign as slack_signature
@@ -98,7 +99,14 @@ class Bot:
         # The production sweep pipeline, each step run as it is submitted: a sweep returns
         # with everything sent and recorded, in due order.
         self.senders = Senders.inline(self.deps)
-        self.server = make_server(self.app, host="127.0.0.1", port=0)
+        # The production server (crisisbot.http), as `crisisbot run` serves it.
+        self.server = make_server(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            ready=schema_readiness(session_factory.kw["bind"]),
+        )
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -154,6 +154,108 @@ def test_run_migrates_serves_slack_and_stops_cleanly(
     assert SIGNING_SECRET not in err
 
 
+def wait_until_serving(process: subprocess.Popen[str], port: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as answer:
+                assert answer.read() == b"ready"
+                return
+        except OSError:
+            assert process.poll() is None, "crisisbot stopped before serving"
+            assert time.monotonic() < deadline, "crisisbot did not start in 30 s"
+            time.sleep(0.1)
+
+
+def signed_command(emulator: Emulator, text: str) -> bytes:
+    body = urlencode(
+        {
+            "command": "/crisis",
+            "text": text,
+            "user_id": "U0ANA",
+            "channel_id": "C0GENERAL",
+            "team_id": "T0CRISIS",
+            "response_url": emulator.new_response_url("C0GENERAL", "U0ANA"),
+            "trigger_id": emulator.issue_trigger("U0ANA"),
+        }
+    )
+    head = "".join(
+        f"{k}: {v}\r\n"
+        for k, v in {
+            "Host": "bot",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": str(len(body)),
+            "Connection": "close",
+            **sign(body),
+        }.items()
+    )
+    return f"POST /slack/events HTTP/1.1\r\n{head}\r\n{body}".encode()
+
+
+def answer_status(sock: socket.socket) -> int:
+    data = b""
+    while b"\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"closed without an answer: {data!r}"
+        data += chunk
+    return int(data.split()[1])
+
+
+def test_sigterm_answers_what_is_in_flight_finishes_the_slack_work_and_exits(
+    env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    """SIGTERM with a slow request half sent and a declaration's Slack work under way: new
+    connections are refused, the slow request is answered, both crises are set up in Slack,
+    and the process exits 0 within 20 s."""
+    port = env["PORT"]
+    with (tmp_path / "stderr.log").open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crisisbot.cli", "run"],
+            env=env,
+            cwd=tmp_path,
+            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        wait_until_serving(process, port)
+        # Every Web API call takes 0.5 s: a declaration's Slack work takes seconds after its ack.
+        emulator.set_latency(0.5)
+        slow = socket.create_connection(("127.0.0.1", int(port)), timeout=20)
+        request = signed_command(emulator, "new Globex: exports failing sev2")
+        slow.sendall(request[: len(request) - 10])
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=20) as sock:
+            sock.sendall(signed_command(emulator, "new Acme: dashboards empty sev1"))
+            assert answer_status(sock) == 200
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+
+        def refused() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
+            except ConnectionRefusedError:
+                return True
+            return False
+
+        emulator.wait_for(refused, timeout=10)
+        slow.sendall(request[len(request) - 10 :])
+        assert answer_status(slow) == 200
+        slow.close()
+        assert process.wait(timeout=25) == 0
+        assert time.monotonic() - signalled < 20
+    finally:
+        process.kill()
+        process.wait()
+    log = (tmp_path / "stderr.log").read_text()
+    assert "Traceback" not in log, log
+    # The Slack work of both declarations was done before the exit.
+    day = time.strftime("%Y%m%d", time.gmtime())
+    for name in ("acme", "globex"):
+        channel = emulator.channel_by_name(f"crisis-{day}-{name}")
+        assert channel is not None, name
+        assert emulator.pins(channel.id), name
+
+
 def test_a_token_slack_refuses_stops_the_start_with_one_line(
     env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -74,7 +74,12 @@ class OAuthBot(Bot):
             self.deps, client=client, listener_executor=InlineExecutor(), oauth_settings=flow
         )
         self.senders = Senders.inline(self.deps)
-        self.server = make_server(self.app, host="127.0.0.1", port=0)
+        self.server = make_server(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+        )
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.url = f"{self.base}/slack/events"
         self._thread = threading.Thread(

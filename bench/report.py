@@ -14,6 +14,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from unittest import mock
+
+from sqlalchemy import CTE, ColumnElement, func, literal_column, select, union_all
+from sqlalchemy.orm import Session
 
 from bench.common import Result, fmt_s
 from bot.blocks.report import report_blocks
@@ -168,6 +172,51 @@ def timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:
     return times[0], statistics.median(times[1:]), statistics.median(cpu[1:])
 
 
+def _groupings(facts: CTE) -> list[tuple[str, ColumnElement[Any] | None]]:
+    return [(report.TOTAL, None)] + [(d.value, facts.c[d.value]) for d in report.Dimension]
+
+
+def counted_by_union_before(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> tuple[report.Tallies, report.Times]:
+    """The SQLite statements before the work tables (commit 327601f), measured side by side
+    with them: the counts grouped six ways in one UNION ALL over a CTE, then the percentiles
+    from twelve windows (row_number and a whole-partition count) over another."""
+    facts = report._facts(team_id=team_id, start=start, end=end, promises=True)
+    counts = union_all(
+        *(
+            select(
+                literal_column(f"'{name}'").label("dim"),
+                report._label(key),
+                func.sum(facts.c.declared),
+                func.sum(facts.c.closed),
+                func.sum(facts.c.kept),
+                func.sum(facts.c.late),
+                func.sum(facts.c.broken),
+            ).group_by(*([] if key is None else [key]))
+            for name, key in _groupings(facts)
+        )
+    )
+    tallies: report.Tallies = {}
+    for dim, k, *numbers in session.execute(counts):
+        if numbers[0] is None:  # the totals of nothing
+            continue
+        tallies.setdefault(dim, {})[report._text(k)] = tuple(int(n or 0) for n in numbers)
+
+    timed = report._facts(team_id=team_id, start=start, end=end, promises=False)
+    ranked = union_all(
+        *(
+            report._percentile_select(name=f"{name}:{measure}", key=key, value=timed.c[measure])
+            for name, key in _groupings(timed)
+            for measure in ("ack", "resolve")
+        )
+    )
+    times: report.Times = {}
+    for dim, k, median, p90 in session.execute(ranked):
+        times.setdefault(dim, {})[report._text(k)] = (report._seconds(median), report._seconds(p90))
+    return tallies, times
+
+
 def measure(name: str, url: str, result: Result, *, quick: bool) -> None:
     crisis_count = 10_000 if quick else 100_000
     promises_each = 4
@@ -181,9 +230,40 @@ def measure(name: str, url: str, result: Result, *, quick: bool) -> None:
             figures = report.figures(session, team_id="", start=NOW - PERIOD, end=NOW)
         return report_blocks(figures, days=90)
 
-    first, median, cpu = timed(command, runs=3 if quick else 5)
+    runs = 3 if quick else 5
+    first, median, cpu = timed(command, runs=runs)
     with sessions() as session:
         figures = report.figures(session, team_id="", start=NOW - PERIOD, end=NOW)
+    if engine.dialect.name == "sqlite":
+        # The statements SQLite ran before, side by side on the same data and load: their
+        # runs alternate with the current ones', so both see the same machine.
+        now_runs: list[tuple[float, float]] = []
+        before_runs: list[tuple[float, float]] = []
+        for _ in range(runs):
+            now_runs.append(timed(command, runs=1)[1:])
+            with mock.patch.object(report, "_counted_in_work_tables", counted_by_union_before):
+                before_runs.append(timed(command, runs=1)[1:])
+        with (
+            mock.patch.object(report, "_counted_in_work_tables", counted_by_union_before),
+            sessions() as session,
+        ):
+            before = report.figures(session, team_id="", start=NOW - PERIOD, end=NOW)
+        if before != figures:
+            raise AssertionError("the report's figures differ from the statements before")
+        now_wall, now_cpu = (statistics.median(x) for x in zip(*now_runs, strict=True))
+        was_wall, was_cpu = (statistics.median(x) for x in zip(*before_runs, strict=True))
+        side_by_side = [
+            (
+                f"{name}: before (window functions) vs now, alternating: wall / CPU, median",
+                f"{fmt_s(was_wall)} / {fmt_s(was_cpu)} vs {fmt_s(now_wall)} / {fmt_s(now_cpu)}",
+            ),
+            (
+                f"{name}: before ÷ now, CPU time / wall time",
+                f"{was_cpu / now_cpu:.1f}× / {was_wall / now_wall:.1f}×",
+            ),
+        ]
+    else:
+        side_by_side = []
     engine.dispose()
     result.add(
         f"{name}: /crisis report 90d, first / median",
@@ -192,6 +272,8 @@ def measure(name: str, url: str, result: Result, *, quick: bool) -> None:
         max(first, median) <= TARGET,
     )
     result.add(f"{name}: CPU time in the bot's process, median", fmt_s(cpu))
+    for metric, value in side_by_side:
+        result.add(metric, value)
     result.notes.append(
         f"{name}: {crisis_count:,} closed crises and {crisis_count * promises_each:,} promises "
         f"seeded in {seeded:.1f} s; the period holds {figures.declared:,} declared, "

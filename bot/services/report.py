@@ -23,9 +23,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     CTE,
+    Column,
     ColumnElement,
     FromClause,
+    Integer,
+    MetaData,
     Select,
+    String,
+    Table,
     and_,
     case,
     func,
@@ -349,6 +354,15 @@ TOTAL = "total"
 def _facts(
     *, team_id: str, start: datetime, end: datetime, promises: bool, grouped_first: bool = False
 ) -> CTE:
+    """:func:`_facts_select` as the CTE ``facts``."""
+    return _facts_select(
+        team_id=team_id, start=start, end=end, promises=promises, grouped_first=grouped_first
+    ).cte("facts")
+
+
+def _facts_select(
+    *, team_id: str, start: datetime, end: datetime, promises: bool, grouped_first: bool = False
+) -> Select[Any]:
     """One row per crisis with something in the period: its five keys, whether it was declared
     and closed in the period, its acknowledgement and resolve times when they count, and
     (``promises``) how its promises that ended in the period came out. Every breakdown is
@@ -368,7 +382,7 @@ def _facts(
     source = _crises_and_accounts()
     if not promises:
         where: ColumnElement[bool] = or_(declared, closed)
-        return select(*columns).select_from(source).where(where, *_team(team_id)).cte("facts")
+        return select(*columns).select_from(source).where(where, *_team(team_id))
 
     def count(outcome: PromiseOutcome) -> ColumnElement[int]:
         return func.sum(case((CustomerPromise.outcome == outcome, 1), else_=0))
@@ -399,7 +413,6 @@ def _facts(
             select(*columns)
             .select_from(source.outerjoin(ended, ended.c.crisis_id == Crisis.id))
             .where(alive, or_(declared, closed, ended.c.crisis_id.is_not(None)), *_team(team_id))
-            .cte("facts")
         )
     columns += [
         count(PromiseOutcome.KEPT).label("kept"),
@@ -418,18 +431,12 @@ def _facts(
         # Grouped by the primary keys, so every crisis and account column may be selected.
         .group_by(Crisis.id, Account.id)
         .having(or_(declared, closed, func.count(CustomerPromise.id) > 0))
-        .cte("facts")
     )
 
 
 OUTCOMES = ("kept", "late", "broken")
 Tallies = dict[str, dict[str, tuple[int, ...]]]
 Times = dict[str, dict[str, tuple[timedelta | None, timedelta | None]]]
-
-
-def _groupings(facts: CTE) -> list[tuple[str, ColumnElement[Any] | None]]:
-    """(name, key column) of every breakdown, and of the totals (no key)."""
-    return [(TOTAL, None)] + [(d.value, facts.c[d.value]) for d in Dimension]
 
 
 def _breakdowns(
@@ -440,7 +447,7 @@ def _breakdowns(
     if bind.dialect.name == "postgresql":
         tallies, times = _counted_by_grouping_sets(session, team_id=team_id, start=start, end=end)
     else:
-        tallies, times = _counted_by_union(session, team_id=team_id, start=start, end=end)
+        tallies, times = _counted_in_work_tables(session, team_id=team_id, start=start, end=end)
     out: dict[str, dict[str, BreakdownRow]] = {}
     for name in [TOTAL, *(d.value for d in Dimension)]:
         rows = out.setdefault(name, {})
@@ -501,43 +508,130 @@ def _counted_by_grouping_sets(
     return tallies, times
 
 
-def _counted_by_union(
+# SQLite's working tables for one report: TEMP (private to the connection), created and
+# dropped around each report, outside the models' metadata (no migration knows them).
+_WORK = MetaData()
+_MEASURES = ("ack", "resolve")
+_FACTS = Table(
+    "report_facts",
+    _WORK,
+    *(Column(dimension.value, String) for dimension in Dimension),
+    *(Column(name, Integer) for name in ("declared", "closed", *_MEASURES, *OUTCOMES)),
+    prefixes=["TEMPORARY"],
+)
+_GROUPS = Table(
+    "report_groups",
+    _WORK,
+    Column("d", Integer),
+    Column("k", String),
+    *(Column(name, Integer) for name in ("declared", "closed", *OUTCOMES)),
+    *(Column(f"n_{measure}", Integer) for measure in _MEASURES),
+    prefixes=["TEMPORARY"],
+)
+# The values of every breakdown's groups in order, one block after another: ``pos`` (the
+# rowid) numbers them as they are inserted.
+_RANKED = Table(
+    "report_ranked",
+    _WORK,
+    Column("pos", Integer, primary_key=True),
+    Column("v", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _counted_in_work_tables(
     session: Session, *, team_id: str, start: datetime, end: datetime
 ) -> tuple[Tallies, Times]:
-    """SQLite (no GROUPING SETS, no percentile_cont): the counts grouped six ways in one
-    UNION ALL, then the percentiles ranked six ways in another, each window sorted once."""
-    facts = _facts(team_id=team_id, start=start, end=end, promises=True)
-    counts = union_all(
+    """SQLite (no GROUPING SETS, no percentile_cont): the per-crisis set stored once in a
+    TEMP table, grouped six ways into another; each breakdown's values inserted sorted by
+    (key, value) into a third, whose rowid is then the rank, so a group's percentile is a
+    rowid lookup at (rows before the group) + rank. Each breakdown and measure is one plain
+    sort: window functions cost three times as much here, and a CTE used by twelve windows
+    was sorted twelve times over."""
+    connection = session.connection()
+    for table in (_FACTS, _GROUPS, _RANKED):
+        connection.execute(text(f"DROP TABLE IF EXISTS temp.{table.name}"))
+        table.create(connection)
+    try:
+        return _count_in_work_tables(session, team_id=team_id, start=start, end=end)
+    finally:
+        for table in (_FACTS, _GROUPS, _RANKED):
+            connection.execute(text(f"DROP TABLE IF EXISTS temp.{table.name}"))
+
+
+def _count_in_work_tables(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> tuple[Tallies, Times]:
+    facts = _facts_select(team_id=team_id, start=start, end=end, promises=True)
+    session.execute(_FACTS.insert().from_select(list(facts.selected_columns.keys()), facts))
+    f = _FACTS.c
+    # Breakdown d's key; d = 0 is the totals.
+    keys: list[ColumnElement[Any] | None] = [None] + [f[d.value] for d in Dimension]
+    names = [TOTAL, *(d.value for d in Dimension)]
+    grouped = union_all(
         *(
             select(
-                literal_column(f"'{name}'").label("dim"),
+                literal_column(str(d)),
                 _label(key),
-                func.sum(facts.c.declared),
-                func.sum(facts.c.closed),
-                func.sum(facts.c.kept),
-                func.sum(facts.c.late),
-                func.sum(facts.c.broken),
+                *(func.sum(f[name]) for name in ("declared", "closed", *OUTCOMES)),
+                *(func.count(f[measure]) for measure in _MEASURES),
             ).group_by(*([] if key is None else [key]))
-            for name, key in _groupings(facts)
+            for d, key in enumerate(keys)
         )
     )
+    session.execute(_GROUPS.insert().from_select([c.name for c in _GROUPS.c], grouped))
+    # Inserted in (d, measure, key, value) order: the order the spans below are summed in.
+    for key in keys:
+        for measure in _MEASURES:
+            value = f[measure]
+            ordered = select(value).where(value.is_not(None))
+            ordered = ordered.order_by(*([] if key is None else [key]), value)
+            session.execute(_RANKED.insert().from_select(["v"], ordered))
+
+    g = _GROUPS.c
     tallies: Tallies = {}
-    for dim, k, *numbers in session.execute(counts):
+    for d, k, *numbers in session.execute(
+        select(g.d, g.k, *(g[name] for name in ("declared", "closed", *OUTCOMES)))
+    ):
         if numbers[0] is None:  # the totals of nothing
             continue
-        tallies.setdefault(dim, {})[_text(k)] = tuple(int(n or 0) for n in numbers)
+        tallies.setdefault(names[d], {})[_text(k)] = tuple(int(n or 0) for n in numbers)
 
-    timed = _facts(team_id=team_id, start=start, end=end, promises=False)
-    ranked = union_all(
+    per_measure = union_all(
         *(
-            _percentile_select(name=f"{name}:{measure}", key=key, value=timed.c[measure])
-            for name, key in _groupings(timed)
-            for measure in ("ack", "resolve")
+            select(g.d, literal_column(str(m)).label("m"), g.k, g[f"n_{measure}"].label("n"))
+            for m, measure in enumerate(_MEASURES)
         )
-    )
+    ).subquery()
+    p = per_measure.c
+    spans = select(
+        p.d,
+        p.m,
+        p.k,
+        p.n,
+        (func.sum(p.n).over(order_by=[p.d, p.m, p.k], rows=(None, 0)) - p.n).label("before"),
+    ).subquery()
+    s = spans.c
+
+    def value_at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
+        return select(_RANKED.c.v).where(_RANKED.c.pos == s.before + rank).scalar_subquery()
+
+    def percentile(percent: int) -> ColumnElement[Any]:
+        # As percentile_cont: rank 1 + p·(n−1), interpolated with the next one.
+        low = 1 + (percent * (s.n - 1)) // 100
+        weight = (percent * (s.n - 1)) % 100
+        return (
+            value_at(low) * (100 - weight) + func.coalesce(value_at(low + 1), 0) * weight
+        ) / 100.0
+
     times: Times = {}
-    for dim, k, median, p90 in session.execute(ranked):
-        times.setdefault(dim, {})[_text(k)] = (_seconds(median), _seconds(p90))
+    for d, m, k, median, p90 in session.execute(
+        select(s.d, s.m, s.k, percentile(50), percentile(90)).where(s.n > 0)
+    ):
+        times.setdefault(f"{names[d]}:{_MEASURES[m]}", {})[_text(k)] = (
+            _seconds(median),
+            _seconds(p90),
+        )
     return tallies, times
 
 

@@ -16,9 +16,10 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import ack, broadcast, cost, digest, outage, scale
+from bench import report as report_bench
 from bench.common import ROOT, Result
 
-ALL = ("ack", "outage", "scale", "cost", "broadcast", "digest")
+ALL = ("ack", "outage", "scale", "cost", "broadcast", "report", "digest")
 PACKAGES = ("slack_bolt", "slack_sdk", "SQLAlchemy", "APScheduler", "alembic", "psycopg")
 
 
@@ -121,7 +122,7 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
         "```sh",
         "make bench                        # everything, about 4 minutes",
         ".venv/bin/python -m bench --quick # a smoke run, under 2 minutes",
-        ".venv/bin/python -m bench --only ack,cost  # ack, outage, scale, cost, broadcast, digest",
+        ".venv/bin/python -m bench --only ack,cost  # ack, outage, scale, cost, broadcast, report, digest",
         ".venv/bin/python -m bench --no-postgres --no-write",
         "```",
         "",
@@ -164,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(restart)
         elif name == "cost":
             results.append(cost.run(quick=args.quick))
+        elif name == "report":
+            with postgres(not args.no_postgres) as pg_url:
+                results.append(report_bench.run(quick=args.quick, postgres_url=pg_url))
         elif name == "broadcast":
             results.append(broadcast.run(quick=args.quick))
         elif name == "digest":

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from bot.db.models import Account, Crisis, CustomerPromise
 from bot.db.session import SessionFactory
@@ -187,6 +188,26 @@ def test_the_latest_promises_and_the_changes(november: SessionFactory) -> None:
         ("Acme", "Add a canary"),
     ]
     assert figures.changes_total == 2
+
+
+def test_reports_in_one_session_leave_nothing_behind(november: SessionFactory) -> None:
+    """SQLite counts in TEMP work tables: a second report in the same transaction starts
+    from empty ones, and none is left once a report is done."""
+    october = datetime(2026, 10, 1, tzinfo=UTC)
+    with november() as session:
+        alone = report.figures(session, team_id="", start=october, end=START)
+    with november() as session:
+        first = report.figures(session, team_id="", start=START, end=END)
+        second = report.figures(session, team_id="", start=october, end=START)
+        again = report.figures(session, team_id="", start=START, end=END)
+        if session.get_bind().dialect.name == "sqlite":
+            left = session.execute(
+                text("SELECT name FROM sqlite_temp_master WHERE name LIKE 'report%'")
+            ).all()
+            assert left == []
+    assert second == alone
+    assert again == first
+    assert (first.declared, first.closed, first.ack_median) == (4, 3, seconds(120))
 
 
 def test_an_empty_period(november: SessionFactory) -> None:

@@ -122,7 +122,7 @@ def write_doc(path: Path, results: list[Result], argv: list[str], seconds: float
         "```sh",
         "make bench                        # everything, about 4 minutes",
         ".venv/bin/python -m bench --quick # a smoke run, under 2 minutes",
-        ".venv/bin/python -m bench --only ack,cost  # ack, outage, scale, cost, broadcast, report, digest",
+        ".venv/bin/python -m bench --only ack,cost # ack outage scale cost broadcast report digest",
         ".venv/bin/python -m bench --no-postgres --no-write",
         "```",
         "",

@@ -288,6 +288,36 @@ def test_a_command_during_a_socket_mode_refresh_is_acknowledged_in_time_once(
         assert not any("operation_timeout" in e.text for e in emu.ephemerals("U0ANA"))
 
 
+def test_when_the_new_connection_fails_the_old_one_keeps_serving(
+    clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told to move, the bot cannot open its new connection (the URL is refused): it keeps
+    serving on the old one until Slack closes it, then connects again."""
+    with Sandbox(
+        clock=clock,
+        run_scheduler=False,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        socket_mode=True,
+    ) as running:
+        emu, socket = running.emulator, running.emulator.socket_mode
+        opened = socket.opened
+        good_url = socket.open_url
+        monkeypatch.setattr(
+            socket, "open_url", lambda app_id: good_url(app_id).replace("ticket=", "ticket=0")
+        )
+        assert socket.disconnect("refresh_requested", grace=20) == 1
+        emu.wait_for(lambda: len(emu.calls_to("apps.connections.open")) == 2)
+        monkeypatch.setattr(socket, "open_url", good_url)
+        ana = Person(running, "U0ANA")
+        assert ana.types("/crisis help", "C0GENERAL")["ok"]  # on the old connection
+        assert (socket.opened, socket.connections) == (opened, 1)
+        # Slack closes the old connection at last; the bot opens a new one and serves on it.
+        assert socket.drop() == 1
+        assert socket.wait_connected(timeout=30, opened=opened + 1)
+        assert ana.types("/crisis help", "C0GENERAL")["ok"]
+        assert all(a.ok for a in running.inbound.attempts)
+
+
 def test_the_sandbox_shows_the_weekly_digest_and_its_chart_in_cs_weekly(
     sandbox: Sandbox,
 ) -> None:

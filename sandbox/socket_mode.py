@@ -7,7 +7,10 @@ An envelope is ``{"envelope_id", "type", "payload", "accepts_response_payload"}`
 payload plays the part of the HTTP response body (a command's reply, a view submission's
 ``response_action``, a menu's options). Slack refreshes connections now and then: it sends
 ``{"type": "disconnect", "reason": "refresh_requested"}`` (or ``warning`` shortly before it
-goes), the app opens a new connection, and the old one is closed.
+goes), the app opens a new connection, and the old one is closed. With several connections open
+(up to 10), Slack gives each envelope to one of them; here, once the app has a connection it
+was not told to leave, envelopes go there, so an app must read its new connection from the
+moment it is open (the old one still gets them while it is the only one).
 
 The WebSocket protocol is the ``websockets`` library's (its threaded server), not our own.
 """
@@ -217,18 +220,22 @@ class SocketMode:
             )
 
     def _live(self) -> Link | None:
-        """The connection the next envelope goes to: the oldest open one. A connection told
-        to move stays in service until it is closed, so nothing falls into the gap while the
-        app opens the new one."""
+        """The connection the next envelope goes to. Slack gives each envelope to one of the
+        app's open connections; one it has told to move (``disconnect``) is being retired, so
+        as soon as the app has opened another, envelopes go there (the oldest such one). The
+        retiring one is used only while it is the app's only connection."""
+        for link in self._links:
+            if not link.retiring:
+                return link
         return self._links[0] if self._links else None
 
     def disconnect(
         self, reason: str = "refresh_requested", *, grace: float = DISCONNECT_GRACE
     ) -> int:
         """Ask the app to reconnect, as Slack does every few hours (``refresh_requested``) or
-        shortly before it goes (``warning``). The old connections keep receiving envelopes
-        until they close; Slack closes them after `grace` seconds if the app has not. Returns
-        how many connections were told."""
+        shortly before it goes (``warning``). The connections told keep receiving envelopes
+        only until the app opens another (see `_live`); Slack closes them after `grace`
+        seconds if the app has not. Returns how many connections were told."""
         with self._cond:
             links = [link for link in self._links if not link.retiring]
             for link in links:

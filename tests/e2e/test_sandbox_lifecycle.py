@@ -256,6 +256,74 @@ def test_an_event_during_a_socket_mode_refresh_is_handled_once(
         assert card_text(emu, channel).count("Acknowledged by") == 1
 
 
+@pytest.mark.parametrize(
+    ("reason", "moved"),
+    [("refresh_requested", True), ("warning", True), ("refresh_requested", False)],
+    ids=["refresh_requested", "warning", "before_the_new_connection"],
+)
+def test_a_command_during_a_socket_mode_refresh_is_acknowledged_in_time_once(
+    clock: Clock, tmp_path: Path, reason: str, moved: bool
+) -> None:
+    """Slack tells the bot to move; as soon as the bot has opened its new connection, Slack
+    sends the next envelope there (or, typed sooner, on the old one). A command typed at that
+    moment gets its ack within Slack's 3 s (no operation_timeout) and is carried out once."""
+    with Sandbox(
+        clock=clock,
+        run_scheduler=False,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        socket_mode=True,
+    ) as running:
+        emu, socket = running.emulator, running.emulator.socket_mode
+        channel = declare(running, Person(running, "U0ANA"))
+        opened = socket.opened
+        assert socket.disconnect(reason) == 1
+        if moved:
+            assert socket.wait_connected(opened=opened + 1)  # the new connection said hello
+        clock.current = T0 + timedelta(minutes=5)
+        update = "/crisis update Root cause found: a bad deploy; rolling back"
+        assert Person(running, "U0ANA").types(update, channel)["ok"]
+        emu.wait_for(lambda: any("Root cause found" in m.text for m in emu.messages(channel)))
+        emu.wait_for(lambda: socket.opened == opened + 1 and socket.connections == 1, timeout=15)
+        commands = [a for a in running.inbound.attempts if a.kind == "command"]
+        assert [a.ok for a in commands] == [True, True]
+        assert commands[-1].elapsed < 1.0
+        # Sent once, acknowledged once, posted once.
+        assert [e["payload"]["text"] for e in socket.envelopes][-1].startswith("update ")
+        assert len(socket.acks) == 2
+        assert len([m for m in emu.messages(channel) if "Root cause found" in m.text]) == 1
+        assert not any("operation_timeout" in e.text for e in emu.ephemerals("U0ANA"))
+
+
+def test_when_the_new_connection_fails_the_old_one_keeps_serving(
+    clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told to move, the bot cannot open its new connection (the URL is refused): it keeps
+    serving on the old one until Slack closes it, then connects again."""
+    with Sandbox(
+        clock=clock,
+        run_scheduler=False,
+        database_url=f"sqlite:///{tmp_path / 'sandbox.db'}",
+        socket_mode=True,
+    ) as running:
+        emu, socket = running.emulator, running.emulator.socket_mode
+        opened = socket.opened
+        good_url = socket.open_url
+        monkeypatch.setattr(
+            socket, "open_url", lambda app_id: good_url(app_id).replace("ticket=", "ticket=0")
+        )
+        assert socket.disconnect("refresh_requested", grace=20) == 1
+        emu.wait_for(lambda: len(emu.calls_to("apps.connections.open")) == 2)
+        monkeypatch.setattr(socket, "open_url", good_url)
+        ana = Person(running, "U0ANA")
+        assert ana.types("/crisis help", "C0GENERAL")["ok"]  # on the old connection
+        assert (socket.opened, socket.connections) == (opened, 1)
+        # Slack closes the old connection at last; the bot opens a new one and serves on it.
+        assert socket.drop() == 1
+        assert socket.wait_connected(timeout=30, opened=opened + 1)
+        assert ana.types("/crisis help", "C0GENERAL")["ok"]
+        assert all(a.ok for a in running.inbound.attempts)
+
+
 def test_the_sandbox_shows_the_weekly_digest_and_its_chart_in_cs_weekly(
     sandbox: Sandbox,
 ) -> None:

@@ -216,6 +216,39 @@ def test_disconnect_then_the_app_moves_to_a_new_connection(emu: Emulator, inboun
     assert [number for number, _ in app.envelopes] == [2]  # on the new connection
 
 
+def test_during_a_refresh_envelopes_go_to_the_new_connection_once_it_is_open(
+    emu: Emulator,
+) -> None:
+    """Slack gives each envelope to one of the app's connections; one told to move still gets
+    them while it is the only one, and none once the app has opened its new one."""
+
+    def deliver_on(link: Any) -> dict[str, Any]:
+        acks: list[Any] = []
+        payload = {"event": {"type": "reaction_added"}, "event_id": "Ev1"}
+        sender = threading.Thread(
+            target=lambda: acks.append(emu.socket_mode.deliver("events_api", payload, timeout=5))
+        )
+        sender.start()
+        envelope: dict[str, Any] = json.loads(link.recv(timeout=5))
+        link.send(json.dumps({"envelope_id": envelope["envelope_id"]}))
+        sender.join(5)
+        assert acks[0].acked
+        return envelope
+
+    with connect(open_url(emu)) as old:
+        old.recv(timeout=5)
+        assert emu.socket_mode.disconnect("refresh_requested", grace=30) == 1
+        assert json.loads(old.recv(timeout=5))["reason"] == "refresh_requested"
+        assert deliver_on(old)["type"] == "events_api"  # still its only connection
+        with connect(open_url(emu)) as new:
+            assert json.loads(new.recv(timeout=5))["num_connections"] == 2
+            assert deliver_on(new)["type"] == "events_api"
+            assert deliver_on(new)["type"] == "events_api"
+            with pytest.raises(TimeoutError):
+                old.recv(timeout=0.2)  # nothing more on the old one
+    assert len(emu.socket_mode.acks) == 3
+
+
 def test_an_app_that_does_not_move_is_closed_after_the_grace(emu: Emulator) -> None:
     with connect(open_url(emu)) as link:
         link.recv(timeout=5)

@@ -50,15 +50,18 @@ def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
         id="forget_old_events",
         next_run_time=started + timedelta(minutes=1),
     )
-    # A broadcast a crash cut off is finished, each customer's message looked for first.
+    # A broadcast whose sender's lease ran out (a crash cut it off) is finished, each
+    # customer's message looked for first: on the sweep's tick, so within a lease and a tick.
+    # Its own job, so a long resumed broadcast never holds up the sweep.
     scheduler.add_job(
         jobs.resume_broadcasts,
         "interval",
         args=[deps],
-        minutes=1,
+        seconds=deps.settings.tick.total_seconds(),
         id="resume_broadcasts",
         max_instances=1,
         coalesce=True,
-        next_run_time=started + timedelta(seconds=30),
+        misfire_grace_time=None,
+        next_run_time=started,
     )
     return scheduler

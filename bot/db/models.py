@@ -439,6 +439,10 @@ class Broadcast(InWorkspace, Base):
     # Set when *Send* claimed it; ``finished_at`` once every account's message is out.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # While it is being sent: the sending process's token and its lease, renewed by that
+    # process's heartbeat; once the lease has run out another replica resumes it.
+    claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     outage: Mapped[Outage] = relationship()
 

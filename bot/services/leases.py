@@ -9,8 +9,12 @@ within one lease its work falls due and another replica's sweep finishes it (eac
 in Slack first, so nothing is done twice). A process that stops cleanly gives its claims back
 at once.
 
-Which crises a process is working on is kept in memory (``Claims``), not read from the
-table: a ``claimed_by`` left on a row by work that has ended is never renewed.
+An outage broadcast being sent is held the same way: ``outage_broadcasts.claimed_by`` and
+``lease_until``, renewed by the same heartbeat, cleared when it is finished; one whose lease
+ran out is resumed by any replica's next tick (``outages.resume_broadcasts``).
+
+Which crises and broadcasts a process is working on is kept in memory (``Claims``), not read
+from the tables: a ``claimed_by`` left on a row by work that has ended is never renewed.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Crisis
+from bot.db.models import Broadcast, Crisis
 from bot.enums import CrisisStatus
 
 # Crises renewed or released per statement (SQLite allows 32,766 parameters).
@@ -39,6 +43,8 @@ class Claims:
     def __init__(self, token: str | None = None) -> None:
         self.token = token or uuid.uuid4().hex
         self._held: Counter[int] = Counter()
+        self._broadcasts: set[int] = set()
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
 
     def take(self, crisis_id: int) -> bool:
@@ -83,6 +89,36 @@ class Claims:
         """How many pieces of work in this process are on the crisis."""
         with self._lock:
             return self._held.get(crisis_id, 0)
+
+    @contextmanager
+    def sending(self, broadcast_id: int) -> Iterator[None]:
+        """Keep the broadcast's lease renewed while the block sends it."""
+        with self._lock:
+            self._broadcasts.add(broadcast_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._broadcasts.discard(broadcast_id)
+
+    def broadcasts(self) -> list[int]:
+        """The outage broadcasts this process is sending now."""
+        with self._lock:
+            return sorted(self._broadcasts)
+
+    def busy(self) -> bool:
+        """Whether this process holds any lease to renew."""
+        with self._lock:
+            return bool(self._held or self._broadcasts)
+
+    def stop_starting(self) -> None:
+        """The process is stopping: long work (a broadcast) stops before its next step and is
+        given back (``release``) for another replica to finish at once."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
 
 def claim(crisis: Crisis, *, claims: Claims, now: datetime, lease: timedelta) -> None:
@@ -131,8 +167,50 @@ def renew(session: Session, *, claims: Claims, now: datetime, lease: timedelta) 
             .execution_options(synchronize_session=False)
         )
         renewed += int(getattr(result, "rowcount", 0) or 0)
+    sending = claims.broadcasts()
+    if sending:
+        result = session.execute(
+            update(Broadcast)
+            .where(
+                Broadcast.id.in_(sending),
+                Broadcast.claimed_by == claims.token,
+                Broadcast.finished_at.is_(None),
+            )
+            .values(lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        renewed += int(getattr(result, "rowcount", 0) or 0)
     session.commit()
     return renewed
+
+
+def claim_broadcast(
+    session: Session, *, broadcast_id: int, claims: Claims, now: datetime, lease: timedelta
+) -> bool:
+    """Take over a broadcast whose sender's lease ran out (or was given back); False if it is
+    finished, or another process holds it (a compare-and-set: one replica wins)."""
+    result = session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            Broadcast.sent_at.is_not(None),
+            Broadcast.finished_at.is_(None),
+            or_(Broadcast.lease_until.is_(None), Broadcast.lease_until <= now),
+        )
+        .values(claimed_by=claims.token, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def holds_broadcast(session: Session, *, broadcast_id: int, claims: Claims) -> bool:
+    """Whether the broadcast is still this process's to send: not stopping, and its claim not
+    taken over by a replica that found the lease run out."""
+    if claims.stopping:
+        return False
+    holder = session.scalar(select(Broadcast.claimed_by).where(Broadcast.id == broadcast_id))
+    return holder == claims.token
 
 
 def release(session: Session, *, claims: Claims, now: datetime) -> int:
@@ -152,6 +230,14 @@ def release(session: Session, *, claims: Claims, now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         released += int(getattr(result, "rowcount", 0) or 0)
+    # Broadcasts by token: one cut short by an error is not held, but still ours to give back.
+    result = session.execute(
+        update(Broadcast)
+        .where(Broadcast.claimed_by == claims.token, Broadcast.finished_at.is_(None))
+        .values(lease_until=now, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    released += int(getattr(result, "rowcount", 0) or 0)
     session.commit()
     claims.forget(held)
     return released

@@ -648,6 +648,20 @@ def test_a_broadcast_a_stopping_process_leaves_is_given_back_and_finished_at_onc
     assert "broadcast to 3 affected accounts: 2 posted" in summary.text
 
 
+def test_send_pressed_as_the_process_stops_tells_who_pressed_it_another_sends_it(
+    bot: Bot, emulator: Emulator, affected: Outage
+) -> None:
+    value = broadcast(bot, emulator, affected, "We are restoring exports.")
+    bot.deps.claims.stop_starting()  # SIGTERM arrived just as *Send* was pressed
+    bot.click(outage_blocks.SEND_BROADCAST, value, user="U0ANA", channel=affected.channel_id)
+    assert bot_posts(emulator, "C0SHARED") == []
+    said = replies(emulator, "U0ANA")[-1]
+    assert "another one sends the rest within seconds" in said, said
+    assert release_claims(bot.deps) == 1
+    assert jobs.resume_broadcasts(another_replica(bot)) == 1
+    told_once(bot, emulator)
+
+
 def test_closing_again_after_a_crash_finishes_without_telling_anyone_twice(
     bot: Bot, emulator: Emulator, affected: Outage
 ) -> None:

@@ -73,6 +73,7 @@ def post_weekly_digest(deps: Deps) -> str | None:
         slack=deps.slack,
         settings=deps.settings,
         now=deps.now(),
+        claims=deps.claims,
     )
 
 

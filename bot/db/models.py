@@ -574,6 +574,9 @@ class Digest(InWorkspace, Base):
     channel: Mapped[str] = mapped_column(String(32))
     claimed_by: Mapped[str] = mapped_column(String(40))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The claiming process's lease, renewed by its heartbeat while it posts; once it has run
+    # out (the process died) another replica takes the digest over.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     file_id: Mapped[str | None] = mapped_column(String(32), default=None)

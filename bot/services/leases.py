@@ -9,12 +9,13 @@ within one lease its work falls due and another replica's sweep finishes it (eac
 in Slack first, so nothing is done twice). A process that stops cleanly gives its claims back
 at once.
 
-An outage broadcast being sent is held the same way: ``outage_broadcasts.claimed_by`` and
-``lease_until``, renewed by the same heartbeat, cleared when it is finished; one whose lease
-ran out is resumed by any replica's next tick (``outages.resume_broadcasts``).
+An outage broadcast being sent and the weekly digest being posted are held the same way:
+their rows' ``claimed_by`` and ``lease_until``, renewed by the same heartbeat while the work
+runs; one whose lease ran out is taken over at any replica's next check
+(``outages.resume_broadcasts``, ``digest.send_due_digest``).
 
-Which crises and broadcasts a process is working on is kept in memory (``Claims``), not read
-from the tables: a ``claimed_by`` left on a row by work that has ended is never renewed.
+Which crises and rows a process is working on is kept in memory (``Claims``), not read from
+the tables: a ``claimed_by`` left on a row by work that has ended is never renewed.
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Broadcast, Crisis
+from bot.db.models import Broadcast, Crisis, Digest
 from bot.enums import CrisisStatus
 
 # Crises renewed or released per statement (SQLite allows 32,766 parameters).
 CHUNK = 500
+
+# Rows held by a lease of their own (``claimed_by``, ``lease_until``), each with the column
+# that says the work is done.
+Leased = type[Broadcast] | type[Digest]
+LEASED: tuple[tuple[Leased, str], ...] = ((Broadcast, "finished_at"), (Digest, "sent_at"))
 
 
 class Claims:
@@ -43,7 +49,7 @@ class Claims:
     def __init__(self, token: str | None = None) -> None:
         self.token = token or uuid.uuid4().hex
         self._held: Counter[int] = Counter()
-        self._broadcasts: set[int] = set()
+        self._rows: dict[Leased, set[int]] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
 
@@ -91,25 +97,26 @@ class Claims:
             return self._held.get(crisis_id, 0)
 
     @contextmanager
-    def sending(self, broadcast_id: int) -> Iterator[None]:
-        """Keep the broadcast's lease renewed while the block sends it."""
+    def leasing(self, model: Leased, row_id: int) -> Iterator[None]:
+        """Keep the lease of a row of ``model`` (a broadcast being sent, a digest being
+        posted) renewed while the block runs."""
         with self._lock:
-            self._broadcasts.add(broadcast_id)
+            self._rows.setdefault(model, set()).add(row_id)
         try:
             yield
         finally:
             with self._lock:
-                self._broadcasts.discard(broadcast_id)
+                self._rows[model].discard(row_id)
 
-    def broadcasts(self) -> list[int]:
-        """The outage broadcasts this process is sending now."""
+    def leased(self, model: Leased) -> list[int]:
+        """The rows of ``model`` this process is working on now."""
         with self._lock:
-            return sorted(self._broadcasts)
+            return sorted(self._rows.get(model, ()))
 
     def busy(self) -> bool:
         """Whether this process holds any lease to renew."""
         with self._lock:
-            return bool(self._held or self._broadcasts)
+            return bool(self._held) or any(self._rows.values())
 
     def stop_starting(self) -> None:
         """The process is stopping: long work (a broadcast) stops before its next step and is
@@ -167,14 +174,16 @@ def renew(session: Session, *, claims: Claims, now: datetime, lease: timedelta) 
             .execution_options(synchronize_session=False)
         )
         renewed += int(getattr(result, "rowcount", 0) or 0)
-    sending = claims.broadcasts()
-    if sending:
+    for model, done in LEASED:
+        ids = claims.leased(model)
+        if not ids:
+            continue
         result = session.execute(
-            update(Broadcast)
+            update(model)
             .where(
-                Broadcast.id.in_(sending),
-                Broadcast.claimed_by == claims.token,
-                Broadcast.finished_at.is_(None),
+                model.id.in_(ids),
+                model.claimed_by == claims.token,
+                getattr(model, done).is_(None),
             )
             .values(lease_until=now + lease)
             .execution_options(synchronize_session=False)
@@ -230,11 +239,23 @@ def release(session: Session, *, claims: Claims, now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         released += int(getattr(result, "rowcount", 0) or 0)
-    # Broadcasts by token: one cut short by an error is not held, but still ours to give back.
+    # Broadcasts and digests by token: one cut short by an error is no longer held, but is
+    # still ours to give back. (A digest keeps who claimed it: its take-over compares it.)
     result = session.execute(
         update(Broadcast)
         .where(Broadcast.claimed_by == claims.token, Broadcast.finished_at.is_(None))
         .values(lease_until=now, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    released += int(getattr(result, "rowcount", 0) or 0)
+    result = session.execute(
+        update(Digest)
+        .where(
+            Digest.claimed_by == claims.token,
+            Digest.sent_at.is_(None),
+            Digest.lease_until > now,
+        )
+        .values(lease_until=now)
         .execution_options(synchronize_session=False)
     )
     released += int(getattr(result, "rowcount", 0) or 0)

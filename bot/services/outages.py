@@ -638,7 +638,7 @@ def deliver(
             return run_chain(ids, replace(scope, session=own))
 
     done: list[tuple[str, str]] = []
-    with scope.claims.sending(broadcast.id):
+    with scope.claims.leasing(Broadcast, broadcast.id):
         if session_factory is None or len(ordered) <= 1:
             for ids in ordered:
                 done.extend(run_chain(ids, scope))

@@ -187,13 +187,13 @@ def restart(args: argparse.Namespace) -> None:
 
 
 def resume(args: argparse.Namespace) -> None:
-    """A new process after a SIGKILL: the resume job once, its clock past the resume delay
-    (as the scheduler runs it once a minute); how long it took."""
+    """A new process after a SIGKILL: the resume job once, its clock past the dead process's
+    lease (``CRISISBOT_LEASE``; the scheduler runs the job every tick); how long it took."""
     from bot.deps import system_clock
-    from bot.services.outages import RESUME_AFTER
     from scheduler import jobs
 
-    ahead = RESUME_AFTER + timedelta(minutes=1)
+    settings = _settings(args)
+    ahead = settings.lease + settings.tick
     runtime = _runtime(args, clock=lambda: system_clock() + ahead, migrate=False)
     started = time.time()
     resumed = jobs.resume_broadcasts(runtime.deps)

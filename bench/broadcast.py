@@ -85,8 +85,8 @@ def run(*, quick: bool, window: float = 60.0) -> Result:
         " way, the next one to that DM lands too early and is answered 429 (absorbed by the"
         " gateway's retry, at the cost of a Retry-After). So the ratio varies with the load.",
         "SIGKILL halfway: the bot is killed once half the accounts are told; a new process runs"
-        " the resume job (as the scheduler does once a minute, its clock past the 5-minute"
-        " resume delay). Duplicates are counted per key in every conversation.",
+        " the resume job (as the scheduler does every tick, its clock past the dead process's"
+        " lease, CRISISBOT_LEASE). Duplicates are counted per key in every conversation.",
     ]
     return result
 

@@ -104,9 +104,9 @@ class Settings(BaseSettings):
     follow_up: Duration = timedelta(days=3)
     snooze: Duration = timedelta(minutes=15)
     tick: Duration = timedelta(seconds=5)
-    # Work in flight (a declaration, a post, a reminder) is held by a lease this long, renewed
-    # every ``heartbeat`` while the process is alive: a dead replica's work is taken over
-    # within ``lease`` plus a tick.
+    # Work in flight (a declaration, a post, a reminder, an outage broadcast, the weekly
+    # digest) is held by a lease this long, renewed every ``heartbeat`` while the process is
+    # alive: a dead replica's work is taken over within ``lease`` plus a tick.
     lease: Duration = timedelta(seconds=20)
     heartbeat: Duration = timedelta(seconds=5)
 

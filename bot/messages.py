@@ -1008,6 +1008,15 @@ def broadcast_reply(posted: int, copies: int) -> str:
     return f":white_check_mark: Broadcast: {posted} posted in customer channels{copied}."
 
 
+def broadcast_handed_over(posted: int, copies: int) -> str:
+    copied = f", {copies} copies DMed to their CSMs" if copies else ""
+    return (
+        f":hourglass: Broadcast: {posted} posted in customer channels{copied} so far. This bot"
+        " process is stopping: another one sends the rest within seconds, once each, and posts"
+        " the summary in the outage channel."
+    )
+
+
 def broadcast_already() -> str:
     return "That broadcast was already sent; nothing was sent twice."
 

@@ -46,13 +46,15 @@ class Runtime:
 
     def close(self, *, wait: bool = True) -> None:
         """Stop the scheduler, its senders and both thread pools; then give back the claims
-        this process still holds (sends not started, work cut short), so another replica takes
-        them at once instead of after the lease; then close the database connections.
+        this process still holds (sends not started, work cut short, a broadcast stopped
+        before its next message), so another replica takes them at once instead of after the
+        lease; then close the database connections.
 
         The heartbeat renews the leases until the work under way has finished. With
         ``wait=False`` nothing is given back (work may still be running): the leases run out.
         """
         self.senders.stop_starting()
+        self.deps.claims.stop_starting()  # a broadcast under way stops before its next message
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.senders.shutdown(wait=wait)

@@ -10,9 +10,6 @@ from bot.deps import Deps
 from scheduler import jobs
 from scheduler.senders import Senders
 
-# How often the weekly digest is checked for: it goes out within this of CRISISBOT_REPORT_AT.
-DIGEST_CHECK = timedelta(minutes=1)
-
 
 def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
     """A scheduler whose first sweep runs at once, so what fell due while down goes out."""
@@ -30,12 +27,14 @@ def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
         coalesce=True,
         misfire_grace_time=None,
     )
-    # Every minute, and at once: a digest missed while every replica was down goes out now.
+    # Every tick (one look-up of the week's row), and at once: a digest missed while every
+    # replica was down goes out now, and one whose poster died is taken over within a lease
+    # and a tick.
     scheduler.add_job(
         jobs.post_weekly_digest,
         "interval",
         args=[deps],
-        seconds=DIGEST_CHECK.total_seconds(),
+        seconds=deps.settings.tick.total_seconds(),
         next_run_time=started,
         id="post_weekly_digest",
         max_instances=1,
@@ -50,15 +49,18 @@ def build_scheduler(deps: Deps, senders: Senders) -> BackgroundScheduler:
         id="forget_old_events",
         next_run_time=started + timedelta(minutes=1),
     )
-    # A broadcast a crash cut off is finished, each customer's message looked for first.
+    # A broadcast whose sender's lease ran out (a crash cut it off) is finished, each
+    # customer's message looked for first: on the sweep's tick, so within a lease and a tick.
+    # Its own job, so a long resumed broadcast never holds up the sweep.
     scheduler.add_job(
         jobs.resume_broadcasts,
         "interval",
         args=[deps],
-        minutes=1,
+        seconds=deps.settings.tick.total_seconds(),
         id="resume_broadcasts",
         max_instances=1,
         coalesce=True,
-        next_run_time=started + timedelta(seconds=30),
+        misfire_grace_time=None,
+        next_run_time=started,
     )
     return scheduler

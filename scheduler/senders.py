@@ -233,20 +233,19 @@ def sweep(deps: Deps, senders: Senders) -> list[Sent]:
 
 
 def renew_leases(deps: Deps) -> int:
-    """The heartbeat: push the lease of every crisis this process is working on forward."""
-    if not deps.claims.held():
+    """The heartbeat: push the lease of every crisis and broadcast this process is working on
+    forward."""
+    if not deps.claims.busy():
         return 0
     with deps.session_factory() as session:
         return leases.renew(session, claims=deps.claims, now=deps.now(), lease=deps.settings.lease)
 
 
 def release_claims(deps: Deps) -> int:
-    """At shutdown: give back every claim this process holds, so another replica takes the
-    work at once."""
-    released = 0
-    if deps.claims.held():
-        with deps.session_factory() as session:
-            released = leases.release(session, claims=deps.claims, now=deps.now())
+    """At shutdown: give back every claim this process holds (a broadcast it stopped sending
+    included), so another replica takes the work at once."""
+    with deps.session_factory() as session:
+        released = leases.release(session, claims=deps.claims, now=deps.now())
     log.info("gave back %s claims for other replicas", released)
     return released
 

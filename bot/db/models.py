@@ -439,6 +439,10 @@ class Broadcast(InWorkspace, Base):
     # Set when *Send* claimed it; ``finished_at`` once every account's message is out.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # While it is being sent: the sending process's token and its lease, renewed by that
+    # process's heartbeat; once the lease has run out another replica resumes it.
+    claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     outage: Mapped[Outage] = relationship()
 
@@ -570,6 +574,9 @@ class Digest(InWorkspace, Base):
     channel: Mapped[str] = mapped_column(String(32))
     claimed_by: Mapped[str] = mapped_column(String(40))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The claiming process's lease, renewed by its heartbeat while it posts; once it has run
+    # out (the process died) another replica takes the digest over.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     file_id: Mapped[str | None] = mapped_column(String(32), default=None)

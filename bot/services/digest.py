@@ -3,9 +3,11 @@
 
 Exactly once across replicas and restarts, the way reminders are:
 
-1. Claim: insert the ``digests`` row for (workspace, week). The unique key lets one replica
-   win; the others find the row and leave it. A claim whose lease ran out (its process died)
-   is taken over, once, by a compare-and-set on who claimed it and when.
+1. Claim: insert the ``digests`` row for (workspace, week) with this process's claims token
+   and a ``CRISISBOT_LEASE`` lease, renewed by the process's heartbeat while it posts. The
+   unique key lets one replica win; the others find the row and leave it. A claim whose lease
+   ran out (its process died) is taken over, once, by a compare-and-set on who claimed it,
+   when, and the lease having run out.
 2. Post the figures with a key in the message's metadata, and record its ts.
 3. Upload the chart under a name that carries the week, and record the file and ``sent_at``.
 
@@ -18,12 +20,11 @@ out at the first tick after a start.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,13 +35,12 @@ from bot.db.models import Digest
 from bot.db.session import SessionFactory
 from bot.hours import WeeklyAt, parse_timezone
 from bot.insights.chart import weekly_chart
+from bot.services.leases import Claims
 from bot.services.port import SlackFailure, SlackPort, post_once
 from bot.services.report import Figures, Week, figures, weekly_series
 
 log = logging.getLogger(__name__)
 
-# Drawing and posting take seconds; a claim older than this belongs to a process that died.
-CLAIM_LEASE = timedelta(minutes=5)
 CHART_WEEKS = 12
 CLOCK_SKEW = timedelta(minutes=1)
 
@@ -104,35 +104,44 @@ def send_due_digest(
     settings: Settings,
     now: datetime,
     team_id: str = "",
-    token: str | None = None,
+    claims: Claims | None = None,
 ) -> str | None:
-    """Post the digest due at ``now`` unless it went out or another process is posting it;
-    returns the week posted (its day, ISO), or None. No channel set, no digest."""
+    """Post the digest due at ``now`` unless it went out or another process is posting it
+    (its lease renewed by ``claims``' heartbeat meanwhile); returns the week posted (its day,
+    ISO), or None. No channel set, no digest."""
     channel = settings.report_channel
     if not channel:
         return None
     zone = parse_timezone(settings.timezone)
     period = digest_period(now, report_at=WeeklyAt.parse(settings.report_at), zone=zone)
-    token = token or uuid.uuid4().hex
-    retry_since = _claim(
-        session_factory, team_id=team_id, period=period, channel=channel, now=now, token=token
+    claims = claims or Claims()
+    claimed = _claim(
+        session_factory,
+        team_id=team_id,
+        period=period,
+        channel=channel,
+        now=now,
+        token=claims.token,
+        lease=settings.lease,
     )
-    if retry_since is False:
+    if claimed is None:
         return None
+    digest_id, retry_since = claimed
     # Our clock and Slack's differ a little: look from a minute before the dead claim.
-    look_since = retry_since - CLOCK_SKEW if isinstance(retry_since, datetime) else None
+    look_since = retry_since - CLOCK_SKEW if retry_since is not None else None
     try:
-        posted = _post(
-            session_factory,
-            slack,
-            team_id=team_id,
-            period=period,
-            zone=zone,
-            zone_name=settings.timezone,
-            token=token,
-            look_since=look_since,
-            now=now,
-        )
+        with claims.leasing(Digest, digest_id):
+            posted = _post(
+                session_factory,
+                slack,
+                team_id=team_id,
+                period=period,
+                zone=zone,
+                zone_name=settings.timezone,
+                token=claims.token,
+                look_since=look_since,
+                now=now,
+            )
     except SlackFailure as failure:
         # The claim stays; when its lease runs out the next tick tries again, checking first.
         log.warning("weekly digest %s not posted yet: %s", period.key, failure)
@@ -148,34 +157,37 @@ def _claim(
     channel: str,
     now: datetime,
     token: str,
-) -> datetime | bool:
-    """Take the week's digest: True when newly claimed, the earlier claim's time when taken
-    over from a process that died, False when sent already or being sent by another."""
+    lease: timedelta,
+) -> tuple[int, datetime | None] | None:
+    """Take the week's digest: its id and, when taken over from a process that died, the
+    earlier claim's time; None when sent already or being sent by another."""
     with session_factory() as session:
         found = session.scalar(
             select(Digest).where(Digest.team_id == team_id, Digest.week == period.key)
         )
         if found is None:
-            session.add(
-                Digest(
-                    team_id=team_id,
-                    week=period.key,
-                    channel=channel,
-                    claimed_by=token,
-                    claimed_at=now,
-                    attempts=1,
-                )
+            claimed = Digest(
+                team_id=team_id,
+                week=period.key,
+                channel=channel,
+                claimed_by=token,
+                claimed_at=now,
+                lease_until=now + lease,
+                attempts=1,
             )
+            session.add(claimed)
             try:
                 session.commit()
             except IntegrityError:
                 # Another replica inserted it first: theirs to post.
                 session.rollback()
-                return False
-            return True
-        if found.sent_at is not None or found.claimed_at + CLAIM_LEASE > now:
-            return False
+                return None
+            return claimed.id, None
+        if found.sent_at is not None or (found.lease_until or found.claimed_at) > now:
+            return None
         earlier = found.claimed_at
+        # Its lease ran out: the process that claimed it stopped renewing (died, or gave it
+        # back); one replica takes it over, and only while the lease is still run out.
         taken = session.execute(
             update(Digest)
             .where(
@@ -183,13 +195,19 @@ def _claim(
                 Digest.claimed_by == found.claimed_by,
                 Digest.claimed_at == earlier,
                 Digest.sent_at.is_(None),
+                or_(Digest.lease_until.is_(None), Digest.lease_until <= now),
             )
-            .values(claimed_by=token, claimed_at=now, attempts=Digest.attempts + 1)
+            .values(
+                claimed_by=token,
+                claimed_at=now,
+                lease_until=now + lease,
+                attempts=Digest.attempts + 1,
+            )
         )
         session.commit()
         if not getattr(taken, "rowcount", 0):
-            return False
-        return earlier
+            return None
+        return found.id, earlier
 
 
 def _post(

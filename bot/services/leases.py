@@ -9,8 +9,13 @@ within one lease its work falls due and another replica's sweep finishes it (eac
 in Slack first, so nothing is done twice). A process that stops cleanly gives its claims back
 at once.
 
-Which crises a process is working on is kept in memory (``Claims``), not read from the
-table: a ``claimed_by`` left on a row by work that has ended is never renewed.
+An outage broadcast being sent and the weekly digest being posted are held the same way:
+their rows' ``claimed_by`` and ``lease_until``, renewed by the same heartbeat while the work
+runs; one whose lease ran out is taken over at any replica's next check
+(``outages.resume_broadcasts``, ``digest.send_due_digest``).
+
+Which crises and rows a process is working on is kept in memory (``Claims``), not read from
+the tables: a ``claimed_by`` left on a row by work that has ended is never renewed.
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Crisis
+from bot.db.models import Broadcast, Crisis, Digest
 from bot.enums import CrisisStatus
 
 # Crises renewed or released per statement (SQLite allows 32,766 parameters).
 CHUNK = 500
+
+# Rows held by a lease of their own (``claimed_by``, ``lease_until``), each with the column
+# that says the work is done.
+Leased = type[Broadcast] | type[Digest]
+LEASED: tuple[tuple[Leased, str], ...] = ((Broadcast, "finished_at"), (Digest, "sent_at"))
 
 
 class Claims:
@@ -39,6 +49,8 @@ class Claims:
     def __init__(self, token: str | None = None) -> None:
         self.token = token or uuid.uuid4().hex
         self._held: Counter[int] = Counter()
+        self._rows: dict[Leased, set[int]] = {}
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
 
     def take(self, crisis_id: int) -> bool:
@@ -83,6 +95,37 @@ class Claims:
         """How many pieces of work in this process are on the crisis."""
         with self._lock:
             return self._held.get(crisis_id, 0)
+
+    @contextmanager
+    def leasing(self, model: Leased, row_id: int) -> Iterator[None]:
+        """Keep the lease of a row of ``model`` (a broadcast being sent, a digest being
+        posted) renewed while the block runs."""
+        with self._lock:
+            self._rows.setdefault(model, set()).add(row_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._rows[model].discard(row_id)
+
+    def leased(self, model: Leased) -> list[int]:
+        """The rows of ``model`` this process is working on now."""
+        with self._lock:
+            return sorted(self._rows.get(model, ()))
+
+    def busy(self) -> bool:
+        """Whether this process holds any lease to renew."""
+        with self._lock:
+            return bool(self._held) or any(self._rows.values())
+
+    def stop_starting(self) -> None:
+        """The process is stopping: long work (a broadcast) stops before its next step and is
+        given back (``release``) for another replica to finish at once."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
 
 def claim(crisis: Crisis, *, claims: Claims, now: datetime, lease: timedelta) -> None:
@@ -131,8 +174,52 @@ def renew(session: Session, *, claims: Claims, now: datetime, lease: timedelta) 
             .execution_options(synchronize_session=False)
         )
         renewed += int(getattr(result, "rowcount", 0) or 0)
+    for model, done in LEASED:
+        ids = claims.leased(model)
+        if not ids:
+            continue
+        result = session.execute(
+            update(model)
+            .where(
+                model.id.in_(ids),
+                model.claimed_by == claims.token,
+                getattr(model, done).is_(None),
+            )
+            .values(lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        renewed += int(getattr(result, "rowcount", 0) or 0)
     session.commit()
     return renewed
+
+
+def claim_broadcast(
+    session: Session, *, broadcast_id: int, claims: Claims, now: datetime, lease: timedelta
+) -> bool:
+    """Take over a broadcast whose sender's lease ran out (or was given back); False if it is
+    finished, or another process holds it (a compare-and-set: one replica wins)."""
+    result = session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            Broadcast.sent_at.is_not(None),
+            Broadcast.finished_at.is_(None),
+            or_(Broadcast.lease_until.is_(None), Broadcast.lease_until <= now),
+        )
+        .values(claimed_by=claims.token, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def holds_broadcast(session: Session, *, broadcast_id: int, claims: Claims) -> bool:
+    """Whether the broadcast is still this process's to send: not stopping, and its claim not
+    taken over by a replica that found the lease run out."""
+    if claims.stopping:
+        return False
+    holder = session.scalar(select(Broadcast.claimed_by).where(Broadcast.id == broadcast_id))
+    return holder == claims.token
 
 
 def release(session: Session, *, claims: Claims, now: datetime) -> int:
@@ -152,6 +239,26 @@ def release(session: Session, *, claims: Claims, now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         released += int(getattr(result, "rowcount", 0) or 0)
+    # Broadcasts and digests by token: one cut short by an error is no longer held, but is
+    # still ours to give back. (A digest keeps who claimed it: its take-over compares it.)
+    result = session.execute(
+        update(Broadcast)
+        .where(Broadcast.claimed_by == claims.token, Broadcast.finished_at.is_(None))
+        .values(lease_until=now, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    released += int(getattr(result, "rowcount", 0) or 0)
+    result = session.execute(
+        update(Digest)
+        .where(
+            Digest.claimed_by == claims.token,
+            Digest.sent_at.is_(None),
+            Digest.lease_until > now,
+        )
+        .values(lease_until=now)
+        .execution_options(synchronize_session=False)
+    )
+    released += int(getattr(result, "rowcount", 0) or 0)
     session.commit()
     claims.forget(held)
     return released

@@ -10,6 +10,10 @@ A broadcast is rendered per account from the outage template, in its language an
 checked by the leak guard, and sent through ``SlackPort.post_to_customer`` (the only way into a
 customer channel). Every account's message is stored with its key before anything is posted;
 after a crash the key is looked for in the customer channel before posting again.
+
+A broadcast being sent is held by its process's lease (``claimed_by``, ``lease_until``),
+renewed by the heartbeat while the sending is alive (``bot/services/leases.py``): once a dead
+process's lease has run out, any replica's next tick resumes it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,7 +57,7 @@ from bot.enums import (
     PromiseTold,
     Severity,
 )
-from bot.services import accounts, crises, lifecycle, telling
+from bot.services import accounts, crises, leases, lifecycle, telling
 from bot.services.errors import CrisisError
 from bot.services.naming import customer_slug
 from bot.services.port import SlackFailure, post_once
@@ -72,8 +76,6 @@ POSTED, COPIED, HELD = "posted", "copied", "held"
 # Few enough that the short chains' rendering does not delay the long chains' paced posts
 # (the benchmark's 16 drew 429s under load; see docs/benchmarks.md).
 SENDERS = 8
-# A broadcast claimed this long ago and not finished was cut off by a crash: the sweep resumes it.
-RESUME_AFTER = timedelta(minutes=5)
 
 
 def channel_name(title: str, declared_at: datetime) -> str:
@@ -493,6 +495,8 @@ class BroadcastResult:
     posted: tuple[str, ...]
     copies: tuple[str, ...]
     already: bool
+    # False: this process stopped (or lost its lease) before the end; another replica finishes.
+    finished: bool = True
 
 
 def send_broadcast(
@@ -529,7 +533,12 @@ def send_broadcast(
     claimed = session.execute(
         update(Broadcast)
         .where(Broadcast.id == broadcast.id, Broadcast.sent_at.is_(None))
-        .values(sent_at=scope.now, sent_by=user_id)
+        .values(
+            sent_at=scope.now,
+            sent_by=user_id,
+            claimed_by=scope.claims.token,
+            lease_until=scope.now + scope.settings.lease,
+        )
         .returning(Broadcast.id)
         .execution_options(synchronize_session=False)
     ).first()
@@ -576,8 +585,10 @@ def deliver(
     resuming: bool,
     session_factory: SessionFactory | None = None,
 ) -> BroadcastResult:
-    """Post each account's message not yet out. ``resuming`` after a crash: a message claimed
-    but without its ts is first looked for in its channel by its key.
+    """Post each account's message not yet out, the broadcast's lease renewed meanwhile (the
+    caller has claimed it). ``resuming`` after a crash: a message claimed but without its ts is
+    first looked for in its channel by its key. Stops before the next message if the process
+    is stopping or the claim was taken over; the broadcast is then left unfinished.
 
     With ``session_factory``, the messages go out on ``SENDERS`` threads, one chain per place
     (a customer channel, a CSM's DM: Slack takes a message a second in each), longest chains
@@ -604,16 +615,22 @@ def deliver(
 
     def run_chain(ids: list[int], chain_scope: Scope) -> list[tuple[str, str]]:
         everyone = accounts.all_accounts(chain_scope.session)
-        return [
-            _deliver_one(
-                chain_scope,
-                delivery_id=i,
-                broadcast_id=broadcast.id,
-                everyone=everyone,
-                resuming=resuming,
+        done: list[tuple[str, str]] = []
+        for i in ids:
+            if not leases.holds_broadcast(
+                chain_scope.session, broadcast_id=broadcast.id, claims=chain_scope.claims
+            ):
+                break
+            done.append(
+                _deliver_one(
+                    chain_scope,
+                    delivery_id=i,
+                    broadcast_id=broadcast.id,
+                    everyone=everyone,
+                    resuming=resuming,
+                )
             )
-            for i in ids
-        ]
+        return done
 
     def in_own_session(ids: list[int]) -> list[tuple[str, str]]:
         assert session_factory is not None
@@ -621,20 +638,32 @@ def deliver(
             return run_chain(ids, replace(scope, session=own))
 
     done: list[tuple[str, str]] = []
-    if session_factory is None or len(ordered) <= 1:
-        for ids in ordered:
-            done.extend(run_chain(ids, scope))
-    else:
-        with ThreadPoolExecutor(
-            max_workers=min(SENDERS, len(ordered)), thread_name_prefix="broadcast"
-        ) as senders:
-            for result in senders.map(in_own_session, ordered):
-                done.extend(result)
+    with scope.claims.leasing(Broadcast, broadcast.id):
+        if session_factory is None or len(ordered) <= 1:
+            for ids in ordered:
+                done.extend(run_chain(ids, scope))
+        else:
+            with ThreadPoolExecutor(
+                max_workers=min(SENDERS, len(ordered)), thread_name_prefix="broadcast"
+            ) as senders:
+                for result in senders.map(in_own_session, ordered):
+                    done.extend(result)
     posted = [name for name, outcome in done if outcome == POSTED]
     copies = [name for name, outcome in done if outcome == COPIED]
     session.refresh(broadcast)
+    if len(done) < len(deliveries):
+        # Stopping (the claim is given back at shutdown) or taken over: another finishes it.
+        log.info(
+            "broadcast %s: %s of %s sent, the rest left", broadcast.id, len(done), len(deliveries)
+        )
+        session.commit()
+        return BroadcastResult(tuple(posted), tuple(copies), already=False, finished=False)
     broadcast.finished_at = scope.now
+    broadcast.claimed_by = broadcast.lease_until = None
     session.commit()
+    if resuming:
+        # The summary counts every account, those told by the process before this one too.
+        posted, copies = _told(scope, broadcast.id)
     _announce(scope, broadcast=broadcast, posted=posted, copies=copies, resuming=resuming)
     refresh_status(scope, outage=broadcast.outage)
     return BroadcastResult(tuple(posted), tuple(copies), already=False)
@@ -782,6 +811,26 @@ def _hand_copy(
     scope.session.commit()
 
 
+def _told(scope: Scope, broadcast_id: int) -> tuple[list[str], list[str]]:
+    """The accounts a broadcast has reached: (posted in their channel, copy DMed to the CSM)."""
+    posted: list[str] = []
+    copies: list[str] = []
+    for delivery in scope.session.scalars(
+        select(BroadcastDelivery)
+        .where(
+            BroadcastDelivery.broadcast_id == broadcast_id,
+            BroadcastDelivery.team_id == scope.team_id,
+            BroadcastDelivery.done_at.is_not(None),
+            BroadcastDelivery.ts.is_not(None),
+        )
+        .order_by(BroadcastDelivery.id)
+    ):
+        crisis = delivery.message.crisis
+        name = crisis.account.name if crisis.account is not None else crisis.customer
+        (posted if delivery.channel is not None else copies).append(name)
+    return posted, copies
+
+
 def _announce(
     scope: Scope,
     *,
@@ -803,22 +852,40 @@ def _announce(
     )
 
 
-def resume_broadcasts(scope: Scope, *, session_factory: SessionFactory | None = None) -> int:
-    """Finish broadcasts a crash cut off (claimed ``RESUME_AFTER`` ago, not finished),
-    looking in Slack for each message before posting it; how many were resumed."""
-    cut_off = list(
-        scope.session.scalars(
-            select(Broadcast).where(
-                Broadcast.team_id == scope.team_id,
-                Broadcast.sent_at.is_not(None),
-                Broadcast.sent_at <= scope.now - RESUME_AFTER,
-                Broadcast.finished_at.is_(None),
-            )
+def broadcasts_to_resume(session: Session, *, now: datetime) -> list[tuple[str, int]]:
+    """(workspace, id) of every broadcast sent, not finished, whose lease has run out (its
+    process died) or was given back (its process stopped), oldest first."""
+    rows = session.execute(
+        select(Broadcast.team_id, Broadcast.id)
+        .where(
+            Broadcast.sent_at.is_not(None),
+            Broadcast.finished_at.is_(None),
+            or_(Broadcast.lease_until.is_(None), Broadcast.lease_until <= now),
         )
+        .order_by(Broadcast.id)
     )
-    for broadcast in cut_off:
-        deliver(scope, broadcast=broadcast, resuming=True, session_factory=session_factory)
-    return len(cut_off)
+    return [(team_id, broadcast_id) for team_id, broadcast_id in rows]
+
+
+def resume_broadcast(
+    scope: Scope, *, broadcast_id: int, session_factory: SessionFactory | None = None
+) -> bool:
+    """Take over a broadcast whose lease has run out and finish it, looking in Slack for each
+    message its last sender had claimed before posting it; False if another replica took it
+    first (or it is finished)."""
+    if not leases.claim_broadcast(
+        scope.session,
+        broadcast_id=broadcast_id,
+        claims=scope.claims,
+        now=scope.now,
+        lease=scope.settings.lease,
+    ):
+        return False
+    broadcast = _broadcast(scope, broadcast_id)
+    scope.session.refresh(broadcast)
+    log.info("broadcast %s: resuming it (its last sender's lease ran out)", broadcast_id)
+    deliver(scope, broadcast=broadcast, resuming=True, session_factory=session_factory)
+    return True
 
 
 def _broadcast(scope: Scope, broadcast_id: int) -> Broadcast:

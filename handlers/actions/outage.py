@@ -62,6 +62,12 @@ def handle_send_broadcast(
             if result.already:
                 reply(messages.broadcast_already())
                 return
+            if not result.finished:
+                respond(
+                    text=messages.broadcast_handed_over(len(result.posted), len(result.copies)),
+                    replace_original=True,
+                )
+                return
             respond(
                 text=messages.broadcast_reply(len(result.posted), len(result.copies)),
                 replace_original=True,

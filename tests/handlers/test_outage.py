@@ -7,6 +7,7 @@ customer channel) and Initech (no customer channel: its CSM gets a copy to send)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +26,14 @@ from bot.db.models import (
     Outage,
     OutageAccount,
 )
+from bot.deps import Deps
 from bot.services import accounts, outages
 from bot.services.accounts import AccountRecord
+from bot.services.leases import Claims
 from sandbox import Emulator
 from sandbox.models import Channel
 from scheduler import jobs
+from scheduler.senders import release_claims, renew_leases
 from tests.conftest import Clock
 from tests.harness import Bot
 from tests.support import T0
@@ -518,6 +522,144 @@ def test_a_broadcast_cut_off_by_a_crash_resumes_without_posting_twice(
     # And once finished, nothing more to resume.
     clock.advance(minutes=6)
     assert jobs.resume_broadcasts(bot.deps) == 0
+
+
+def another_replica(bot: Bot) -> Deps:
+    """A second process on the same database and Slack: its own claims token."""
+    return replace(bot.deps, claims=Claims())
+
+
+def told_once(bot: Bot, emulator: Emulator) -> None:
+    """Every affected customer has the broadcast exactly once, and it is finished."""
+    assert len(bot_posts(emulator, "C0SHARED")) == 1
+    assert len(bot_posts(emulator, "C0MIGDAL")) == 1
+    assert len([m for m in emulator.dm_messages("U0BEN") if "Hello Initech" in m.text]) == 1
+    with bot.deps.session_factory() as session:
+        (stored,) = session.scalars(select(Broadcast)).all()
+        assert stored.finished_at is not None
+        assert (stored.claimed_by, stored.lease_until) == (None, None)
+        assert all(d.done_at is not None for d in session.scalars(select(BroadcastDelivery)))
+
+
+def test_a_broadcast_cut_off_by_a_crash_is_resumed_by_the_next_tick_once_its_lease_runs_out(
+    bot: Bot, emulator: Emulator, clock: Clock, affected: Outage
+) -> None:
+    value = broadcast(bot, emulator, affected, "We are restoring exports.")
+    real = bot.deps.slack
+
+    class DiesAfterTheFirstPost:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def post_to_customer(self, **kwargs: Any) -> str:
+            real.post_to_customer(**kwargs)
+            raise Crash
+
+    dead = Claims()  # the process that dies: nobody renews its lease after the crash
+    with bot.deps.session_factory() as session:
+        scope = replace(bot.deps.scope(session), slack=DiesAfterTheFirstPost(), claims=dead)  # type: ignore[arg-type]
+        with pytest.raises(Crash):
+            outages.send_broadcast(scope, broadcast_id=int(value), user_id="U0ANA")
+    with bot.deps.session_factory() as session:
+        (stored,) = session.scalars(select(Broadcast)).all()
+        assert stored.claimed_by == dead.token
+        assert stored.lease_until == clock.current + bot.deps.settings.lease
+    lease = bot.deps.settings.lease
+    # Within the lease the dead process might still be sending: no replica touches it.
+    assert jobs.resume_broadcasts(another_replica(bot)) == 0
+    clock.advance(seconds=lease.total_seconds() - 1)
+    assert jobs.resume_broadcasts(another_replica(bot)) == 0
+    # Just past one lease (20 s, not 5 minutes): the next tick of any replica resumes it.
+    clock.advance(seconds=2)
+    emulator.clear_calls()
+    survivor = another_replica(bot)
+    assert jobs.resume_broadcasts(survivor) == 1
+    told_once(bot, emulator)
+    assert jobs.resume_broadcasts(another_replica(bot)) == 0
+
+
+def test_a_broadcast_being_sent_is_not_taken_over_while_its_process_renews_the_lease(
+    bot: Bot, emulator: Emulator, clock: Clock, affected: Outage
+) -> None:
+    value = broadcast(bot, emulator, affected, "We are restoring exports.")
+    real = bot.deps.slack
+    settings = bot.deps.settings
+    checked: list[int] = []
+
+    class SlowSlack:
+        """Slack's rate limits hold the first customer message for two leases, while the
+        heartbeat beats and another replica ticks."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def post_to_customer(self, **kwargs: Any) -> str:
+            if not checked:
+                beats = 2 * int(settings.lease / settings.heartbeat)
+                for _ in range(beats):
+                    clock.advance(seconds=settings.heartbeat.total_seconds())
+                    assert renew_leases(bot.deps) == 1
+                    checked.append(jobs.resume_broadcasts(another_replica(bot)))
+            return str(real.post_to_customer(**kwargs))
+
+    with bot.deps.session_factory() as session:
+        scope = replace(bot.deps.scope(session), slack=SlowSlack())  # type: ignore[arg-type]
+        result = outages.send_broadcast(scope, broadcast_id=int(value), user_id="U0ANA")
+    assert result.finished and len(result.posted) == 2
+    assert checked == [0] * 8  # forty seconds, and no replica took it over
+    told_once(bot, emulator)
+    assert renew_leases(bot.deps) == 0  # finished: nothing left to renew
+
+
+def test_a_broadcast_a_stopping_process_leaves_is_given_back_and_finished_at_once(
+    bot: Bot, emulator: Emulator, clock: Clock, affected: Outage
+) -> None:
+    value = broadcast(bot, emulator, affected, "We are restoring exports.")
+    real = bot.deps.slack
+
+    class StopsAfterTheFirstPost:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def post_to_customer(self, **kwargs: Any) -> str:
+            ts = str(real.post_to_customer(**kwargs))
+            bot.deps.claims.stop_starting()  # SIGTERM: Runtime.close() has begun
+            return ts
+
+    with bot.deps.session_factory() as session:
+        scope = replace(bot.deps.scope(session), slack=StopsAfterTheFirstPost())  # type: ignore[arg-type]
+        result = outages.send_broadcast(scope, broadcast_id=int(value), user_id="U0ANA")
+    assert not result.finished and result.posted == ("Globex Corp",)
+    assert len(bot_posts(emulator, "C0MIGDAL")) == 0
+    assert release_claims(bot.deps) == 1  # as Runtime.close() gives back its claims
+    with bot.deps.session_factory() as session:
+        (stored,) = session.scalars(select(Broadcast)).all()
+        assert (stored.claimed_by, stored.lease_until) == (None, clock.current)
+    # Not after a lease: at once, by the next tick of another replica, nobody told twice.
+    emulator.clear_calls()
+    assert jobs.resume_broadcasts(another_replica(bot)) == 1
+    told_once(bot, emulator)
+    looked = [c.args["channel"] for c in emulator.calls_to("conversations.history")]
+    assert "C0MIGDAL" not in looked  # a message it never claimed is not looked for
+    # One summary in the outage channel, counting the accounts both processes told.
+    (summary,) = [
+        m for m in bot_posts(emulator, affected.channel_id or "") if "broadcast" in m.text
+    ]
+    assert "broadcast to 3 affected accounts: 2 posted" in summary.text
+
+
+def test_send_pressed_as_the_process_stops_tells_who_pressed_it_another_sends_it(
+    bot: Bot, emulator: Emulator, affected: Outage
+) -> None:
+    value = broadcast(bot, emulator, affected, "We are restoring exports.")
+    bot.deps.claims.stop_starting()  # SIGTERM arrived just as *Send* was pressed
+    bot.click(outage_blocks.SEND_BROADCAST, value, user="U0ANA", channel=affected.channel_id)
+    assert bot_posts(emulator, "C0SHARED") == []
+    said = replies(emulator, "U0ANA")[-1]
+    assert "another one sends the rest within seconds" in said, said
+    assert release_claims(bot.deps) == 1
+    assert jobs.resume_broadcasts(another_replica(bot)) == 1
+    told_once(bot, emulator)
 
 
 def test_closing_again_after_a_crash_finishes_without_telling_anyone_twice(

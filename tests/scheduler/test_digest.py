@@ -18,11 +18,13 @@ from bot.db.models import Crisis, Digest
 from bot.deps import Deps
 from bot.ratelimit import RateLimiter
 from bot.services import digest
+from bot.services.port import SlackFailure
 from bot.slack_gateway import SlackGateway, make_client
 from sandbox import Emulator
 from sandbox.workspace import Message
 from scheduler.factory import Senders, build_scheduler
 from scheduler.jobs import post_weekly_digest
+from scheduler.senders import release_claims, renew_leases
 from tests.conftest import Clock, make_settings
 from tests.harness import Bot
 
@@ -166,13 +168,60 @@ def test_a_crash_after_posting_is_not_doubled(
     assert len(digests(emulator)) == 1
     # Nobody else posts it while the claim's lease runs.
     assert post_weekly_digest(replica(bot)) is None
-    clock.advance(seconds=digest.CLAIM_LEASE.total_seconds() + 1)
+    lease = bot.deps.settings.lease
+    clock.advance(seconds=lease.total_seconds() - 1)
+    assert post_weekly_digest(replica(bot)) is None
+    # Just past one lease (20 s, not 5 minutes): the next check of any replica takes it over.
+    clock.advance(seconds=2)
     assert post_weekly_digest(replica(bot)) == "2026-11-23"
     # Found in Slack, by the message's key and by the chart's name: nothing twice.
     assert len(digests(emulator)) == 1 and len(charts(emulator)) == 1
     with bot.deps.session_factory() as session:
         row = session.query(Digest).one()
         assert row.attempts == 2 and row.sent_at is not None and row.file_id
+
+
+def test_a_digest_being_posted_is_not_taken_over_while_its_process_renews_the_lease(
+    bot: Bot, emulator: Emulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(clock, MONDAY_0900)
+    settings = bot.deps.settings
+    real = bot.deps.slack.upload_file
+    checked: list[str | None] = []
+
+    def slow_upload(**kwargs: Any) -> Any:
+        # Slack holds the chart for two leases while the heartbeat beats and another ticks.
+        for _ in range(2 * int(settings.lease / settings.heartbeat)):
+            clock.advance(seconds=settings.heartbeat.total_seconds())
+            assert renew_leases(bot.deps) == 1
+            checked.append(post_weekly_digest(replica(bot)))
+        return real(**kwargs)
+
+    monkeypatch.setattr(bot.deps.slack, "upload_file", slow_upload)
+    assert post_weekly_digest(bot.deps) == "2026-11-23"
+    assert checked == [None] * 8
+    assert len(digests(emulator)) == 1 and len(charts(emulator)) == 1
+    assert renew_leases(bot.deps) == 0  # posted: nothing left to renew
+    with bot.deps.session_factory() as session:
+        assert session.query(Digest).one().attempts == 1
+
+
+def test_a_digest_its_process_could_not_post_is_given_back_at_shutdown(
+    bot: Bot, emulator: Emulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(clock, MONDAY_0900)
+
+    def slack_down(**kwargs: Any) -> Any:
+        raise SlackFailure("chat.postMessage", "service_unavailable", transient=True)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.deps.slack, "post", slack_down)
+        assert post_weekly_digest(bot.deps) is None
+    assert post_weekly_digest(replica(bot)) is None  # its lease still runs
+    assert release_claims(bot.deps) == 1  # the process stops (Runtime.close)
+    # Another replica takes it at once, not a lease later.
+    assert post_weekly_digest(replica(bot)) == "2026-11-23"
+    assert len(digests(emulator)) == 1 and len(charts(emulator)) == 1
 
 
 def test_a_digest_missed_while_every_replica_was_down_goes_out_on_start(

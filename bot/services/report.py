@@ -836,19 +836,28 @@ def _changes(
         Crisis.prevention != "",
         *_team(team_id),
     ]
-    total = session.scalar(select(func.count(Crisis.id)).where(*said)) or 0
+    if limit <= 0:
+        return (), int(session.scalar(select(func.count(Crisis.id)).where(*said)) or 0)
+    # The latest answers and, on each row, how many there are: one read of the crises.
     rows = session.execute(
-        select(Crisis.id, Crisis.customer, Crisis.channel_id, Crisis.closed_at, Crisis.prevention)
+        select(
+            Crisis.id,
+            Crisis.customer,
+            Crisis.channel_id,
+            Crisis.closed_at,
+            Crisis.prevention,
+            func.count().over(),
+        )
         .where(*said)
         .order_by(Crisis.closed_at.desc(), Crisis.id.desc())
         .limit(limit)
-    )
+    ).all()
     changes = tuple(
         Change(crisis_id=id_, customer=customer, channel_id=channel, closed_at=closed, text=text)
-        for id_, customer, channel, closed, text in rows
+        for id_, customer, channel, closed, text, _ in rows
         if closed is not None and text is not None
     )
-    return changes, int(total)
+    return changes, int(rows[0][-1]) if rows else 0
 
 
 def _text(value: object) -> str:

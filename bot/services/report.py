@@ -549,9 +549,10 @@ def _counted_in_work_tables(
     """SQLite (no GROUPING SETS, no percentile_cont): the per-crisis set stored once in a
     TEMP table, grouped six ways into another; each breakdown's values inserted sorted by
     (key, value) into a third, whose rowid is then the rank, so a group's percentile is a
-    rowid lookup at (rows before the group) + rank. Each breakdown and measure is one plain
-    sort: the window functions this replaces (``row_number()`` and a whole-partition
-    ``count(*)``) cost three times their sort on SQLite."""
+    rowid lookup at (rows before the group) + rank. Owner, kind and severity need no sort:
+    their values are read in order from the crises' indexes (``_ORDERED``); the others are
+    one plain sort each: the window functions this replaces (``row_number()`` and a
+    whole-partition ``count(*)``) cost three times their sort on SQLite."""
     connection = session.connection()
     for table in (_FACTS, _GROUPS, _RANKED):
         connection.execute(text(f"DROP TABLE IF EXISTS temp.{table.name}"))

@@ -344,6 +344,15 @@ def _closed_in(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(Crisis.status == CrisisStatus.CLOSED, _between(Crisis.closed_at, start, end))
 
 
+def _alive(start: datetime, end: datetime) -> ColumnElement[bool]:
+    # Only crises alive at some moment of the period can have anything in it.
+    return and_(
+        Crisis.declared_at < end,
+        or_(Crisis.closed_at.is_(None), Crisis.closed_at >= start),
+        Crisis.status != CrisisStatus.DECLARING,
+    )
+
+
 def _label(key: ColumnElement[Any] | None) -> ColumnElement[Any]:
     return (literal_column("''") if key is None else key).label("k")
 
@@ -390,12 +399,7 @@ def _facts_select(
     ended_in_period = and_(
         _between(CustomerPromise.ended_at, start, end), CustomerPromise.outcome.is_not(None)
     )
-    # Only crises alive at some moment of the period can have anything in it.
-    alive = and_(
-        Crisis.declared_at < end,
-        or_(Crisis.closed_at.is_(None), Crisis.closed_at >= start),
-        Crisis.status != CrisisStatus.DECLARING,
-    )
+    alive = _alive(start, end)
     if grouped_first:
         ended = (
             select(
@@ -516,7 +520,7 @@ _FACTS = Table(
     "report_facts",
     _WORK,
     *(Column(dimension.value, String) for dimension in Dimension),
-    *(Column(name, Integer) for name in ("declared", "closed", *_MEASURES, *OUTCOMES)),
+    *(Column(name, Integer) for name in ("declared", "closed", *_MEASURES, "promised")),
     prefixes=["TEMPORARY"],
 )
 _GROUPS = Table(
@@ -545,9 +549,10 @@ def _counted_in_work_tables(
     """SQLite (no GROUPING SETS, no percentile_cont): the per-crisis set stored once in a
     TEMP table, grouped six ways into another; each breakdown's values inserted sorted by
     (key, value) into a third, whose rowid is then the rank, so a group's percentile is a
-    rowid lookup at (rows before the group) + rank. Each breakdown and measure is one plain
-    sort: the window functions this replaces (``row_number()`` and a whole-partition
-    ``count(*)``) cost three times their sort on SQLite."""
+    rowid lookup at (rows before the group) + rank. Owner, kind and severity need no sort:
+    their values are read in order from the crises' indexes (``_ORDERED``); the others are
+    one plain sort each: the window functions this replaces (``row_number()`` and a
+    whole-partition ``count(*)``) cost three times their sort on SQLite."""
     connection = session.connection()
     for table in (_FACTS, _GROUPS, _RANKED):
         connection.execute(text(f"DROP TABLE IF EXISTS temp.{table.name}"))
@@ -562,9 +567,10 @@ def _counted_in_work_tables(
 def _count_in_work_tables(
     session: Session, *, team_id: str, start: datetime, end: datetime
 ) -> tuple[Tallies, Times]:
-    facts = _facts_select(team_id=team_id, start=start, end=end, promises=True)
+    facts = _packed_facts_select(team_id=team_id, start=start, end=end)
     session.execute(_FACTS.insert().from_select(list(facts.selected_columns.keys()), facts))
     f = _FACTS.c
+    promised = f.promised
     # Breakdown d's key; d = 0 is the totals.
     keys: list[ColumnElement[Any] | None] = [None] + [f[d.value] for d in Dimension]
     names = [TOTAL, *(d.value for d in Dimension)]
@@ -577,8 +583,13 @@ def _count_in_work_tables(
         return (
             select(
                 *columns,
-                *(func.sum(f[name]).label(name) for name in ("declared", "closed", *OUTCOMES)),
+                *(func.sum(f[name]).label(name) for name in ("declared", "closed")),
+                *(
+                    func.sum(promised.op(">>")(_PACK_BITS * n).op("&")(_PACK_MASK)).label(name)
+                    for n, name in enumerate(OUTCOMES)
+                ),
                 *(func.count(f[measure]).label(f"n_{measure}") for measure in _MEASURES),
+                func.count(promised).label("n_promised"),
             )
             .group_by(*columns)
             .cte(f"cells_{dimensions[0].value}")
@@ -595,17 +606,25 @@ def _count_in_work_tables(
                 literal_column(str(d)),
                 _label(None if d == 0 else source.c[names[d]]),
                 *(func.sum(source.c[name]) for name in summed),
-            ).group_by(*([] if d == 0 else [source.c[names[d]]]))
+            )
+            .group_by(*([] if d == 0 else [source.c[names[d]]]))
+            # The set holds every crisis alive in the period: only a group with something
+            # in it (declared, closed or a promise ended) is a row of the breakdown.
+            .having(func.sum(source.c.declared + source.c.closed + source.c.n_promised) > 0)
             for d, source in enumerate(sources)
         )
     )
     session.execute(_GROUPS.insert().from_select([c.name for c in _GROUPS.c], grouped))
     # Inserted in (d, measure, key, value) order: the order the spans below are summed in.
-    for key in keys:
+    for d, key in enumerate(keys):
         for measure in _MEASURES:
-            value = f[measure]
-            ordered = select(value).where(value.is_not(None))
-            ordered = ordered.order_by(*([] if key is None else [key]), value)
+            dimension = None if d == 0 else Dimension(names[d])
+            if dimension in _ORDERED:
+                ordered = _ordered_in_index(dimension, measure, team_id, start, end)
+            else:
+                value = f[measure]
+                ordered = select(value).where(value.is_not(None))
+                ordered = ordered.order_by(*([] if key is None else [key]), value)
             session.execute(_RANKED.insert().from_select(["v"], ordered))
 
     g = _GROUPS.c
@@ -653,6 +672,82 @@ def _count_in_work_tables(
             _seconds(p90),
         )
     return tallies, times
+
+
+# The breakdowns whose values the crises' indexes keep in order (ix_crises_report_<key>_<measure>,
+# migration 0017): read in index order, they need no sort.
+_ORDERED = {
+    Dimension.OWNER: Crisis.owner_id,
+    Dimension.KIND: Crisis.kind,
+    Dimension.SEVERITY: Crisis.severity,
+}
+
+
+# A crisis's promises that ended in the period, counted in one lookup of the (crisis_id,
+# ended_at, outcome) index: kept + late·2²¹ + broken·2⁴², unpacked when the crises are
+# summed (exact up to two million promises of each outcome for one crisis in one period).
+_PACK_BITS = 21
+_PACK_MASK = (1 << _PACK_BITS) - 1
+
+
+def _packed_facts_select(*, team_id: str, start: datetime, end: datetime) -> Select[Any]:
+    """SQLite's per-crisis set: every crisis alive in the period (those with nothing in it
+    count for no group, see the HAVING above), its keys, whether it was declared and closed
+    in the period, its times when they count, and its promises that ended in the period
+    packed in one integer (``promised``, NULL when none). A correlated lookup per crisis
+    instead of a join grouped by crisis: no aggregate over the crises' columns."""
+    declared, closed = _declared_in(start, end), _closed_in(start, end)
+    weights = {
+        outcome.value: 1 << (_PACK_BITS * n)
+        for n, outcome in enumerate(
+            (PromiseOutcome.KEPT, PromiseOutcome.LATE, PromiseOutcome.BROKEN)
+        )
+    }
+    promised = (
+        select(func.sum(case(weights, value=CustomerPromise.outcome)))
+        .where(
+            CustomerPromise.crisis_id == Crisis.id,
+            _between(CustomerPromise.ended_at, start, end),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            *(_key(dimension).label(dimension.value) for dimension in Dimension),
+            case((declared, 1), else_=0).label("declared"),
+            case((closed, 1), else_=0).label("closed"),
+            case((declared, Crisis.seconds_to_first_ack), else_=None).label("ack"),
+            case((closed, Crisis.seconds_to_resolve), else_=None).label("resolve"),
+            promised.label("promised"),
+        )
+        .select_from(_crises_and_accounts())
+        .where(_alive(start, end), *_team(team_id))
+    )
+
+
+def _ordered_in_index(
+    dimension: Dimension, measure: str, team_id: str, start: datetime, end: datetime
+) -> Select[Any]:
+    """The values of ``measure`` that the per-crisis set holds, ordered by ``dimension`` then
+    value, read from the index that keeps them in that order: the same crises as the set's
+    (its filters, whose columns the index holds), so each group has the same count."""
+    key = _ORDERED[dimension]
+    # Declared (or closed) in the period and alive in it, with no condition twice: each is
+    # evaluated on every entry of the index.
+    if measure == "ack":
+        value = Crisis.seconds_to_first_ack
+        counted = and_(
+            _declared_in(start, end), or_(Crisis.closed_at.is_(None), Crisis.closed_at >= start)
+        )
+    else:
+        value = Crisis.seconds_to_resolve
+        counted = and_(_closed_in(start, end), Crisis.declared_at < end)
+    return (
+        select(value)
+        .with_hint(Crisis, f"INDEXED BY ix_crises_report_{dimension.value}_{measure}", "sqlite")
+        .where(*_team(team_id), value.is_not(None), counted)
+        .order_by(key, value)
+    )
 
 
 def _percentile_select(
@@ -742,19 +837,28 @@ def _changes(
         Crisis.prevention != "",
         *_team(team_id),
     ]
-    total = session.scalar(select(func.count(Crisis.id)).where(*said)) or 0
+    if limit <= 0:
+        return (), int(session.scalar(select(func.count(Crisis.id)).where(*said)) or 0)
+    # The latest answers and, on each row, how many there are: one read of the crises.
     rows = session.execute(
-        select(Crisis.id, Crisis.customer, Crisis.channel_id, Crisis.closed_at, Crisis.prevention)
+        select(
+            Crisis.id,
+            Crisis.customer,
+            Crisis.channel_id,
+            Crisis.closed_at,
+            Crisis.prevention,
+            func.count().over(),
+        )
         .where(*said)
         .order_by(Crisis.closed_at.desc(), Crisis.id.desc())
         .limit(limit)
-    )
+    ).all()
     changes = tuple(
         Change(crisis_id=id_, customer=customer, channel_id=channel, closed_at=closed, text=text)
-        for id_, customer, channel, closed, text in rows
+        for id_, customer, channel, closed, text, _ in rows
         if closed is not None and text is not None
     )
-    return changes, int(total)
+    return changes, int(rows[0][-1]) if rows else 0
 
 
 def _text(value: object) -> str:

@@ -173,6 +173,42 @@ def test_the_breakdowns(november: SessionFactory) -> None:
     assert figures.by(Dimension.TIER) == figures.by_tier
 
 
+def test_crises_with_nothing_in_the_period_and_other_workspaces_count_nowhere(
+    november: SessionFactory,
+) -> None:
+    """Open all through November with no promise ending in it: in no breakdown, not even
+    as a row of zeros; another workspace's crises are not in this one's figures, times
+    included."""
+    with november() as session:
+        quiet = crisis(
+            "Umbrella", owner="U9", declared=at(10, 20), ack=5,
+            kind=CrisisKind.QUESTION, severity=Severity.SEV4,
+        )  # fmt: skip
+        elsewhere = crisis(
+            "Acme", owner="U1", declared=at(11, 3), ack=1, closed=at(11, 4),
+            kind=CrisisKind.QUESTION, severity=Severity.SEV1,
+        )  # fmt: skip
+        elsewhere.team_id = "T2"
+        session.add_all([quiet, elsewhere, promise(quiet, at(10, 20), at(12, 20))])
+        session.add(promise(elsewhere, at(11, 3), at(11, 3, 1), at(11, 3, 0, 30), BROKEN))
+        session.commit()
+    with november() as session:
+        figures = report.figures(session, team_id="", start=START, end=END)
+        theirs = report.figures(session, team_id="T2", start=START, end=END)
+    assert [row.key for row in figures.by_owner] == ["U2", "U1"]
+    assert {row.key for row in figures.by_account} == {"Acme", "Globex", "Initech"}
+    assert "question" not in {row.key for row in figures.by_kind}
+    assert [row.key for row in figures.by_severity] == ["sev1", "sev2", "sev3"]
+    u1 = figures.by_owner[1]
+    assert (u1.ack_median, u1.resolve_median, u1.broken) == (seconds(90), seconds(7200), 0)
+    assert (figures.declared, figures.closed, figures.broken) == (4, 3, 2)
+    assert (figures.ack_median, figures.resolve_median) == (seconds(120), seconds(86400))
+    assert (theirs.declared, theirs.closed, theirs.broken) == (1, 1, 1)
+    assert [(r.key, r.ack_median, r.resolve_median) for r in theirs.by_kind] == [
+        ("question", seconds(1), seconds(86400))
+    ]
+
+
 def test_the_latest_promises_and_the_changes(november: SessionFactory) -> None:
     with november() as session:
         figures = report.figures(session, team_id="", start=START, end=END)

@@ -1,15 +1,15 @@
 """the report: crises' acknowledgement and resolve times kept in order per owner, kind and
 severity, so SQLite reads each breakdown's percentiles from an index instead of sorting
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

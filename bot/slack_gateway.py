@@ -18,7 +18,12 @@ from bot.customer.guard import CheckedMessage
 from bot.ratelimit import RateLimiter
 from bot.services.naming import with_suffix
 from bot.services.port import Blocks, Person, PostedMessage, SlackFailure
-from bot.slack_retry import SERVER_ERRORS, RetryTime, SlackRetryHandler
+from bot.slack_retry import (
+    SERVER_ERRORS,
+    RetryTime,
+    SlackRetryHandler,
+    looking_before_resending,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,6 +77,7 @@ class SlackGateway:
         # The retries' clock (injected in tests), to say how long Slack was retried.
         handler = next((h for h in client.retry_handlers if isinstance(h, SlackRetryHandler)), None)
         self._clock = handler.time.clock if handler else time.monotonic
+        self._retry = handler
         self._cache = LookupCache(seconds=CACHE_SECONDS)
         self._identity_cache = LookupCache(seconds=float("inf"))
 
@@ -262,14 +268,46 @@ class SlackGateway:
         if key:
             kwargs["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         try:
-            data = self._call("chat.postMessage", **kwargs)
+            data = self._post_message(key, **kwargs)
         except SlackFailure as failure:
             # A public channel the bot has not joined yet (the escalation channel, say).
             if failure.error != "not_in_channel" or not channel.startswith("C"):
                 raise
             self._call("conversations.join", channel=channel)
-            data = self._call("chat.postMessage", **kwargs)
+            data = self._post_message(key, **kwargs)
         return str(data["ts"])
+
+    def _post_message(self, key: str | None, **kwargs: Any) -> dict[str, Any]:
+        """``chat.postMessage``, sent once: a 5xx or a lost connection may come after Slack
+        posted it, so a post with a metadata key is looked up by its key before it is sent
+        again (for up to ``CRISISBOT_SLACK_RETRY_FOR``, backing off); one without a key is
+        retried as any call."""
+        handler = self._retry
+        if not key or handler is None:
+            return self._call("chat.postMessage", **kwargs)
+        channel = str(kwargs["channel"])
+        started = self._clock()
+        attempt = 0
+        while True:
+            try:
+                with looking_before_resending():
+                    return self._call("chat.postMessage", **kwargs)
+            except SlackFailure as failure:
+                if not failure.transient:
+                    raise
+                lost = failure
+            found = self._find_keyed(channel=channel, key=key, since=None)
+            if found:
+                log.info("%s was posted before its answer was lost; not sent again", key)
+                return {"ts": found}
+            wait = handler.backoff(attempt)
+            waited = self._clock() - started
+            if lost.error == "ratelimited" or waited + wait > handler.budget():
+                raise SlackFailure(
+                    "chat.postMessage", lost.error, transient=True, waited=waited
+                ) from None
+            handler.time.sleep(wait)
+            attempt += 1
 
     def post_to_customer(
         self, *, channel: str, message: CheckedMessage, key: str | None = None
@@ -281,8 +319,8 @@ class SlackGateway:
         extra: dict[str, Any] = {}
         if key:
             extra["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
-        data = self._call(
-            "chat.postMessage",
+        data = self._post_message(
+            key,
             channel=channel,
             text=str(message),
             unfurl_links=False,
@@ -381,13 +419,18 @@ class SlackGateway:
         return self.post(channel=user, text=text, blocks=blocks, key=key)
 
     def find_posted(self, *, channel: str, key: str, since: datetime) -> str | None:
+        return self._find_keyed(channel=channel, key=key, since=since)
+
+    def _find_keyed(self, *, channel: str, key: str, since: datetime | None) -> str | None:
+        """The ts of the message with ``key`` among the channel's newest 200 (since
+        ``since``, if given)."""
         if channel.startswith(("U", "W")):
             opened = self._call("conversations.open", users=channel)
             channel = str(opened["channel"]["id"])
         data = self._call(
             "conversations.history",
             channel=channel,
-            oldest=f"{since.timestamp():.6f}",
+            oldest=f"{since.timestamp():.6f}" if since is not None else None,
             include_all_metadata=True,
             limit=200,
         )

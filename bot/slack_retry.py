@@ -3,6 +3,11 @@
 A flaky Slack should delay the bot's work, not fail it: a call keeps being retried (waiting
 out ``Retry-After``, or backing off) until ``CRISISBOT_SLACK_RETRY_FOR`` has passed since its
 first failure; only then does the caller hear ``SlackFailure``.
+
+A post is not safe to send again blindly: a 5xx or a dropped connection may come after Slack
+posted it. Inside ``looking_before_resending`` only 429s (Slack refused before doing anything)
+are retried here; the caller looks the post up by its metadata key and re-sends only if it is
+not there (``SlackGateway.post``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ DEFAULT_RETRY_AFTER = 1.0
 RETRY_AFTER_PAD = 0.05
 # A shorter budget for the calls made before an acknowledgement (see ``retrying_for``).
 _SHORTER: ContextVar[float | None] = ContextVar("crisisbot_retry_for", default=None)
+# The caller looks a failed call up before sending it again (see ``looking_before_resending``).
+_LOOKS_FIRST: ContextVar[bool] = ContextVar("crisisbot_looks_first", default=False)
 # RetryState.custom_values keys.
 _STARTED = "crisisbot_retry_started"
 _WAIT = "crisisbot_retry_wait"
@@ -67,12 +74,13 @@ class SlackRetryHandler(RetryHandler):
         wait = self._wait(state, response, error)
         if wait is None:
             return False
+        refused = response is not None and response.status_code == 429
+        if _LOOKS_FIRST.get() and not refused:
+            return False  # Slack may have done it: the caller looks before sending again
         values = state.custom_values = state.custom_values or {}
         now = self.time.clock()
         started = values.setdefault(_STARTED, now)
-        shorter = _SHORTER.get()
-        retry_for = self.retry_for if shorter is None else min(shorter, self.retry_for)
-        if now + wait - started > retry_for:
+        if now + wait - started > self.budget():
             return False
         values[_WAIT] = wait
         return True
@@ -88,8 +96,17 @@ class SlackRetryHandler(RetryHandler):
         )
         if not transient:
             return None
-        ceiling = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(state.current_attempt, 16))
+        return self.backoff(state.current_attempt)
+
+    def backoff(self, attempt: int) -> float:
+        """The wait before retry number ``attempt`` (from 0) after a 5xx or a lost connection."""
+        ceiling = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(attempt, 16))
         return ceiling * (0.5 + self.time.random() / 2)
+
+    def budget(self) -> float:
+        """How long, in seconds, a failing call is retried on this thread now."""
+        shorter = _SHORTER.get()
+        return self.retry_for if shorter is None else min(shorter, self.retry_for)
 
     def prepare_for_next_attempt(
         self,
@@ -115,6 +132,18 @@ def retrying_for(seconds: float) -> Iterator[None]:
         yield
     finally:
         _SHORTER.reset(token)
+
+
+@contextmanager
+def looking_before_resending() -> Iterator[None]:
+    """Inside, a call that met a 5xx or a lost connection is not sent again here (Slack may
+    have done it before the answer was lost): the caller looks first. 429s are still waited
+    out: Slack refuses those before doing anything."""
+    token = _LOOKS_FIRST.set(True)
+    try:
+        yield
+    finally:
+        _LOOKS_FIRST.reset(token)
 
 
 def retry_after(response: HttpResponse) -> float:

@@ -8,6 +8,7 @@ import pytest
 from bot.services.port import Person, SlackFailure
 from bot.slack_gateway import LookupCache, SlackGateway, make_client
 from sandbox import Emulator
+from sandbox.faults import DROP, Failure
 from tests.support import FastRetryTime
 
 
@@ -97,6 +98,54 @@ def test_server_errors_are_retried_until_slack_answers(
     # Ten 503s waited out (not two); then Slack's real answer, which is not retried.
     assert [c.status for c in emulator.calls_to("chat.update")] == [503] * 10 + [200]
     assert raised.value.error == "message_not_found" and not raised.value.transient
+
+
+def keyed(emulator: Emulator, channel: str, key: str) -> list[str]:
+    """The ts of each message in ``channel`` (a user id: the DM with them) carrying ``key``."""
+    found = emulator.dm_messages(channel) if channel.startswith("U") else emulator.messages(channel)
+    return [
+        m.ts for m in found if ((m.metadata or {}).get("event_payload") or {}).get("key") == key
+    ]
+
+
+@pytest.mark.parametrize("status", [DROP, 500])
+@pytest.mark.parametrize("channel", ["U0ANA", "C0GENERAL"])
+def test_a_keyed_post_slack_took_before_the_connection_failed_is_found_not_sent_again(
+    gateway: SlackGateway, emulator: Emulator, status: int, channel: str
+) -> None:
+    # Slack posts the message, then the answer is lost (the connection drops, or a 5xx).
+    emulator.faults.script("chat.postMessage", Failure("internal_error", status, apply=True), 1)
+    ts = gateway.post(channel=channel, text="Heads-up", key="reminder:7:dm")
+    assert keyed(emulator, channel, "reminder:7:dm") == [ts]
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("status", [DROP, 503])
+def test_a_keyed_post_slack_never_took_is_sent_again(
+    gateway: SlackGateway, emulator: Emulator, status: int
+) -> None:
+    emulator.faults.script("chat.postMessage", Failure("internal_error", status), 3)
+    ts = gateway.post(channel="U0ANA", text="Heads-up", key="reminder:8:dm")
+    assert keyed(emulator, "U0ANA", "reminder:8:dm") == [ts]
+    assert [c.status for c in emulator.calls_to("chat.postMessage")] == [status] * 3 + [200]
+
+
+def test_a_keyed_post_failing_past_the_retry_budget_is_reported_as_transient(
+    emulator: Emulator,
+) -> None:
+    client = make_client(
+        token="xoxb-sandbox",
+        base_url=emulator.api_url,
+        timeout=5,
+        retry_for=60.0,
+        time_source=FastRetryTime(),
+    )
+    emulator.faults.script("chat.postMessage", Failure("internal_error", DROP), 1000)
+    with pytest.raises(SlackFailure) as raised:
+        SlackGateway(client).post(channel="C0GENERAL", text="x", key="reminder:9:dm")
+    assert raised.value.transient
+    assert 45 <= raised.value.waited <= 60
+    assert keyed(emulator, "C0GENERAL", "reminder:9:dm") == []
 
 
 def test_server_errors_past_the_retry_budget_are_reported_as_transient(

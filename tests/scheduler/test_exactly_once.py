@@ -11,6 +11,7 @@ from bot.db.models import Crisis, Reminder, TimelineEvent
 from bot.services import reminders
 from bot.services.leases import Claims
 from sandbox import Emulator
+from sandbox.faults import DROP, Failure
 from scheduler.jobs import sweep_due
 from scheduler.senders import Senders
 from tests.conftest import Clock
@@ -73,6 +74,20 @@ def test_killed_before_sending_sends_once_the_lease_runs_out(
     overdue.advance(seconds=bot.deps.settings.lease.total_seconds() + 1)
     assert [s.kind for s in bot.sweep()] == ["overdue"]
     assert len(overdue_dms(emulator)) == 1
+
+
+@pytest.mark.parametrize("status", [DROP, 500])
+def test_a_nag_slack_took_before_the_answer_was_lost_goes_out_once(
+    bot: Bot, emulator: Emulator, overdue: Clock, status: int
+) -> None:
+    # Slack posts the nag, then the connection drops (or a 5xx comes) before its answer.
+    emulator.faults.script("chat.postMessage", Failure("internal_error", status, apply=True), 1)
+    assert [s.kind for s in bot.sweep()] == ["overdue"]
+    assert len(overdue_dms(emulator)) == 1  # found by its key, not sent again
+    with bot.deps.session_factory() as session:
+        (row,) = session.query(Reminder).filter_by(kind="overdue").all()
+        assert row.attempts == 1 and row.sent_at is not None
+        assert session.query(Crisis).one().nags_sent == 1
 
 
 def test_sweeps_running_at_once_send_each_reminder_once_and_record_it(

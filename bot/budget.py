@@ -84,7 +84,7 @@ class SharedRateLimiter(RateLimiter):
         if not rules:
             return waited
         team = self._team_id()
-        windows = {key: (limit, length) for key, limit, length in rules}
+        windows = {rule.key: (rule.limit, rule.length) for rule in rules}
         # One caller of this process at a time asks the database for the same windows; the
         # others wait here, in the order the in-process limiter let them through, instead of
         # all polling the same row each time a slot frees. (Posts to different channels do
@@ -109,6 +109,7 @@ class SharedRateLimiter(RateLimiter):
 
     def finished(self) -> None:
         """Move this thread's call in flight to now, when it has had its answer."""
+        super().finished()
         taken: Taken | None = getattr(self._in_flight, "call", None)
         if taken is None:
             return

@@ -6,10 +6,10 @@ import bisect
 import itertools
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Calls per window (a minute) for the methods we call; Slack's tiers from its documentation.
 TIER_2, TIER_3, TIER_4 = 20, 50, 100
@@ -40,6 +40,11 @@ POST_PER_WORKSPACE = 300
 # opens the next window lands in the old one and costs a 429 and a whole Retry-After.
 MARGIN = 0.02
 MARGIN_FLOOR = 0.05
+# A call counted from its answer needs no room for the clocks (Slack had it before we had the
+# answer): only a few milliseconds for the timers.
+ANSWER_MARGIN = 0.005
+# A call whose answer is never reported (``finished``) stops counting so long after its window.
+UNANSWERED = 30.0
 
 
 # Slack counts its limits per minute.
@@ -51,13 +56,34 @@ WINDOW = 60.0
 POLL = 0.01
 
 
+class Rule(NamedTuple):
+    """A window a call counts in: its key, calls allowed, length with our margin, and Slack's."""
+
+    key: str
+    limit: int
+    length: float
+    exact: float
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One call counted in a window: when it was let go, and until when it counts (while it
+    waits for its answer, at the latest; once answered, for good)."""
+
+    sent: float
+    ends: float
+    answered: bool = False
+
+
 @dataclass
 class _Window:
     """One sliding window: the calls it has counted, and who waits for it, in arrival order."""
 
     limit: int
     length: float
-    calls: deque[float] = field(default_factory=deque)
+    # Slack's own length, without our margin (a call counted from its answer needs none).
+    exact: float = 0.0
+    slots: list[_Slot] = field(default_factory=list)
     # Tickets waiting, lowest (earliest) first.
     queue: list[int] = field(default_factory=list)
     # Callers through this window, still waiting on a broader one: their call is coming.
@@ -88,18 +114,27 @@ class RateLimiter:
         self._tickets = itertools.count()
         self._place = threading.local()
 
-    def _rules(self, method: str, channel: str | None) -> list[tuple[str, int, float]]:
+    def _rules(self, method: str, channel: str | None) -> list[Rule]:
         """The windows a call counts in, narrowest first."""
         if method == "chat.postMessage":
             rules = []
             if channel:
                 # A window scaled like the others, so tests that shrink the minute shrink this.
-                per_channel = _padded(POST_WINDOW * self.window / 60.0)
-                rules.append((f"post:{channel}", POST_PER_CHANNEL, per_channel))
-            rules.append(("post", POST_PER_WORKSPACE, _padded(self.window)))
+                per_channel = POST_WINDOW * self.window / 60.0
+                rules.append(
+                    Rule(f"post:{channel}", POST_PER_CHANNEL, _padded(per_channel), per_channel)
+                )
+            rules.append(Rule("post", POST_PER_WORKSPACE, _padded(self.window), self.window))
             return rules
         limit = METHOD_LIMITS.get(method)
-        return [(method, limit, _padded(self.window))] if limit else []
+        return [Rule(method, limit, _padded(self.window), self.window)] if limit else []
+
+    def _window(self, rule: Rule) -> _Window:
+        """``rule``'s window (the lock held)."""
+        window = self._windows.get(rule.key)
+        if window is None:
+            window = self._windows[rule.key] = _Window(rule.limit, rule.length, rule.exact)
+        return window
 
     @contextmanager
     def in_line(self, method: str) -> Iterator[None]:
@@ -111,10 +146,9 @@ class RateLimiter:
         if not rules:
             yield
             return
-        key, limit, length = rules[-1]
         with self._lock:
             ticket = next(self._tickets)
-            window = self._windows.setdefault(key, _Window(limit, length))
+            window = self._window(rules[-1])
             bisect.insort(window.queue, ticket)
         self._place.ticket = ticket
         try:
@@ -130,7 +164,14 @@ class RateLimiter:
 
         The narrow window (the channel) first, then the broad one (the workspace), so a call
         held back by its own channel never holds up the others' turn in the workspace.
+
+        The call counts until ``finished`` says it has had its answer, and from then on as if
+        Slack had counted it at the answer's time: Slack counts a call when it arrives, which
+        is somewhere between our letting it go and its answer, and on a loaded machine a call
+        may take longer on its way than the next one to the same channel. (A thread that asks
+        for its next slot has had the answer to its last call: that finishes it too.)
         """
+        RateLimiter.finished(self)
         rules = self._rules(method, channel)
         if not rules:
             return 0.0
@@ -141,49 +182,69 @@ class RateLimiter:
                 ticket = next(self._tickets)
         passed: list[_Window] = []
         try:
-            for key, limit, length in rules:
-                passed.append(self._wait_turn(key, limit, length, ticket))
+            for rule in rules:
+                passed.append(self._wait_turn(rule, ticket))
         finally:
             with self._lock:
                 now = self._clock()
+                flying: list[tuple[_Window, _Slot]] = []
                 for window in passed:
                     window.held -= 1
                     if len(passed) == len(rules):
-                        window.calls.append(now)
+                        slot = _Slot(now, now + window.length + max(window.exact, UNANSWERED))
+                        window.slots.append(slot)
+                        flying.append((window, slot))
+                self._place.flying = flying
         return self._clock() - started
 
     def finished(self) -> None:
-        """The call this thread last acquired a slot for has had its answer (see
-        ``bot.budget``, which counts a call from then on); nothing to do in one process."""
-
-    def _wait_turn(self, key: str, limit: int, length: float, ticket: int) -> _Window:
+        """The call this thread last acquired a slot for has had its answer: from now on it
+        counts as made now (but never less than the window from when it was let go)."""
+        flying: list[tuple[_Window, _Slot]] = getattr(self._place, "flying", None) or []
+        if not flying:
+            return
+        self._place.flying = []
         with self._lock:
-            window = self._windows.setdefault(key, _Window(limit, length))
+            now = self._clock()
+            for window, slot in flying:
+                margin = min(ANSWER_MARGIN, window.length - window.exact)
+                slot.ends = max(slot.sent + window.length, now + window.exact + margin)
+                slot.answered = True
+
+    def _wait_turn(self, rule: Rule, ticket: int) -> _Window:
+        with self._lock:
+            window = self._window(rule)
             if ticket not in window.queue:  # not already in line (``in_line``)
                 bisect.insort(window.queue, ticket)
         try:
             while True:
                 with self._lock:
                     now = self._clock()
-                    calls = window.calls
-                    while calls and calls[0] <= now - length:
-                        calls.popleft()
+                    if any(slot.ends <= now for slot in window.slots):
+                        window.slots = [slot for slot in window.slots if slot.ends > now]
                     ahead = window.queue.index(ticket)
                     # Which counted call must age out before there is a slot for us as well as
-                    # for everyone ahead of us: none (go now), a known one, or one not yet made.
-                    must_age = len(calls) + window.held + ahead - limit
+                    # for everyone ahead of us: none (go now), a known one, or one not yet made
+                    # or not yet answered.
+                    must_age = len(window.slots) + window.held + ahead - window.limit
                     if must_age < 0:
                         window.queue.remove(ticket)
                         window.held += 1
                         return window
-                    known = must_age < len(calls)
-                    pause = calls[must_age] + length - now if known else POLL
+                    pause = POLL
+                    if must_age < len(window.slots):
+                        slot = sorted(window.slots, key=_ends)[must_age]
+                        pause = slot.ends - now if slot.answered else min(POLL, slot.ends - now)
                 self._sleep(max(pause, 0.0))
         except BaseException:
             with self._lock:
                 if ticket in window.queue:
                     window.queue.remove(ticket)
             raise
+
+
+def _ends(slot: _Slot) -> float:
+    return slot.ends
 
 
 def _padded(window: float) -> float:

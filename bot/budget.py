@@ -12,7 +12,10 @@ A call is counted from when it is sent until it has its answer, and then moved t
 the answer: Slack counted it somewhere in between, and only the answer's time is sure not to be
 earlier. (Counting the sending time alone, a call that took longer to reach Slack than the
 next one would still be in Slack's window when ours had let it out: a 429, and with its
-retry a slot out of step for every window after.)
+retry a slot out of step for every window after.) Counted from its answer, a call needs no
+margin for the clocks, only Slack's window and a few ms: so a call answered within the
+window's margin is left at its sending time, and costs no second transaction; one answered
+later is moved to the answer's time less the margin (``bot.ratelimit`` counts the same way).
 
 The in-process ``RateLimiter`` still runs first: it keeps this process's callers first come,
 first served (nags in due order) and spares the database calls that would wait anyway.
@@ -30,7 +33,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bot.db.models import SlackBudget
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import ANSWER_MARGIN, RateLimiter
 
 # The budget's own few connections, apart from the services' pool: a call that waits for a
 # slot never waits for a connection a sender holds (three replicas stay under PostgreSQL's
@@ -49,11 +52,15 @@ _NOW = func.extract("epoch", func.clock_timestamp())
 
 @dataclass(frozen=True)
 class Taken:
-    """A call counted in the shared windows: where, and at what (database) time."""
+    """A call counted in the shared windows: where, and at what (database) time; ``asked`` is
+    this process's clock before it asked (no later than ``at``, on the database's clock)."""
 
     team: str
     keys: list[str]
     at: float
+    asked: float
+    # Per window: how long after the call's time its answer may come and change nothing.
+    slack: dict[str, float]
 
 
 class SharedRateLimiter(RateLimiter):
@@ -85,15 +92,19 @@ class SharedRateLimiter(RateLimiter):
             return waited
         team = self._team_id()
         windows = {rule.key: (rule.limit, rule.length) for rule in rules}
+        # A call answered within its window's margin (less the few ms an answer-counted call
+        # keeps) counts from when it went, as if answered then; later, from its answer.
+        slack = {rule.key: rule.length - rule.exact - ANSWER_MARGIN for rule in rules}
         # One caller of this process at a time asks the database for the same windows; the
         # others wait here, in the order the in-process limiter let them through, instead of
         # all polling the same row each time a slot frees. (Posts to different channels do
         # not wait for each other's channel.)
         with self._turn("|".join(sorted(windows))):
             while True:
+                asked = self._clock()
                 taken = self._take(team, windows)
-                if isinstance(taken, Taken):
-                    self._in_flight.call = taken
+                if not isinstance(taken, float):
+                    self._in_flight.call = Taken(team, taken[0], taken[1], asked, slack)
                     break
                 pause = min(max(taken, 0.001), MAX_PAUSE)
                 self._sleep(pause)
@@ -108,30 +119,43 @@ class SharedRateLimiter(RateLimiter):
             return self._turns.setdefault(key, threading.Lock())
 
     def finished(self) -> None:
-        """Move this thread's call in flight to now, when it has had its answer."""
+        """Move this thread's call in flight to when it had its answer, where that is later
+        than its window's margin allows for: Slack counted it somewhere in between."""
         super().finished()
         taken: Taken | None = getattr(self._in_flight, "call", None)
         if taken is None:
             return
         self._in_flight.call = None
+        # The answer's time on the database's clock, at the latest (``asked`` came no later
+        # than ``at``); within the margin, nothing to move, and no transaction.
+        answered = taken.at + self._clock() - taken.asked
+        keys = [key for key in taken.keys if answered - taken.slack[key] > taken.at]
+        if not keys:
+            return
         with self._engine.begin() as connection:
-            rows, now = self._locked(connection, taken.team, taken.keys)
+            rows, now = self._locked(connection, taken.team, keys)
             for key, calls in rows:
+                # Counted from ``moved`` with the padded window: Slack's window from the
+                # answer, and a few ms.
                 moved = list(calls)
+                at = max(taken.at, now - taken.slack[key])
                 if taken.at in moved:
-                    moved[moved.index(taken.at)] = now
+                    moved[moved.index(taken.at)] = at
                 else:
                     # In flight longer than a window (retried): dropped as old, yet Slack
                     # counted its last try just now.
-                    moved.append(now)
+                    moved.append(at)
                 connection.execute(
                     update(SlackBudget)
                     .where(SlackBudget.team_id == taken.team, SlackBudget.bucket == key)
                     .values(calls=moved, last_call=now)
                 )
 
-    def _take(self, team: str, windows: dict[str, tuple[int, float]]) -> Taken | float:
-        """Count one call in every window, or how long until they all have room."""
+    def _take(
+        self, team: str, windows: dict[str, tuple[int, float]]
+    ) -> tuple[list[str], float] | float:
+        """Count one call in every window (its keys and database time), or how long until
+        they all have room."""
         keys = sorted(windows)
         with self._engine.begin() as connection:
             rows, now = self._locked(connection, team, keys)
@@ -164,7 +188,7 @@ class SharedRateLimiter(RateLimiter):
                     .where(SlackBudget.team_id == team, SlackBudget.bucket == key)
                     .values(calls=[*recent, now], last_call=now)
                 )
-        return Taken(team, keys, now)
+        return keys, now
 
     @staticmethod
     def _locked(

@@ -75,3 +75,37 @@ def test_workspaces_and_channels_have_their_own_windows(database_url: str) -> No
     started = time.monotonic()
     other.acquire("chat.postMessage", channel="C1")
     assert time.monotonic() - started >= WINDOW / 60
+
+
+def counted(database_url: str, bucket: str = "pins.add") -> list[float]:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        calls = connection.scalar(
+            select(SlackBudget.calls).where(
+                SlackBudget.team_id == "T0CRISIS", SlackBudget.bucket == bucket
+            )
+        )
+    engine.dispose()
+    return list(calls or [])
+
+
+def test_a_call_answered_late_counts_from_its_answer(database_url: str) -> None:
+    """Slack counted the call somewhere between its sending and its answer: a late answer
+    moves it (less the window's margin, which an answer-counted call does not need); a prompt
+    one leaves it at its sending time, without a second transaction."""
+    upgrade(database_url)
+    (limiter,) = replicas(database_url, 1)
+    limiter.acquire("pins.add")
+    (sent,) = counted(database_url)
+    limiter.finished()  # answered at once: within the margin
+    assert counted(database_url) == [sent]
+
+    limiter.acquire("pins.add")
+    second = max(counted(database_url))
+    time.sleep(0.3)  # its answer, 300 ms later (the window's margin is 50 ms)
+    limiter.finished()
+    calls = counted(database_url)
+    assert sent in calls and second not in calls
+    moved = max(calls)
+    # From the answer: a second after it, and 5 ms, before the next call may go.
+    assert second + 0.3 - 0.045 <= moved <= second + 0.3 - 0.045 + 0.2

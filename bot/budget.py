@@ -14,8 +14,9 @@ earlier. (Counting the sending time alone, a call that took longer to reach Slac
 next one would still be in Slack's window when ours had let it out: a 429, and with its
 retry a slot out of step for every window after.) Counted from its answer, a call needs no
 margin for the clocks, only Slack's window and a few ms: so a call answered within the
-window's margin is left at its sending time, and costs no second transaction; one answered
-later is moved to the answer's time less the margin (``bot.ratelimit`` counts the same way).
+window's margin (beyond the round trip its method usually takes) is left at its sending
+time, and costs no second transaction; one answered later is moved to the answer's time less
+the usual round trip and the margin (``bot.ratelimit`` counts the same way).
 
 The in-process ``RateLimiter`` still runs first: it keeps this process's callers first come,
 first served (nags in due order) and spares the database calls that would wait anyway.
@@ -105,6 +106,7 @@ class SharedRateLimiter(RateLimiter):
                 taken = self._take(team, windows)
                 if not isinstance(taken, float):
                     self._in_flight.call = Taken(team, taken[0], taken[1], asked, slack)
+                    self._sending()
                     break
                 pause = min(max(taken, 0.001), MAX_PAUSE)
                 self._sleep(pause)
@@ -121,14 +123,15 @@ class SharedRateLimiter(RateLimiter):
     def finished(self) -> None:
         """Move this thread's call in flight to when it had its answer, where that is later
         than its window's margin allows for: Slack counted it somewhere in between."""
-        super().finished()
+        usual = self._answered()
         taken: Taken | None = getattr(self._in_flight, "call", None)
         if taken is None:
             return
         self._in_flight.call = None
         # The answer's time on the database's clock, at the latest (``asked`` came no later
-        # than ``at``); within the margin, nothing to move, and no transaction.
-        answered = taken.at + self._clock() - taken.asked
+        # than ``at``), less the usual round trip; within the margin, nothing to move, and
+        # no transaction.
+        answered = taken.at + self._clock() - taken.asked - usual
         keys = [key for key in taken.keys if answered - taken.slack[key] > taken.at]
         if not keys:
             return
@@ -138,7 +141,7 @@ class SharedRateLimiter(RateLimiter):
                 # Counted from ``moved`` with the padded window: Slack's window from the
                 # answer, and a few ms.
                 moved = list(calls)
-                at = max(taken.at, now - taken.slack[key])
+                at = max(taken.at, now - usual - taken.slack[key])
                 if taken.at in moved:
                     moved[moved.index(taken.at)] = at
                 else:

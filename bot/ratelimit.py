@@ -6,6 +6,7 @@ import bisect
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ MARGIN_FLOOR = 0.05
 # A call counted from its answer needs no room for the clocks (Slack had it before we had the
 # answer): only a few milliseconds for the timers.
 ANSWER_MARGIN = 0.005
+# How many of a method's latest round trips the usual one (their shortest) is taken from.
+TRIPS = 32
 # A call whose answer is never reported (``finished``) stops counting so long after its window.
 UNANSWERED = 30.0
 
@@ -113,6 +116,8 @@ class RateLimiter:
         self._windows: dict[str, _Window] = {}
         self._tickets = itertools.count()
         self._place = threading.local()
+        # The latest round trips of each method, from letting a call go to its answer.
+        self._trips: dict[str, deque[float]] = {}
 
     def _rules(self, method: str, channel: str | None) -> list[Rule]:
         """The windows a call counts in, narrowest first."""
@@ -171,7 +176,7 @@ class RateLimiter:
         may take longer on its way than the next one to the same channel. (A thread that asks
         for its next slot has had the answer to its last call: that finishes it too.)
         """
-        RateLimiter.finished(self)
+        RateLimiter._answered(self)
         rules = self._rules(method, channel)
         if not rules:
             return 0.0
@@ -195,21 +200,49 @@ class RateLimiter:
                         window.slots.append(slot)
                         flying.append((window, slot))
                 self._place.flying = flying
+                self._place.call = (method, now) if flying else None
         return self._clock() - started
 
     def finished(self) -> None:
-        """The call this thread last acquired a slot for has had its answer: from now on it
-        counts as made now (but never less than the window from when it was let go)."""
+        """The call this thread last acquired a slot for has had its answer."""
+        self._answered()
+
+    def _answered(self) -> float:
+        """Count this thread's call in flight from its answer, less the round trip its method
+        usually takes (the shortest of its latest ones; never less than the window from when
+        it was let go); returns that usual round trip.
+
+        Slack counted the call somewhere between its sending and its answer. A call that
+        took as long as usual counts from when it went, as it always has; one that took
+        longer (a loaded machine held it up on its way) counts from as much later, so the
+        next call to its channel cannot reach Slack within the window of it.
+        """
         flying: list[tuple[_Window, _Slot]] = getattr(self._place, "flying", None) or []
-        if not flying:
-            return
+        method, sent = getattr(self._place, "call", None) or ("", 0.0)
+        if not flying and not method:
+            return 0.0
         self._place.flying = []
+        self._place.call = None
         with self._lock:
             now = self._clock()
+            trips = self._trips.get(method)
+            if trips is None:
+                trips = self._trips[method] = deque(maxlen=TRIPS)
+            # Before any answer, none is usual: the first call counts from its answer.
+            usual = min(trips, default=0.0)
+            trips.append(now - sent)
             for window, slot in flying:
                 margin = min(ANSWER_MARGIN, window.length - window.exact)
-                slot.ends = max(slot.sent + window.length, now + window.exact + margin)
+                slot.ends = max(slot.sent + window.length, now - usual + window.exact + margin)
                 slot.answered = True
+        return usual
+
+    def _sending(self) -> None:
+        """This thread's call goes now (after waits of a subclass's own): its round trip
+        starts here."""
+        call = getattr(self._place, "call", None)
+        if call is not None:
+            self._place.call = (call[0], self._clock())
 
     def _wait_turn(self, rule: Rule, ticket: int) -> _Window:
         with self._lock:

@@ -171,10 +171,11 @@ class RateLimiter:
         held back by its own channel never holds up the others' turn in the workspace.
 
         The call counts until ``finished`` says it has had its answer, and from then on as if
-        Slack had counted it at the answer's time: Slack counts a call when it arrives, which
-        is somewhere between our letting it go and its answer, and on a loaded machine a call
-        may take longer on its way than the next one to the same channel. (A thread that asks
-        for its next slot has had the answer to its last call: that finishes it too.)
+        Slack had counted it at the answer's time less the method's usual round trip: Slack
+        counts a call when it arrives, somewhere between our letting it go and its answer,
+        and on a loaded machine a call may take longer on its way than the next one to the
+        same channel (see ``_answered``). A thread that asks for its next slot has had the
+        answer to its last call: that finishes it too.
         """
         RateLimiter._answered(self)
         rules = self._rules(method, channel)

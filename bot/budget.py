@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,9 +60,45 @@ class Taken:
     team: str
     keys: list[str]
     at: float
+    # How many calls were counted at ``at`` in one go (for callers waiting in this process).
+    count: int
     asked: float
     # Per window: how long after the call's time its answer may come and change nothing.
     slack: dict[str, float]
+    # Until when (this process's clock) a slot taken for another caller may still be used.
+    fresh_until: float
+
+
+class _Line:
+    """This process's callers waiting for the same shared windows: the one whose turn it is
+    to ask the database (``turn``), and the slots it took for the others."""
+
+    def __init__(self) -> None:
+        self.turn = threading.Lock()
+        self.guard = threading.Lock()
+        self.waiting = 0
+        self.granted: deque[Taken] = deque()
+
+    def pop(self, now: float) -> Taken | None:
+        """A slot taken for a caller of this process, if one is still fresh (one left by a
+        caller that gave up would by now be late on the database's count)."""
+        with self.guard:
+            while self.granted:
+                taken = self.granted.popleft()
+                if now <= taken.fresh_until:
+                    return taken
+            return None
+
+    def wanted(self) -> int:
+        """Callers waiting with no slot taken for them yet."""
+        with self.guard:
+            return max(self.waiting - len(self.granted), 1)
+
+    def grant(self, taken: Taken) -> Taken:
+        """``taken.count`` slots taken: one for the caller, the rest for those waiting."""
+        with self.guard:
+            self.granted.extend([taken] * (taken.count - 1))
+        return taken
 
 
 class SharedRateLimiter(RateLimiter):
@@ -82,8 +119,8 @@ class SharedRateLimiter(RateLimiter):
         self._taken = 0
         # This thread's call in flight: its workspace, windows and the time it was counted at.
         self._in_flight = threading.local()
-        self._turns: dict[str, threading.Lock] = {}
-        self._turns_lock = threading.Lock()
+        self._lines: dict[str, _Line] = {}
+        self._lines_lock = threading.Lock()
 
     def acquire(self, method: str, *, channel: str | None = None) -> float:
         """Wait for this process's turn, then for a slot in the shared windows."""
@@ -96,29 +133,44 @@ class SharedRateLimiter(RateLimiter):
         # A call answered within its window's margin (less the few ms an answer-counted call
         # keeps) counts from when it went, as if answered then; later, from its answer.
         slack = {rule.key: rule.length - rule.exact - ANSWER_MARGIN for rule in rules}
-        # One caller of this process at a time asks the database for the same windows; the
-        # others wait here, in the order the in-process limiter let them through, instead of
-        # all polling the same row each time a slot frees. (Posts to different channels do
-        # not wait for each other's channel.)
-        with self._turn("|".join(sorted(windows))):
+        # One caller of this process at a time asks the database for the same windows, and
+        # takes slots for every caller of this process then waiting for them (one transaction
+        # on rows every replica locks, not one each); the others wait here, instead of all
+        # polling the same row each time a slot frees. (Posts to different channels do not
+        # wait for each other's channel.)
+        line = self._line("|".join(sorted(windows)))
+        with line.guard:
+            line.waiting += 1
+        try:
             while True:
-                asked = self._clock()
-                taken = self._take(team, windows)
-                if not isinstance(taken, float):
-                    self._in_flight.call = Taken(team, taken[0], taken[1], asked, slack)
-                    self._sending()
-                    break
-                pause = min(max(taken, 0.001), MAX_PAUSE)
-                self._sleep(pause)
-                waited += pause
+                grant = line.pop(self._clock())
+                if grant is None:
+                    with line.turn:
+                        grant = line.pop(self._clock())
+                        if grant is None:
+                            asked = self._clock()
+                            taken = self._take(team, windows, line.wanted())
+                            if isinstance(taken, float):
+                                pause = min(max(taken, 0.001), MAX_PAUSE)
+                                self._sleep(pause)
+                                waited += pause
+                                continue
+                            fresh = asked + min(length for _, length in windows.values()) / 2
+                            grant = line.grant(Taken(team, *taken, asked, slack, fresh))
+                self._in_flight.call = grant
+                self._sending()
+                break
+        finally:
+            with line.guard:
+                line.waiting -= 1
         self._taken += 1
         if self._taken % FORGET_EVERY == 0:
             self._forget(team)
         return waited
 
-    def _turn(self, key: str) -> threading.Lock:
-        with self._turns_lock:
-            return self._turns.setdefault(key, threading.Lock())
+    def _line(self, key: str) -> _Line:
+        with self._lines_lock:
+            return self._lines.setdefault(key, _Line())
 
     def finished(self) -> None:
         """Move this thread's call in flight to when it had its answer, where that is later
@@ -155,10 +207,10 @@ class SharedRateLimiter(RateLimiter):
                 )
 
     def _take(
-        self, team: str, windows: dict[str, tuple[int, float]]
-    ) -> tuple[list[str], float] | float:
-        """Count one call in every window (its keys and database time), or how long until
-        they all have room."""
+        self, team: str, windows: dict[str, tuple[int, float]], wanted: int
+    ) -> tuple[list[str], float, int] | float:
+        """Count up to ``wanted`` calls in every window (their keys, database time and how
+        many), or how long until they all have room for one."""
         keys = sorted(windows)
         with self._engine.begin() as connection:
             rows, now = self._locked(connection, team, keys)
@@ -176,12 +228,14 @@ class SharedRateLimiter(RateLimiter):
                 rows, now = self._locked(connection, team, keys)
             kept: dict[str, list[float]] = {}
             pause = 0.0
+            room = max(wanted, 1)
             for key, calls in rows:
                 limit, length = windows[key]
                 recent = sorted(t for t in calls if t > now - length)
                 if len(recent) >= limit:
                     # The call that must age out before there is room for one more.
                     pause = max(pause, recent[len(recent) - limit] + length - now)
+                room = min(room, limit - len(recent))
                 kept[key] = recent
             if pause > 0:
                 return pause
@@ -189,9 +243,9 @@ class SharedRateLimiter(RateLimiter):
                 connection.execute(
                     update(SlackBudget)
                     .where(SlackBudget.team_id == team, SlackBudget.bucket == key)
-                    .values(calls=[*recent, now], last_call=now)
+                    .values(calls=[*recent, *[now] * room], last_call=now)
                 )
-        return keys, now
+        return keys, now, room
 
     @staticmethod
     def _locked(

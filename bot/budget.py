@@ -5,8 +5,9 @@ together send a multiple of what Slack allows. Here every call also takes its pl
 window kept in the ``slack_budget`` table (one row per workspace and window: a method's tier,
 or posts to one channel): one short transaction locks the call's rows ``FOR UPDATE`` (in key
 order, so two callers never deadlock), drops the calls older than the window, and either
-counts this call (every window has room) or learns when the oldest call ages out, and sleeps
-until then. Times are the database's clock, so replicas on different hosts agree.
+counts this call (every window has room; and with it, as many as there is room for of this
+process's callers waiting for the same windows) or learns when the oldest call ages out, and
+sleeps until then. Times are the database's clock, so replicas on different hosts agree.
 
 A call is counted from when it is sent until it has its answer, and then moved to the time of
 the answer: Slack counted it somewhere in between, and only the answer's time is sure not to be

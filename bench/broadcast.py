@@ -80,10 +80,11 @@ def run(*, quick: bool, window: float = 60.0) -> Result:
         "Each account's message and key are stored before the first post; the messages go out"
         f" on {SENDERS} senders, one chain per conversation, longest first.",
         "The bot's rate limiter paces a conversation at 1.05 s (bot/ratelimit.py: a 50 ms"
-        " margin on Slack's 1 s), counted from when a call is let go, while Slack counts from"
-        " when it arrives: when this shared machine delays a post by more than 50 ms on its"
-        " way, the next one to that DM lands too early and is answered 429 (absorbed by the"
-        " gateway's retry, at the cost of a Retry-After). So the ratio varies with the load.",
+        " margin on Slack's 1 s). Slack counts a post when it arrives, somewhere between its"
+        " sending and its answer, so the limiter counts a post until its answer and then from"
+        " the answer less the usual round trip: a post this shared machine delays on its way"
+        " pushes the next one to that DM back by as much, instead of letting it land within"
+        " Slack's second (a 429, and a Retry-After).",
         "SIGKILL halfway: the bot is killed once half the accounts are told; a new process runs"
         " the resume job (as the scheduler does every tick, its clock past the dead process's"
         " lease, CRISISBOT_LEASE). Duplicates are counted per key in every conversation.",

@@ -347,14 +347,18 @@ class SlackGateway:
             self.limiter.acquire("files.getUploadURLExternal", channel=channel)
             self.limiter.acquire("files.completeUploadExternal", channel=channel)
             try:
-                response = self.client.files_upload_v2(
-                    channel=channel,
-                    content=content,
-                    filename=filename,
-                    title=title,
-                    alt_txt=alt_txt or None,
-                    initial_comment=initial_comment,
-                )
+                try:
+                    response = self.client.files_upload_v2(
+                        channel=channel,
+                        content=content,
+                        filename=filename,
+                        title=title,
+                        alt_txt=alt_txt or None,
+                        initial_comment=initial_comment,
+                    )
+                finally:
+                    # The last call's answer (the first counts from when it was let go).
+                    self.limiter.finished()
             except SlackApiError as error:
                 code = str(error.response.get("error", "unknown_error"))
                 raise SlackFailure("files.completeUploadExternal", code) from None

@@ -70,6 +70,7 @@ def test_waiters_are_served_first_come_first_served() -> None:
     def call(number: int) -> None:
         limiter.acquire("conversations.create")
         started[number] = time.monotonic() - t0
+        limiter.finished()  # its answer (the gateway reports every call's)
 
     threads = []
     for number in range(60):
@@ -124,3 +125,79 @@ def test_work_that_took_its_place_first_gets_the_last_slot() -> None:
         thread.join(timeout=5)
     assert 0.2 <= started["first"] < 0.5
     assert started["second"] >= 1.0  # the next slot, when the first call of the minute ages out
+
+
+def test_a_post_counts_until_its_answer_and_then_from_the_answer() -> None:
+    """Slack counts a post when it arrives, somewhere between our letting it go and its
+    answer: a post whose answer is later than usual (delayed on its way) pushes the next post
+    to that channel back by as much, so the next never lands within a second of it."""
+    time_ = FakeTime()
+    limiter = RateLimiter(clock=time_.clock, sleep=time_.sleep)
+    for number in range(3):  # posts answered in 10 ms: the usual round trip
+        limiter.acquire("chat.postMessage", channel=f"C{number}")
+        time_.now += 0.01
+        limiter.finished()
+
+    time_.now = 10.0
+    limiter.acquire("chat.postMessage", channel="C1")
+    time_.now = 10.01
+    limiter.finished()
+    limiter.acquire("chat.postMessage", channel="C1")
+    # A usual answer keeps the usual pace: a second and 50 ms from when the call went.
+    assert time_.now == pytest.approx(11.05)
+
+    time_.now = 20.0
+    limiter.acquire("chat.postMessage", channel="C2")
+    time_.now = 20.3  # the answer, 300 ms later: Slack may have counted it at 20.29
+    limiter.finished()
+    limiter.acquire("chat.postMessage", channel="C2")
+    # A second after it, and 5 ms (less the usual 10 ms round trip).
+    assert time_.now == pytest.approx(21.295)
+
+
+def test_a_call_still_waiting_for_its_answer_keeps_its_slot() -> None:
+    """A post on its way for longer than the window still counts: the next post to that
+    channel waits for its answer, and then the window again."""
+    limiter = RateLimiter(window=6.0)  # real time: posts 100 ms apart per channel
+    limiter.acquire("chat.postMessage", channel="C0")
+    limiter.finished()  # a usual round trip: next to none
+    answered = threading.Event()
+    second: list[float] = []
+    t0 = time.monotonic()
+
+    def slow_post() -> None:
+        limiter.acquire("chat.postMessage", channel="C1")
+        answered.wait(timeout=5)  # the answer takes 300 ms, three windows
+        limiter.finished()
+
+    def next_post() -> None:
+        limiter.acquire("chat.postMessage", channel="C1")
+        second.append(time.monotonic() - t0)
+        limiter.finished()
+
+    first = threading.Thread(target=slow_post)
+    first.start()
+    time.sleep(0.01)
+    after = threading.Thread(target=next_post)
+    after.start()
+    time.sleep(0.3)
+    answered_at = time.monotonic() - t0
+    answered.set()
+    for thread in (first, after):
+        thread.join(timeout=5)
+    assert second and second[0] >= answered_at + 0.09, (second, answered_at)
+
+
+def test_a_call_whose_answer_is_never_reported_stops_counting() -> None:
+    time_ = FakeTime()
+    limiter = RateLimiter(clock=time_.clock, sleep=time_.sleep)
+    done = threading.Event()
+
+    def lost() -> None:  # another thread, gone without ``finished``
+        limiter.acquire("chat.postMessage", channel="C1")
+        done.set()
+
+    threading.Thread(target=lost).start()
+    done.wait(timeout=5)
+    limiter.acquire("chat.postMessage", channel="C1")
+    assert 1.05 < time_.now <= 1.05 + 30.0 + 0.02

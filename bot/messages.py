@@ -933,6 +933,22 @@ def broadcast_no_accounts() -> str:
     )
 
 
+def outage_title_missing() -> str:
+    return "Give the outage a title."
+
+
+def broadcast_text_missing() -> str:
+    return "Say what we are doing about the outage."
+
+
+def outage_resolution_missing() -> str:
+    return "Say how it was resolved."
+
+
+def tell_text_missing() -> str:
+    return "Say what the customer should know."
+
+
 def broadcast_gone() -> str:
     return "I can't find that broadcast any more. Run `/crisis broadcast <text>` again."
 

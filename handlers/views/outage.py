@@ -75,7 +75,7 @@ def handle_outage_submission(
     user_id = body["user"]["id"]
     title = _text(view, "title")
     if not title:
-        ack(response_action="errors", errors={"title": "Give the outage a title."})
+        ack(response_action="errors", errors={"title": messages.outage_title_missing()})
         return
     severity = str((_element(view, "severity").get("selected_option") or {}).get("value") or "")
     if severity not in SEVERITIES:
@@ -110,7 +110,7 @@ def handle_broadcast_submission(
     user_id = body["user"]["id"]
     text = _text(view, "text")
     if not text:
-        ack(response_action="errors", errors={"text": "Say what we are doing about the outage."})
+        ack(response_action="errors", errors={"text": messages.broadcast_text_missing()})
         return
     ack()
     outage_id = _number(_metadata(view).get("outage"))
@@ -147,7 +147,7 @@ def handle_close_submission(
     user_id = body["user"]["id"]
     resolution = _text(view, "resolution")
     if not resolution:
-        ack(response_action="errors", errors={"resolution": "Say how it was resolved."})
+        ack(response_action="errors", errors={"resolution": messages.outage_resolution_missing()})
         return
     ack()
     outage_id = _number(_metadata(view).get("outage"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
+from bot import messages
 from bot.blocks.telling import preview_blocks
 from bot.deps import deps_of
 from bot.services import telling
@@ -23,7 +24,7 @@ def handle_customer_message_edit(
     text = str(values.get("text", {}).get("value", {}).get("value") or "")
     note = str(values.get("note", {}).get("value", {}).get("value") or "")
     if not text.strip():
-        ack(response_action="errors", errors={"text": "Say what the customer should know."})
+        ack(response_action="errors", errors={"text": messages.tell_text_missing()})
         return
     ack()
     try:

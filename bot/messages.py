@@ -949,6 +949,12 @@ def tell_text_missing() -> str:
     return "Say what the customer should know."
 
 
+def outage_gone() -> str:
+    return (
+        "I can't find that outage any more. Run `/crisis close <resolution>` in its channel again."
+    )
+
+
 def broadcast_gone() -> str:
     return "I can't find that broadcast any more. Run `/crisis broadcast <text>` again."
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -17,6 +18,7 @@ from bot.enums import Severity
 from bot.services import outages
 from bot.services.errors import CrisisError
 from bot.services.port import SlackFailure
+from bot.services.scope import Scope
 from handlers.common import replying_on_failure, safe_reply
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,33 @@ def handle_outage_submission(
     deps.later(work)
 
 
+def _with_outage(
+    deps: Deps,
+    view: dict[str, Any],
+    *,
+    user_id: str,
+    gone: str,
+    do: Callable[[Scope, Outage], None],
+) -> None:
+    """After the ack: ``do`` with the form's outage; a failure, or the outage gone (``gone``),
+    is told privately to who submitted it."""
+    outage_id = _number(_metadata(view).get("outage"))
+
+    def work() -> None:
+        with deps.session_factory() as session:
+            outage = session.get(Outage, outage_id) if outage_id is not None else None
+            channel = outage.channel_id if outage is not None else None
+            reply = safe_reply(
+                lambda text: _tell(deps, user_id=user_id, channel_id=channel, text=text)
+            )
+            with replying_on_failure(reply):
+                if outage is None:
+                    raise CrisisError(gone)
+                do(deps.scope(session), outage)
+
+    deps.later(work)
+
+
 def handle_broadcast_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
@@ -113,30 +142,18 @@ def handle_broadcast_submission(
         ack(response_action="errors", errors={"text": messages.broadcast_text_missing()})
         return
     ack()
-    outage_id = _number(_metadata(view).get("outage"))
 
-    def work() -> None:
-        with deps.session_factory() as session:
-            outage = session.get(Outage, outage_id) if outage_id is not None else None
-            channel = outage.channel_id if outage is not None else None
-            reply = safe_reply(
-                lambda said: _tell(deps, user_id=user_id, channel_id=channel, text=said)
-            )
-            with replying_on_failure(reply):
-                if outage is None:
-                    raise CrisisError(messages.broadcast_gone())
-                preview = outages.prepare_broadcast(
-                    deps.scope(session), outage=outage, author_id=user_id, text=text
-                )
-                _tell(
-                    deps,
-                    user_id=user_id,
-                    channel_id=channel,
-                    text=messages.broadcast_preview_header(len(preview.destinations)),
-                    blocks=broadcast_preview_blocks(preview),
-                )
+    def preview(scope: Scope, outage: Outage) -> None:
+        prepared = outages.prepare_broadcast(scope, outage=outage, author_id=user_id, text=text)
+        _tell(
+            deps,
+            user_id=user_id,
+            channel_id=outage.channel_id,
+            text=messages.broadcast_preview_header(len(prepared.destinations)),
+            blocks=broadcast_preview_blocks(prepared),
+        )
 
-    deps.later(work)
+    _with_outage(deps, view, user_id=user_id, gone=messages.broadcast_gone(), do=preview)
 
 
 def handle_close_submission(
@@ -150,25 +167,11 @@ def handle_close_submission(
         ack(response_action="errors", errors={"resolution": messages.outage_resolution_missing()})
         return
     ack()
-    outage_id = _number(_metadata(view).get("outage"))
     leave = frozenset(n for n in (_number(v) for v in _picked(view, "leave_open")) if n is not None)
 
-    def work() -> None:
-        with deps.session_factory() as session:
-            outage = session.get(Outage, outage_id) if outage_id is not None else None
-            channel = outage.channel_id if outage is not None else None
-            reply = safe_reply(
-                lambda said: _tell(deps, user_id=user_id, channel_id=channel, text=said)
-            )
-            with replying_on_failure(reply):
-                if outage is None:
-                    raise CrisisError(messages.broadcast_gone())
-                outages.close(
-                    deps.scope(session),
-                    outage=outage,
-                    actor_id=user_id,
-                    resolution=resolution,
-                    leave_open=leave,
-                )
+    def close(scope: Scope, outage: Outage) -> None:
+        outages.close(
+            scope, outage=outage, actor_id=user_id, resolution=resolution, leave_open=leave
+        )
 
-    deps.later(work)
+    _with_outage(deps, view, user_id=user_id, gone=messages.outage_gone(), do=close)

@@ -699,3 +699,28 @@ def test_closing_again_after_a_crash_finishes_without_telling_anyone_twice(
     assert len(bot_posts(emulator, "C0SHARED")) == 1
     assert len(bot_posts(emulator, "C0MIGDAL")) == 1
     assert len([m for m in emulator.dm_messages("U0BEN") if "Exports are back." in m.text]) == 1
+
+
+def test_closing_an_outage_that_is_gone_says_so_in_the_outages_words(
+    bot: Bot, emulator: Emulator, affected: Outage
+) -> None:
+    bot.command("close Exports are back.", user="U0ANA", channel=affected.channel_id or "")
+    (opened,) = emulator.calls_to("views.open")
+    view = opened.args["view"]
+    view = view if isinstance(view, dict) else __import__("json").loads(view)
+    # The form names an outage this workspace has no longer (another's, or a stale id).
+    view = {**view, "private_metadata": '{"outage": 999999}'}
+    bot.submit(
+        view,
+        {"resolution": {"type": "plain_text_input", "value": "Exports are back."}},
+        user="U0ANA",
+    )
+    # No outage, no channel: told by DM.
+    said = [
+        str(c.args.get("text", ""))
+        for c in emulator.calls_to("chat.postMessage")
+        if c.args.get("channel") == "U0ANA"
+    ][-1]
+    assert "can't find that outage" in said and "/crisis close" in said
+    assert "broadcast" not in said
+    assert all(c.status == "open" for c in account_crises(bot).values())
